@@ -1,0 +1,35 @@
+"""Shared test setup: data comes from the local copy in ``../shared`` unless told otherwise."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+os.environ.setdefault("NEURON_GROUPS_DATA", str(REPO.parent / "shared"))
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+SHARED = Path(os.environ["NEURON_GROUPS_DATA"])
+
+
+@pytest.fixture(scope="session")
+def shared() -> Path:
+    """The local data folder (laid out like ``../shared``)."""
+    return SHARED
+
+
+@pytest.fixture(scope="session")
+def inception():
+    """The default InceptionV1 model, built once per test session."""
+    from neuron_groups import load_model
+
+    return load_model("inceptionv1")
+
+
+@pytest.fixture(scope="session")
+def dog_cat() -> "object":
+    """The article's dog_cat image as floats in [0, 1], shape (224, 224, 3)."""
+    from neuron_groups.images import load_image
+
+    return load_image(SHARED / "images" / "dog_cat.png")
