@@ -28,7 +28,7 @@ def inception():
 
 
 @pytest.fixture(scope="session")
-def dog_cat() -> "object":
+def dog_cat() -> object:
     """The article's dog_cat image as floats in [0, 1], shape (224, 224, 3)."""
     from neuron_groups.images import load_image
 

@@ -37,7 +37,7 @@ def upstream_url(relpath: str) -> str:
     if relpath.startswith("models/"):
         return f"{_CAFFEJS}/{relpath}"
     if relpath.startswith("images/"):
-        return f"{_BUILDING_BLOCKS}/static/examples/input_images/{relpath[len('images/'):]}"
+        return f"{_BUILDING_BLOCKS}/static/examples/input_images/{relpath[len('images/') :]}"
     raise DataError(f"No upstream address is known for {relpath!r}.")
 
 
@@ -105,15 +105,17 @@ def data_path(relpath: str, progress: bool = False) -> Path:
                 )
             return local
 
-    fetcher = pooch.create(path=cache_dir(), base_url="", registry={relpath: known[relpath]},
-                           urls={relpath: url})
+    fetcher = pooch.create(
+        path=cache_dir(), base_url="", registry={relpath: known[relpath]}, urls={relpath: url}
+    )
     try:
         # pooch re-downloads a cached file whose hash does not match, so it is never used.
         return Path(fetcher.fetch(relpath, progressbar=progress))
     except Exception as exc:  # network errors come in many types
         where = f"{DATA_ENV}={local_root} has no {relpath}, and " if local_root else ""
         raise DataError(
-            f"Could not get {relpath}: {where}downloading {url} failed ({exc}). "
+            f"Could not get {relpath}: {where}downloading {url} failed "
+            f"({type(exc).__name__}). "
             f"To run offline, set {DATA_ENV} to a folder holding {relpath}."
         ) from exc
 

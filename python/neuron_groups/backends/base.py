@@ -117,8 +117,7 @@ class VisionModel(ABC):
         names = [i.name for i in infos]
         hint = did_you_mean(layer, names + [a for i in infos for a in i.aliases])
         raise LayerError(
-            f"Unknown layer {layer!r} for model {self.name!r}.{hint} "
-            f"Layers: {', '.join(names)}."
+            f"Unknown layer {layer!r} for model {self.name!r}.{hint} Layers: {', '.join(names)}."
         )
 
     @property

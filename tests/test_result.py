@@ -1,0 +1,63 @@
+import numpy as np
+import pytest
+
+from neuron_groups.errors import NeuronGroupsError
+from neuron_groups.result import NeuronGroupsResult, load
+
+
+def make_result(icons=True):
+    rng = np.random.default_rng(0)
+    logits = rng.normal(size=1000).astype(np.float32)
+    return NeuronGroupsResult(
+        image=rng.random((224, 224, 3)).astype(np.float32),
+        layer="mixed4d",
+        spatial=rng.random((6, 14, 14)).astype(np.float32),
+        channel=rng.random((6, 528)).astype(np.float32),
+        attributions=rng.normal(size=(2, 6)).astype(np.float32),
+        classes=["Labrador retriever", "tiger cat"],
+        class_indices=np.array([208, 282]),
+        logits=logits,
+        top5=[f"class {i}" for i in np.argsort(-logits)[:5]],
+        icons=rng.random((6, 80, 80, 3)).astype(np.float32) if icons else None,
+        reconstruction_error=0.5,
+    )
+
+
+@pytest.mark.parametrize("icons", [True, False])
+def test_save_and_load_round_trip(tmp_path, icons):
+    result = make_result(icons)
+    path = result.save(tmp_path / "out.npz")
+    with np.load(path, allow_pickle=False) as raw:
+        assert raw["image"].shape == (224, 224, 3)
+        assert raw["spatial"].shape == (6, 14, 14) and raw["channel"].shape == (6, 528)
+        assert raw["attributions"].shape == (2, 6)
+        assert list(raw["classes"]) == ["Labrador retriever", "tiger cat"]
+        assert raw["logits"].shape == (1000,)
+        assert ("icons" in raw.files) == icons
+    back = load(path)
+    for name in ("image", "spatial", "channel", "attributions", "logits", "class_indices"):
+        np.testing.assert_array_equal(getattr(back, name), getattr(result, name))
+    assert back.classes == result.classes and back.top5 == result.top5
+    assert back.layer == "mixed4d" and back.reconstruction_error == 0.5
+    if icons:
+        np.testing.assert_array_equal(back.icons, result.icons)
+    else:
+        assert back.icons is None
+
+
+def test_tables_name_every_row():
+    result = make_result()
+    table = result.attribution_table()
+    assert table.splitlines()[1].startswith("Labrador retriever")
+    assert f"{result.attributions[1, 5]:.3f}" in table.splitlines()[2]
+    assert result.top5_table().count("\n") == 4
+    assert result.probabilities.sum() == pytest.approx(1.0)
+
+
+def test_loading_something_else_fails_clearly(tmp_path):
+    np.savez(tmp_path / "other.npz", x=np.zeros(3))
+    with pytest.raises(NeuronGroupsError, match="not a neuron-groups result"):
+        load(tmp_path / "other.npz")
+    (tmp_path / "junk.npz").write_bytes(b"junk")
+    with pytest.raises(NeuronGroupsError, match="Cannot read"):
+        load(tmp_path / "junk.npz")
