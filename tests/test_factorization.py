@@ -68,7 +68,7 @@ def test_group_count_limits(lucid_acts, n, nearest):
 
 
 def test_negative_activations_suggest_alternatives(lucid_acts):
-    with pytest.raises(FactorizationError, match="post-ReLU.*PCA"):
+    with pytest.raises(FactorizationError, match=r"post-ReLU.*PCA"):
         factorize(lucid_acts - 1.0, 4)
     assert factorize(lucid_acts - 1.0, 4, method="PCA").spatial.shape == (4, 14, 14)
 
