@@ -1,0 +1,10 @@
+"""The TensorFlow backend: InceptionV1 (BVLC GoogLeNet) and any Keras model as VisionModels.
+
+Importing this package imports TensorFlow. Feature visualization lives in the ``optvis``
+subpackage and is imported only when icons are rendered.
+"""
+
+from neuron_groups.backends.tensorflow.common import TFVisionModel, check_image
+from neuron_groups.backends.tensorflow.inceptionv1 import InceptionV1
+
+__all__ = ["InceptionV1", "TFVisionModel", "check_image"]
