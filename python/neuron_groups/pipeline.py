@@ -73,6 +73,14 @@ class LayerReading:
             self._grads.update(zip(missing, grads, strict=True))
         return np.stack([self._grads[i] for i in class_indices])
 
+    def attribute(self, result: NeuronGroupsResult, classes: Sequence[str | int] | None) -> None:
+        """Replace the classes of ``result`` (its attribution table) in place."""
+        class_indices = self.resolve(classes)
+        grads = self.gradients(class_indices)  # (k, h, w, C)
+        result.attributions = group_attributions(grads, result.spatial, result.channel)
+        result.classes = [self.class_name(i) for i in class_indices]
+        result.class_indices = np.asarray(class_indices, dtype=np.int64)
+
     def analyze(
         self,
         n_groups: int = DEFAULT_GROUPS,
@@ -81,25 +89,24 @@ class LayerReading:
         seed: int | None = 0,
     ) -> NeuronGroupsResult:
         """Factorize into groups and attribute the classes to them (no icons)."""
-        class_indices = self.resolve(classes)
+        class_indices = self.resolve(classes)  # fail on a bad class before factorizing
         groups = factorize(self.acts, n_groups, method=method, seed=seed, layer=self.layer)
-        attributions = group_attributions(
-            self.gradients(class_indices), groups.spatial, groups.channel
-        )
-        return NeuronGroupsResult(
+        result = NeuronGroupsResult(
             image=self.image,
             layer=self.layer,
             spatial=groups.spatial,
             channel=groups.channel,
-            attributions=attributions,
-            classes=[self.class_name(i) for i in class_indices],
-            class_indices=np.asarray(class_indices, dtype=np.int64),
+            attributions=np.zeros((0, n_groups), np.float32),
+            classes=[],
+            class_indices=np.zeros(0, np.int64),
             logits=self.logits.astype(np.float32),
             top5=[self.class_name(i) for i in self.top_classes()],
             model_name=self.model.name,
             method=groups.method,
             reconstruction_error=groups.error,
         )
+        self.attribute(result, class_indices)
+        return result
 
 
 def add_icons(
