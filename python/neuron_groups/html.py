@@ -39,7 +39,8 @@ body {{ margin: 0; padding: 24px; font-family: system-ui, sans-serif; }}
 <script type="text/plain" id="neuron-groups-esm">{esm}</script>
 <script type="module">
 const text = (id) => document.getElementById(id).textContent;
-const url = URL.createObjectURL(new Blob([text("neuron-groups-esm")], {{ type: "text/javascript" }}));
+const blob = new Blob([text("neuron-groups-esm")], {{ type: "text/javascript" }});
+const url = URL.createObjectURL(blob);
 const widget = await import(url);
 const {{ state, variants }} = JSON.parse(text("neuron-groups-state"));
 const revive = (value) => {{

@@ -6,5 +6,6 @@ subpackage and is imported only when icons are rendered.
 
 from neuron_groups.backends.tensorflow.common import TFVisionModel, check_image
 from neuron_groups.backends.tensorflow.inceptionv1 import InceptionV1
+from neuron_groups.backends.tensorflow.keras_model import KerasVisionModel
 
-__all__ = ["InceptionV1", "TFVisionModel", "check_image"]
+__all__ = ["InceptionV1", "KerasVisionModel", "TFVisionModel", "check_image"]

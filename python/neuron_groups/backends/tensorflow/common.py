@@ -10,6 +10,7 @@ functions cached per layer, and the gradients of several class logits in one pas
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 
 import numpy as np
@@ -188,9 +189,10 @@ class TFVisionModel(VisionModel):
         try:
             return fn(*args)
         except tf.errors.InvalidArgumentError as exc:
+            detail = re.sub(r"\{\{.*?\}\}\s*", "", exc.message).splitlines()[0]
             raise ImageError(
-                f"The model {self.name!r} could not take an image of shape "
-                f"{args[0].shape[1:]}: {exc.message.splitlines()[0]}"
+                f"The model {self.name!r} could not run on an image of shape "
+                f"{args[0].shape[1:]} (too small for its layers?): {detail}"
             ) from None
 
     def layers_by_name(self) -> dict[str, LayerInfo]:
