@@ -1,0 +1,193 @@
+"""The kernel side of GroupWidget, on a numpy fake model (no TensorFlow, no browser)."""
+
+import io
+import threading
+
+import numpy as np
+import PIL.Image
+import pytest
+import traitlets
+
+from neuron_groups import IconSettings
+from neuron_groups.pipeline import LayerReading
+from neuron_groups.widget import GroupWidget
+from tests.fakes import FakeModel
+
+IMAGE = np.random.default_rng(1).random((56, 56, 3)).astype(np.float32)
+
+
+def make(model=None, steps=0, **kwargs):
+    icons = steps > 0
+    settings = IconSettings(steps=max(steps, 1), size=8)
+    return GroupWidget(
+        IMAGE,
+        layer="conv",
+        n_groups=3,
+        model=model or FakeModel(),
+        icons=icons,
+        icon_settings=settings,
+        icon_cache=False,
+        **kwargs,
+    )
+
+
+def floats(buffer, shape):
+    return np.frombuffer(buffer, dtype="<f4").reshape(shape)
+
+
+def test_traits_hold_the_result_as_binary_buffers():
+    w = make()
+    assert w.status == "ready" and w.error == ""
+    assert PIL.Image.open(io.BytesIO(w.image)).size == (56, 56)
+    maps = floats(w.spatial, w.spatial_shape)
+    assert w.spatial_shape == [3, 7, 7] and maps.max() == pytest.approx(1.0, abs=0.01)
+    assert maps.min() >= 0.0
+    table = floats(w.attributions, (len(w.class_names), 3))
+    np.testing.assert_allclose(table, w.result.attributions)
+    assert w.class_names == [FakeModel.class_names[i] for i in w.result.top5_indices[:4]]
+    assert w.class_options == FakeModel.class_names
+    assert len(w.group_colors) == 3 and w.group_colors[0] == "hsl(0, 80%, 50%)"
+    assert w.icons == [b"", b"", b""]
+    assert w.n_groups_options == list(range(1, 9))  # min(16, 7*7 positions, 8 channels)
+
+
+def test_state_serializes_without_base64():
+    w = make()
+    state = w.get_state()
+    assert isinstance(state["image"], (bytes, memoryview))
+    assert isinstance(state["spatial"], (bytes, memoryview))
+    assert not any(isinstance(v, str) and v.startswith("data:") for v in state.values())
+
+
+def test_result_matches_the_engine():
+    model = FakeModel()
+    w = make(model)
+    engine = LayerReading(model, IMAGE, "conv").analyze(3)
+    np.testing.assert_allclose(w.result.attributions, engine.attributions)
+    np.testing.assert_allclose(w.result.spatial, engine.spatial)
+
+
+def test_changing_groups_is_cached_and_keeps_colours():
+    model = FakeModel()
+    w = make(model)
+    first = w.result
+    colours = dict(zip(map(bytes, first.channel.round(4)), w.group_colors, strict=True))
+    w.n_groups = 4
+    assert w.spatial_shape == [4, 7, 7] and w.result.n_groups == 4
+    assert len(set(w.group_colors)) == 4
+    w.n_groups = 3
+    assert w.result is first  # cached per value
+    assert dict(zip(map(bytes, first.channel.round(4)), w.group_colors, strict=True)) == colours
+
+
+def test_classes_by_name_synonym_and_errors_shown_in_widget():
+    w = make()
+    w.classes = ["kitty", "dog"]
+    assert w.class_names == ["cat", "dog"]
+    assert floats(w.attributions, (2, 3)).shape == (2, 3)
+    w.classes = ["dgo"]
+    assert "Unknown class 'dgo'" in w.error and "'dog'" in w.error
+    assert w.status == "error" and w.class_names == ["cat", "dog"]  # the last good table stays
+    w.classes = ["car"]
+    assert w.error == "" and w.class_names == ["car"]
+
+
+def test_bad_layer_is_a_message_not_a_traceback():
+    w = make()
+    w.layer = "convv"
+    assert "Unknown layer 'convv'" in w.error and "Did you mean 'conv'" in w.error
+    assert w.spatial_shape == [3, 7, 7]
+    bad = GroupWidget(IMAGE, layer="logits", model=FakeModel(), icons=False)
+    assert "no spatial extent" in bad.error and bad.status == "error"
+
+
+def test_invalid_trait_values_raise_specific_errors():
+    w = make()
+    with pytest.raises(traitlets.TraitError, match="Nearest valid: 8"):
+        w.n_groups = 50
+    with pytest.raises(traitlets.TraitError, match="0..2, or -1"):
+        w.selected_group = 3
+    w.selected_group = 2
+    w.n_groups = 2
+    assert w.selected_group == -1  # the pinned group no longer exists
+
+
+def test_icons_run_in_the_background_with_progress_and_snapshots():
+    model = FakeModel(step_delay=0.01)
+    w = make(model, steps=30, snapshot_every=5)
+    assert w.status == "optimizing"  # the constructor returned while icons run
+    seen = []
+    w.observe(lambda change: seen.append(change["new"]), names="icons")
+    assert w.wait(timeout=30)
+    assert w.status == "ready" and w.progress == 1.0
+    assert w.progress_text == "Icons done."
+    assert len(seen) >= 3  # snapshots then the final icons
+    icons = [np.asarray(PIL.Image.open(io.BytesIO(png))) for png in w.icons]
+    assert icons[0].shape == (8, 8, 3) and icons[0].min() == 255
+    assert w.result.icons.shape == (3, 8, 8, 3)
+
+
+def test_stop_message_cancels_and_widget_stays_usable():
+    model = FakeModel(step_delay=0.02)
+    w = make(model, steps=10_000)
+    assert model.started.wait(10)
+    w._handle_custom_msg({"type": "stop"}, [])
+    assert w.wait(timeout=10)
+    assert w.status == "stopped" and w.result.icons is None
+    w.classes = ["tree"]
+    assert w.class_names == ["tree"] and w.error == ""
+
+
+def test_closing_cancels_background_work():
+    model = FakeModel(step_delay=0.02)
+    w = make(model, steps=10_000)
+    assert model.started.wait(10)
+    job = w._job
+    w.close()
+    job.thread.join(10)
+    assert not job.thread.is_alive()
+
+
+def test_changing_groups_during_icons_restarts_for_the_new_groups():
+    model = FakeModel(step_delay=0.005)
+    w = make(model, steps=40)
+    w.n_groups = 2
+    assert w.wait(timeout=30)
+    assert w.result.n_groups == 2 and w.result.icons.shape[0] == 2
+    assert len(w.icons) == 2 and all(w.icons)
+
+
+def test_failed_icon_computation_is_shown():
+    class Broken(FakeModel):
+        def render_icons(self, *args, **kwargs):
+            raise RuntimeError("out of memory")
+
+    w = make(Broken(), steps=5)
+    assert w.wait(timeout=10)
+    assert w.status == "error" and "out of memory" in w.error
+    assert w.spatial_shape == [3, 7, 7]
+
+
+def test_from_result_shows_a_saved_result(tmp_path):
+    w = make()
+    path = w.result.save(tmp_path / "r.npz")
+    from neuron_groups import load
+
+    shown = GroupWidget.from_result(load(path))
+    assert shown.spatial == w.spatial and shown.class_names == w.class_names
+    assert shown.status == "ready"
+
+
+def test_background_updates_come_from_one_worker_thread():
+    model = FakeModel(step_delay=0.002)
+    names = set()
+    original = model.render_icons
+
+    def spy(*args, **kwargs):
+        names.add(threading.current_thread().name)
+        return original(*args, **kwargs)
+
+    model.render_icons = spy
+    w = make(model, steps=10)
+    assert w.wait(timeout=10)
+    assert names == {"neuron-groups-icons"}
