@@ -1,0 +1,49 @@
+import numpy as np
+import pytest
+
+from neuron_groups import cli, load
+
+
+@pytest.fixture(autouse=True)
+def _model_loaded_once(inception):
+    # load_model caches the network per process, so the CLI reuses the session's copy.
+    return inception
+
+
+def test_demo_prints_top5_and_table_and_writes_files(tmp_path, capsys):
+    npz, page = tmp_path / "demo.npz", tmp_path / "demo.html"
+    code = cli.main(["demo", "--no-icons", "--save", str(npz), "--out", str(page)])
+    out = capsys.readouterr().out
+    assert code == 0
+    assert "1. golden retriever" in out and "2. Labrador retriever" in out
+    table = out.split("output classes")[1].splitlines()
+    assert table[2].startswith("Labrador retriever") and table[3].startswith("tiger cat")
+    result = load(npz)
+    assert result.attributions.shape == (2, 6)
+    assert f"{result.attributions[0, 0]:.3f}" in table[2]
+    assert "<html" in page.read_text()
+
+
+def test_options_and_default_classes(capsys):
+    assert cli.main(["flowers", "--groups", "3", "--layer", "mixed4c", "--no-icons"]) == 0
+    out = capsys.readouterr().out
+    assert "1. lemon" in out
+    assert len(out.split("output classes")[1].strip().splitlines()) == 7  # title, header, top 5
+
+
+def test_bad_input_is_one_line_not_a_traceback(capsys):
+    assert cli.main(["dog_cat", "--layer", "mixed9", "--no-icons"]) == 2
+    err = capsys.readouterr().err
+    assert "error: Unknown layer 'mixed9'" in err and "Traceback" not in err
+    assert cli.main(["no/such/file.png", "--no-icons"]) == 2
+    assert "No image file" in capsys.readouterr().err
+    assert cli.main(["demo", "--classes", "tigger cat", "--no-icons"]) == 2
+    assert "tiger cat" in capsys.readouterr().err
+
+
+def test_classes_by_index(capsys):
+    assert cli.main(["dog_cat", "--classes", "208", "282", "--no-icons", "--groups", "2"]) == 0
+    out = capsys.readouterr().out
+    rows = out.split("output classes")[1].strip().splitlines()[2:]
+    assert [r.split()[0] for r in rows] == ["Labrador", "tiger"]
+    assert np.isfinite([float(v) for v in rows[0].split()[2:]]).all()
