@@ -17,8 +17,8 @@ class FakeModel(VisionModel):
     """
 
     name = "fake"
-    class_names = ["cat", "dog", "car", "tree"]
-    class_synonyms = [["cat", "kitty"], ["dog"], ["car", "automobile"], ["tree"]]
+    class_names = ("cat", "dog", "car", "tree")
+    class_synonyms = (("cat", "kitty"), ("dog",), ("car", "automobile"), ("tree",))
 
     def __init__(self, step_delay: float = 0.0):
         rng = np.random.default_rng(0)
@@ -50,13 +50,14 @@ class FakeModel(VisionModel):
         self,
         layer,
         directions,
-        settings=IconSettings(),
+        settings=None,
         *,
         progress=None,
         snapshot=None,
         snapshot_every=0,
         should_stop=None,
     ):
+        settings = settings or IconSettings()
         self.icon_calls += 1
         self.started.set()
         n, size = len(directions), settings.size

@@ -7,11 +7,11 @@ import numpy as np
 import PIL.Image
 import pytest
 import traitlets
+from tests.fakes import FakeModel
 
 from neuron_groups import IconSettings
 from neuron_groups.pipeline import LayerReading
 from neuron_groups.widget import GroupWidget
-from tests.fakes import FakeModel
 
 IMAGE = np.random.default_rng(1).random((56, 56, 3)).astype(np.float32)
 
@@ -45,7 +45,7 @@ def test_traits_hold_the_result_as_binary_buffers():
     table = floats(w.attributions, (len(w.class_names), 3))
     np.testing.assert_allclose(table, w.result.attributions)
     assert w.class_names == [FakeModel.class_names[i] for i in w.result.top5_indices[:4]]
-    assert w.class_options == FakeModel.class_names
+    assert w.class_options == list(FakeModel.class_names)
     assert len(w.group_colors) == 3 and w.group_colors[0] == "hsl(0, 80%, 50%)"
     assert w.icons == [b"", b"", b""]
     assert w.n_groups_options == list(range(1, 9))  # min(16, 7*7 positions, 8 channels)
@@ -105,7 +105,7 @@ def test_invalid_trait_values_raise_specific_errors():
     w = make()
     with pytest.raises(traitlets.TraitError, match="Nearest valid: 8"):
         w.n_groups = 50
-    with pytest.raises(traitlets.TraitError, match="0..2, or -1"):
+    with pytest.raises(traitlets.TraitError, match=r"0\.\.2, or -1"):
         w.selected_group = 3
     w.selected_group = 2
     w.n_groups = 2
