@@ -471,9 +471,8 @@ function colorResolver(doc) {
       c.width = c.height = 1;
       ctx = context2d(c);
     }
-    if (!ctx || !(typeof CSS === "undefined" || CSS.supports?.("color", css) !== false)) {
-      return null;
-    }
+    if (!ctx) return null;
+    if (typeof CSS !== "undefined" && CSS.supports && !CSS.supports("color", css)) return null;
     ctx.clearRect(0, 0, 1, 1);
     ctx.fillStyle = "#000";
     ctx.fillStyle = css;
@@ -515,14 +514,21 @@ class UrlBag {
   constructor() {
     /** @type {Map<string, string>} */
     this.urls = new Map();
+    /** @type {Map<string, Uint8Array>} bytes behind each URL, to skip unchanged snapshots */
+    this.bytes = new Map();
   }
 
   /**
+   * URL for `bytes` under `key`; the same URL when the bytes did not change.
    * @param {string} key
    * @param {Uint8Array | null} bytes PNG bytes; null/empty removes the URL
    * @returns {string | null}
    */
   set(key, bytes) {
+    const old = this.bytes.get(key);
+    if (bytes && bytes.byteLength > 0 && old && sameBytes(old, bytes)) {
+      return /** @type {string} */ (this.urls.get(key));
+    }
     this.revoke(key);
     if (!bytes || bytes.byteLength === 0) return null;
     let url;
@@ -532,6 +538,7 @@ class UrlBag {
       url = `data:image/png;base64,${encodeBase64(bytes)}`;
     }
     this.urls.set(key, url);
+    this.bytes.set(key, bytes.slice());
     return url;
   }
 
@@ -540,6 +547,7 @@ class UrlBag {
     const url = this.urls.get(key);
     if (url === undefined) return;
     this.urls.delete(key);
+    this.bytes.delete(key);
     if (url.startsWith("blob:") && typeof URL.revokeObjectURL === "function") {
       URL.revokeObjectURL(url);
     }
@@ -548,6 +556,17 @@ class UrlBag {
   revokeAll() {
     for (const key of [...this.urls.keys()]) this.revoke(key);
   }
+}
+
+/**
+ * @param {Uint8Array} a
+ * @param {Uint8Array} b
+ * @returns {boolean}
+ */
+function sameBytes(a, b) {
+  if (a.byteLength !== b.byteLength) return false;
+  for (let i = 0; i < a.byteLength; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
 
 let instanceCounter = 0;

@@ -8,6 +8,11 @@ import widget, { StaticModel, decodeBase64 } from "./widget.js";
 const PNG_B64 =
   "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAQAAAC1HAwCAAAAC0lEQVR42mNkYAAAAAYAAjCB0C8AAAAASUVORK5CYII=";
 const png = () => decodeBase64(PNG_B64);
+// Another valid 1x1 PNG (different pixel), for "the icon changed".
+const png2 = () =>
+  decodeBase64(
+    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==",
+  );
 const EMPTY = new DataView(new ArrayBuffer(0));
 
 /** float32 little-endian DataView of `values` */
@@ -480,7 +485,7 @@ describe("trait changes", () => {
     const img = tile.querySelector("img.ng-icon");
     const before = img.getAttribute("src");
     hover(tile); // state survives icon snapshots
-    model.set("icons", [png(), png(), EMPTY]);
+    model.set("icons", [png2(), png(), EMPTY]);
     await tick();
     expect($('.ng-tile[data-group="0"]')).toBe(tile); // same element, not rebuilt
     expect(img.getAttribute("src")).not.toBe(before);
@@ -489,6 +494,18 @@ describe("trait changes", () => {
     expect($('.ng-tile[data-group="1"] img.ng-icon').hidden).toBe(false);
     expect($('.ng-tile[data-group="2"] img.ng-icon').hidden).toBe(true);
     expect($('.ng-tile[data-group="2"] .ng-icon-placeholder').hidden).toBe(false);
+  });
+
+  it("unchanged icon bytes keep their URL (no flicker between snapshots)", async () => {
+    const { $, model } = mount();
+    const img = $('.ng-tile[data-group="0"] img.ng-icon');
+    const before = img.getAttribute("src");
+    const count = created.length;
+    model.set("icons", [png(), EMPTY, png()]); // new DataViews, same bytes
+    await tick();
+    expect(img.getAttribute("src")).toBe(before);
+    expect(created.length).toBe(count);
+    expect(revoked).not.toContain(before);
   });
 
   it("accepts ArrayBuffer and Uint8Array for binary traits", async () => {
@@ -512,7 +529,7 @@ describe("trait changes", () => {
   it("image changes replace and revoke the object URL", async () => {
     const { $, model } = mount();
     const first = $(".ng-image").getAttribute("src");
-    model.set("image", png());
+    model.set("image", png2());
     await tick();
     expect($(".ng-image").getAttribute("src")).not.toBe(first);
     expect(revoked).toContain(first);
