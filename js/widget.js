@@ -1,3 +1,4 @@
+// @ts-check
 /**
  * neuron-groups — the front end of `GroupWidget` (an anywidget ES module).
  *
@@ -488,14 +489,15 @@ function colorResolver(doc) {
 
 /**
  * Create an element. `props`: "class", "text", other keys become attributes (null/false skip).
+ * @template {keyof HTMLElementTagNameMap} K
  * @param {Document} doc
- * @param {string} tag
+ * @param {K} tag
  * @param {Record<string, string | number | boolean | null | undefined>} [props]
  * @param {Array<Node | string | null | undefined | false>} [children]
- * @returns {HTMLElement}
+ * @returns {HTMLElementTagNameMap[K]}
  */
 function h(doc, tag, props = {}, children = []) {
-  const node = doc.createElement(tag);
+  const node = /** @type {HTMLElementTagNameMap[K]} */ (doc.createElement(tag));
   for (const [k, v] of Object.entries(props)) {
     if (v == null || v === false) continue;
     if (k === "class") node.className = String(v);
@@ -533,7 +535,7 @@ class UrlBag {
     if (!bytes || bytes.byteLength === 0) return null;
     let url;
     if (typeof URL !== "undefined" && typeof URL.createObjectURL === "function") {
-      url = URL.createObjectURL(new Blob([bytes], { type: "image/png" }));
+      url = URL.createObjectURL(new Blob([/** @type {BlobPart} */ (bytes)], { type: "image/png" }));
     } else {
       url = `data:image/png;base64,${encodeBase64(bytes)}`;
     }
@@ -578,17 +580,16 @@ let instanceCounter = 0;
 /**
  * Build the static part of the widget's DOM.
  * @param {Document} doc
- * @returns {Record<string, any>} named elements
+ * @returns named elements (see the DOM hooks in the header)
  */
 function buildSkeleton(doc) {
   const uid = `ng-${++instanceCounter}-${Math.random().toString(36).slice(2, 7)}`;
-  const ui = /** @type {Record<string, any>} */ ({});
-  ui.title = h(doc, "div", { class: "ng-title" });
-  ui.meta = h(doc, "div", { class: "ng-meta" });
-  ui.predictions = h(doc, "div", { class: "ng-predictions" });
-  ui.error = h(doc, "div", { class: "ng-error", role: "alert", hidden: true });
+  const title = h(doc, "div", { class: "ng-title" });
+  const meta = h(doc, "div", { class: "ng-meta" });
+  const predictions = h(doc, "div", { class: "ng-predictions" });
+  const error = h(doc, "div", { class: "ng-error", role: "alert", hidden: true });
 
-  ui.groupsInput = h(doc, "input", {
+  const groupsInput = h(doc, "input", {
     class: "ng-groups-input",
     id: `${uid}-groups`,
     type: "range",
@@ -596,10 +597,10 @@ function buildSkeleton(doc) {
     max: 0,
     step: 1,
   });
-  ui.groupsValue = h(doc, "output", { class: "ng-groups-value", for: `${uid}-groups` });
-  ui.chips = h(doc, "ul", { class: "ng-chips", "aria-label": "Chosen classes" });
-  ui.classHint = h(doc, "span", { class: "ng-class-hint", text: "top 5 predicted" });
-  ui.classInput = h(doc, "input", {
+  const groupsValue = h(doc, "output", { class: "ng-groups-value", for: `${uid}-groups` });
+  const chips = h(doc, "ul", { class: "ng-chips", "aria-label": "Chosen classes" });
+  const classHint = h(doc, "span", { class: "ng-class-hint", text: "top 5 predicted" });
+  const classInput = h(doc, "input", {
     class: "ng-class-input",
     id: `${uid}-class`,
     type: "text",
@@ -608,98 +609,130 @@ function buildSkeleton(doc) {
     autocomplete: "off",
     spellcheck: "false",
   });
-  ui.classAdd = h(doc, "button", { class: "ng-class-add", type: "button", text: "Add" });
-  ui.classList = h(doc, "datalist", { id: `${uid}-classes` });
-  ui.classMessage = h(doc, "span", { class: "ng-class-message", "aria-live": "polite" });
+  const classAdd = h(doc, "button", { class: "ng-class-add", type: "button", text: "Add" });
+  const classList = h(doc, "datalist", { id: `${uid}-classes` });
+  const classMessage = h(doc, "span", { class: "ng-class-message", "aria-live": "polite" });
   const controls = h(doc, "div", { class: "ng-controls" }, [
     h(doc, "div", { class: "ng-groups-control" }, [
       h(doc, "label", { for: `${uid}-groups`, text: "Groups" }),
-      ui.groupsInput,
-      ui.groupsValue,
+      groupsInput,
+      groupsValue,
     ]),
     h(doc, "div", { class: "ng-classes-control" }, [
       h(doc, "label", { for: `${uid}-class`, text: "Classes" }),
-      ui.chips,
-      ui.classHint,
-      h(doc, "span", { class: "ng-class-entry" }, [ui.classInput, ui.classAdd]),
-      ui.classList,
-      ui.classMessage,
+      chips,
+      classHint,
+      h(doc, "span", { class: "ng-class-entry" }, [classInput, classAdd]),
+      classList,
+      classMessage,
     ]),
   ]);
 
-  ui.status = h(doc, "div", { class: "ng-status", role: "status", hidden: true });
-  ui.progressBar = h(doc, "progress", {
+  const status = h(doc, "div", { class: "ng-status", role: "status", hidden: true });
+  const progressBar = h(doc, "progress", {
     class: "ng-progress-bar",
     max: 1,
     value: 0,
     "aria-label": "Icon optimisation progress",
   });
-  ui.progressText = h(doc, "span", { class: "ng-progress-text" });
-  ui.stop = h(doc, "button", { class: "ng-stop", type: "button", text: "Stop" });
-  ui.progress = h(doc, "div", { class: "ng-progress", hidden: true }, [
-    ui.progressBar,
-    ui.progressText,
-    ui.stop,
+  const progressText = h(doc, "span", { class: "ng-progress-text" });
+  const stop = h(doc, "button", { class: "ng-stop", type: "button", text: "Stop" });
+  const progress = h(doc, "div", { class: "ng-progress", hidden: true }, [
+    progressBar,
+    progressText,
+    stop,
   ]);
 
-  ui.image = h(doc, "img", { class: "ng-image", alt: "Input image", draggable: "false" });
-  ui.spotlight = h(doc, "canvas", {
+  const image = h(doc, "img", { class: "ng-image", alt: "Input image", draggable: "false" });
+  const spotlight = h(doc, "canvas", {
     class: "ng-spotlight",
     role: "img",
     "aria-label": "Spotlight: where the selected group is present in the image",
     hidden: true,
   });
-  ui.map = h(doc, "canvas", {
+  const map = h(doc, "canvas", {
     class: "ng-map",
     role: "img",
     "aria-label": "Group map: each cell is coloured by the groups present there",
   });
-  ui.mapGroup = h(doc, "canvas", {
+  const mapGroup = h(doc, "canvas", {
     class: "ng-map-group",
     role: "img",
     "aria-label": "Map of the selected group",
     hidden: true,
   });
-  ui.reticles = [0, 1].map(() => h(doc, "div", { class: "ng-reticle", hidden: true }));
-  ui.imagePanel = h(doc, "div", { class: "ng-panel ng-panel-image" }, [
-    ui.image,
-    ui.spotlight,
-    ui.reticles[0],
+  const reticles = [0, 1].map(() => h(doc, "div", { class: "ng-reticle", hidden: true }));
+  const imagePanel = h(doc, "div", { class: "ng-panel ng-panel-image" }, [
+    image,
+    spotlight,
+    reticles[0],
   ]);
-  ui.mapPanel = h(doc, "div", { class: "ng-panel ng-panel-map" }, [
-    ui.map,
-    ui.mapGroup,
-    ui.reticles[1],
+  const mapPanel = h(doc, "div", { class: "ng-panel ng-panel-map" }, [
+    map,
+    mapGroup,
+    reticles[1],
   ]);
-  ui.panels = h(doc, "div", { class: "ng-panels" }, [ui.imagePanel, ui.mapPanel]);
+  const panels = h(doc, "div", { class: "ng-panels" }, [imagePanel, mapPanel]);
 
-  ui.tiles = h(doc, "div", {
+  const tiles = h(doc, "div", {
     class: "ng-tiles",
     role: "group",
     "aria-label": "Neuron groups: hover or focus to isolate, click or Enter to pin",
   });
-  ui.tableCaption = h(doc, "caption", { text: "Effect of neuron groups on output classes" });
-  ui.thead = h(doc, "thead");
-  ui.tbody = h(doc, "tbody");
-  ui.table = h(doc, "table", { class: "ng-table" }, [ui.tableCaption, ui.thead, ui.tbody]);
+  const tableCaption = h(doc, "caption", { text: "Effect of neuron groups on output classes" });
+  const thead = h(doc, "thead");
+  const tbody = h(doc, "tbody");
+  const table = h(doc, "table", { class: "ng-table" }, [tableCaption, thead, tbody]);
 
-  ui.root = h(
+  const root = h(
     doc,
     "div",
     { class: "neuron-groups", "data-lm-suppress-shortcuts": "true", "data-selected": -1 },
     [
-      h(doc, "div", { class: "ng-header" }, [ui.title, ui.meta, ui.predictions]),
-      ui.error,
+      h(doc, "div", { class: "ng-header" }, [title, meta, predictions]),
+      error,
       controls,
-      ui.status,
-      ui.progress,
-      ui.panels,
+      status,
+      progress,
+      panels,
       h(doc, "div", { class: "ng-hint", text: "Hover a group to isolate it; click to pin." }),
-      ui.tiles,
-      h(doc, "div", { class: "ng-table-wrap" }, [ui.table]),
+      tiles,
+      h(doc, "div", { class: "ng-table-wrap" }, [table]),
     ],
   );
-  return ui;
+  return {
+    title,
+    meta,
+    predictions,
+    error,
+    groupsInput,
+    groupsValue,
+    chips,
+    classHint,
+    classInput,
+    classAdd,
+    classList,
+    classMessage,
+    status,
+    progressBar,
+    progressText,
+    stop,
+    progress,
+    image,
+    spotlight,
+    map,
+    mapGroup,
+    reticles,
+    imagePanel,
+    mapPanel,
+    panels,
+    tiles,
+    tableCaption,
+    thead,
+    tbody,
+    table,
+    root,
+  };
 }
 
 // ---------------------------------------------------------------------------------------------
