@@ -978,7 +978,12 @@ function render({ model, el }) {
       const th = h(
         doc,
         "th",
-        { scope: "col", "data-group": j, title: `Group ${j}: hover to isolate, click to pin` },
+        {
+          scope: "col",
+          "data-group": j,
+          "aria-label": `Group ${j}`,
+          title: `Group ${j}: hover to isolate, click to pin`,
+        },
         [swatch, h(doc, "span", { class: "ng-col-label", text: String(j) })],
       );
       headRow.append(th);
