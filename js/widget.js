@@ -610,6 +610,7 @@ function buildSkeleton(doc) {
     spellcheck: "false",
   });
   const classAdd = h(doc, "button", { class: "ng-class-add", type: "button", text: "Add" });
+  const classEntry = h(doc, "span", { class: "ng-class-entry" }, [classInput, classAdd]);
   const classList = h(doc, "datalist", { id: `${uid}-classes` });
   const classMessage = h(doc, "span", { class: "ng-class-message", "aria-live": "polite" });
   const controls = h(doc, "div", { class: "ng-controls" }, [
@@ -622,7 +623,7 @@ function buildSkeleton(doc) {
       h(doc, "label", { for: `${uid}-class`, text: "Classes" }),
       chips,
       classHint,
-      h(doc, "span", { class: "ng-class-entry" }, [classInput, classAdd]),
+      classEntry,
       classList,
       classMessage,
     ]),
@@ -711,6 +712,7 @@ function buildSkeleton(doc) {
     classHint,
     classInput,
     classAdd,
+    classEntry,
     classList,
     classMessage,
     status,
@@ -1115,8 +1117,13 @@ function render({ model, el }) {
 
   function updateClassesControl() {
     const classes = asArray(model.get("classes")).map(String);
+    const options = asArray(model.get("class_options")).map(String);
+    // No options (e.g. a standalone page, with no kernel to recompute): classes are read-only.
+    const editable = options.length > 0;
+    ui.classEntry.hidden = !editable;
     const chips = classes.map((name) => {
       const remove = h(doc, "button", {
+        hidden: !editable,
         class: "ng-chip-remove",
         type: "button",
         "aria-label": `Remove ${name}`,
@@ -1131,7 +1138,6 @@ function render({ model, el }) {
     ui.chips.replaceChildren(...chips);
     ui.chips.hidden = classes.length === 0;
     ui.classHint.hidden = classes.length > 0;
-    const options = asArray(model.get("class_options")).map(String);
     const key = options.join("\n");
     if (key !== state.optionsKey) {
       state.optionsKey = key;

@@ -588,6 +588,16 @@ describe("class picker", () => {
     input.dispatchEvent(new InputEvent("input", { bubbles: true, inputType: "insertText" }));
     expect(model.get("classes")).toEqual(["tabby"]);
   });
+
+  it("is read-only without class options (a page with no kernel)", () => {
+    const { $, $$ } = mount(baseState({ classes: ["tiger cat"], class_options: [] }));
+    expect($(".ng-class-entry").hidden).toBe(true);
+    expect($$(".ng-chip")).toHaveLength(1);
+    expect($(".ng-chip-remove").hidden).toBe(true);
+    const editable = mount(baseState({ classes: ["tiger cat"] }));
+    expect(editable.$(".ng-class-entry").hidden).toBe(false);
+    expect(editable.$(".ng-chip-remove").hidden).toBe(false);
+  });
 });
 
 describe("cleanup", () => {
