@@ -97,8 +97,9 @@ class TFVisionModel(VisionModel):
     def _function(self, kind: str, layer: str, build: Callable, signature: list) -> Callable:
         key = (kind, layer)
         if key not in self._compiled:
+            # No autograph: the graphs have no data-dependent Python control flow.
             self._compiled[key] = tf.function(
-                build, input_signature=signature, reduce_retracing=True
+                build, input_signature=signature, reduce_retracing=True, autograph=False
             )
         return self._compiled[key]
 
@@ -175,7 +176,12 @@ class TFVisionModel(VisionModel):
             )
 
     def _check_classes(self, class_indices: Sequence[int]) -> np.ndarray:
-        classes = np.asarray(list(class_indices), dtype=np.int64).reshape(-1)
+        classes = np.asarray(list(class_indices)).reshape(-1)
+        if classes.size and (classes.dtype == bool or not np.issubdtype(classes.dtype, np.integer)):
+            raise ClassNameError(
+                f"Class indices are integers; got {list(class_indices)!r}. Resolve names with "
+                "neuron_groups.labels.resolve_classes first."
+            )
         n_classes = self.layers_by_name()[self.logits_layer].shape[-1]
         bad = classes[(classes < 0) | (classes >= n_classes)]
         if bad.size:
