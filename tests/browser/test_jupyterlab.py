@@ -1,0 +1,278 @@
+"""The example notebook in a real JupyterLab, in headless chromium driven by Playwright.
+
+One notebook run (module fixture ``notebook``) serves every test: open
+``examples/neuron_groups.ipynb``, "Run > Run All Cells", wait for every cell to finish. Then
+the tests hover and click the first widget (dog_cat) like a user, read ``w.selected_group``
+back in the kernel through new cells, save a screenshot to ``docs/widget.png``, and check that
+the browser console saw no error. Run with ``pytest -m browser tests/browser``.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+from .chromium import browser
+from .jupyterlab import REPO, LabServer
+
+pytestmark = pytest.mark.browser
+
+NOTEBOOK = "neuron_groups.ipynb"
+SCREENSHOT = REPO / "docs" / "widget.png"
+
+# Waits (milliseconds). Generous: they bound how long a broken page is waited for; a passing
+# run returns as soon as the page is there. Nothing is asserted about how long things take.
+PAGE_TIMEOUT = 90_000  # JupyterLab's first load
+KERNEL_TIMEOUT = 120_000  # the kernel starting
+RUN_ALL_TIMEOUT = 360_000  # every cell: TensorFlow, the model, two widgets' icons
+CELL_TIMEOUT = 60_000  # one small cell
+UI_TIMEOUT = 15_000  # the page reacting to a hover, a click or a trait change
+
+DONE_PROMPT = re.compile(r"^\[\d+\]:$")
+
+
+@dataclass
+class Notebook:
+    """The open notebook after "Run All", and what the browser reported meanwhile."""
+
+    page: object
+    console_errors: list[str] = field(default_factory=list)
+
+    @property
+    def widget(self):  # the dog_cat GroupWidget
+        return self.page.locator(".neuron-groups").nth(0)
+
+    @property
+    def flowers(self):
+        return self.page.locator(".neuron-groups").nth(1)
+
+    def cells(self):
+        return self.page.locator(".jp-NotebookPanel .jp-Notebook .jp-Cell")
+
+    def run_code(self, code: str) -> str:
+        """Run ``code`` in a new cell at the end (typed into JupyterLab); return its output."""
+        from playwright.sync_api import expect
+
+        cells = self.cells()
+        count = cells.count()
+        # Select the last cell in command mode (a click on its prompt does not enter the
+        # editor), insert a cell below it ("b"), edit it (Enter), run it in place (Ctrl+Enter).
+        cells.nth(count - 1).locator(".jp-InputPrompt").click()
+        self.page.keyboard.press("Escape")
+        self.page.keyboard.press("b")
+        expect(cells).to_have_count(count + 1, timeout=UI_TIMEOUT)
+        cell = cells.nth(count)
+        expect(cell).to_have_class(re.compile(r"\bjp-mod-active\b"), timeout=UI_TIMEOUT)
+        self.page.keyboard.press("Enter")
+        expect(cell.locator(".cm-editor.cm-focused")).to_be_visible(timeout=UI_TIMEOUT)
+        self.page.keyboard.insert_text(code)  # no auto-closing of brackets, unlike typing
+        self.page.keyboard.press("Control+Enter")
+        expect(cell.locator(".jp-InputPrompt")).to_have_text(DONE_PROMPT, timeout=CELL_TIMEOUT)
+        output = cell.locator(".jp-OutputArea-output")
+        return "\n".join(output.all_inner_texts())
+
+
+def _message_text(msg) -> str:
+    location = msg.location or {}
+    where = f" ({location.get('url', '')}:{location.get('lineNumber', '')})" if location else ""
+    return f"console.{msg.type}: {msg.text}{where}"
+
+
+@pytest.fixture(scope="module")
+def notebook(lab_server: LabServer) -> Iterator[Notebook]:
+    """The example notebook open in JupyterLab, every cell run."""
+    from playwright.sync_api import expect
+
+    with browser() as chromium:
+        context = chromium.new_context(viewport={"width": 1280, "height": 1000})
+        page = context.new_page()
+        nb = Notebook(page)
+        page.on(
+            "console",
+            lambda msg: (
+                nb.console_errors.append(_message_text(msg)) if msg.type == "error" else None
+            ),
+        )
+        page.on("pageerror", lambda exc: nb.console_errors.append(f"page error: {exc}"))
+
+        page.goto(lab_server.lab_url(NOTEBOOK), timeout=PAGE_TIMEOUT)
+        panel = page.locator(".jp-NotebookPanel")
+        expect(panel).to_be_visible(timeout=PAGE_TIMEOUT)
+        code_cells = json.loads((lab_server.root / NOTEBOOK).read_text())["cells"]
+        n_code = sum(cell["cell_type"] == "code" for cell in code_cells)
+        expect(panel.locator(".jp-CodeCell")).to_have_count(n_code, timeout=PAGE_TIMEOUT)
+        lab_server.wait_for_kernel(NOTEBOOK, timeout=KERNEL_TIMEOUT / 1000)
+        indicator = panel.locator(".jp-Notebook-ExecutionIndicator")
+        expect(indicator).to_have_attribute("data-status", "idle", timeout=KERNEL_TIMEOUT)
+        expect(page.locator(".jp-Dialog")).to_have_count(0)  # no kernel picker, no prompt
+
+        page.locator(".lm-MenuBar-item", has_text=re.compile(r"^Run$")).click()
+        label = page.locator(".lm-Menu-itemLabel", has_text=re.compile(r"^Run All Cells$"))
+        page.locator("#jp-mainmenu-run .lm-Menu-item", has=label).click()
+
+        # Run All marks every code cell "[*]" at once; a cell shows "[n]" when done, and the
+        # cells after an error go back to "[ ]". Started: some prompt is no longer "[ ]".
+        # Done: no cell waits and the kernel is idle.
+        prompts = "[...document.querySelectorAll('.jp-NotebookPanel .jp-CodeCell .jp-InputPrompt')]"
+        page.wait_for_function(
+            f"() => {prompts}.some((p) => p.textContent.trim() !== '[ ]:')", timeout=UI_TIMEOUT
+        )
+        page.wait_for_function(
+            f"""() => !{prompts}.some((p) => p.textContent.includes('*')) &&
+                document.querySelector(
+                    '.jp-NotebookPanel .jp-Notebook-ExecutionIndicator[data-status="idle"]')""",
+            timeout=RUN_ALL_TIMEOUT,
+        )
+        yield nb
+        context.close()
+
+
+def test_every_cell_runs_and_both_widgets_render(notebook: Notebook) -> None:
+    from playwright.sync_api import expect
+
+    page = notebook.page
+    code_cells = page.locator(".jp-NotebookPanel .jp-CodeCell")
+    prompts = code_cells.locator(".jp-InputPrompt").all_inner_texts()
+    not_run = [i for i, p in enumerate(prompts) if not DONE_PROMPT.match(p.strip())]
+    if not_run:
+        first = code_cells.nth(not_run[0] - 1 if not_run[0] > 0 else 0)
+        pytest.fail(
+            f"code cells {not_run} did not run (prompts {prompts}); output of the cell "
+            f"before:\n{first.locator('.jp-OutputArea').inner_text()}"
+        )
+    tracebacks = page.locator(".jp-OutputArea-output", has_text="Traceback")
+    assert tracebacks.count() == 0, tracebacks.all_inner_texts()
+
+    expect(page.locator(".neuron-groups")).to_have_count(2)
+    widget, flowers = notebook.widget, notebook.flowers
+    for view, n_groups in ((widget, 6), (flowers, 5)):
+        expect(view.locator(".ng-error")).to_be_hidden()
+        # The notebook waited for the icons (w.wait()): the view holds the final state.
+        expect(view).to_have_attribute("data-status", "ready", timeout=UI_TIMEOUT)
+        expect(view.locator(".ng-tile")).to_have_count(n_groups)
+        expect(view.locator(".ng-table thead th[data-group]")).to_have_count(n_groups)
+        expect(view.locator(".ng-image")).to_be_visible()
+        expect(view.locator(".ng-map")).to_be_visible()
+        icons = view.locator("img.ng-icon")
+        expect(icons).to_have_count(n_groups)
+        for j in range(n_groups):
+            expect(icons.nth(j)).to_be_visible()
+        expect(view.locator(".ng-icon-placeholder:visible")).to_have_count(0)
+    rows = widget.locator(".ng-table tbody th.ng-class-name").all_inner_texts()
+    assert rows == ["Labrador retriever", "tiger cat"]
+    expect(flowers.locator(".ng-table tbody th.ng-class-name")).to_have_count(5)  # the top 5
+
+    # The printed attribution table (cell output) matches the widget's table, to 3 decimals.
+    stdout = page.locator('.jp-OutputArea-output[data-mime-type="application/vnd.jupyter.stdout"]')
+    printed = stdout.filter(has_text="tiger cat").first.inner_text()
+    cells = widget.locator('.ng-table td[data-class="tiger cat"]').all_inner_texts()
+    printed_row = next(line for line in printed.splitlines() if line.startswith("tiger cat"))
+    assert printed_row.split()[2:] == [c.strip() for c in cells]
+
+
+def _spotlight_range(widget) -> list[int]:
+    """Min and max brightness of the spotlight mask (grey, opaque: multiplied onto the image)."""
+    return widget.locator(".ng-spotlight").evaluate(
+        """(canvas) => {
+            const data = canvas.getContext('2d').getImageData(
+                0, 0, canvas.width, canvas.height).data;
+            let lo = 255, hi = 0;
+            for (let i = 0; i < data.length; i += 4) {
+                lo = Math.min(lo, data[i]); hi = Math.max(hi, data[i]);
+            }
+            return [lo, hi];
+        }"""
+    )
+
+
+def test_hovering_a_tile_spotlights_its_group(notebook: Notebook) -> None:
+    from playwright.sync_api import expect
+
+    widget = notebook.widget
+    expect(widget.locator(".ng-spotlight")).to_be_hidden()
+    widget.locator('.ng-tile[data-group="2"]').hover()
+
+    expect(widget).to_have_attribute("data-selected", "2", timeout=UI_TIMEOUT)
+    expect(widget.locator(".ng-spotlight")).to_be_visible()
+    low, high = _spotlight_range(widget)
+    assert low < high, "the spotlight is uniform: it shows no group"
+    expect(widget.locator(".ng-map-group")).to_be_visible()
+    expect(widget.locator(".ng-map")).to_be_hidden()
+    selected = re.compile(r"\bis-selected\b")
+    column = widget.locator('.ng-table [data-group="2"]')
+    expect(column).to_have_count(1 + 2)  # header + one cell per class
+    for k in range(3):
+        expect(column.nth(k)).to_have_class(selected)
+    for other in ("0", "1", "3", "4", "5"):
+        expect(widget.locator(f'.ng-table th[data-group="{other}"]')).not_to_have_class(selected)
+    expect(widget.locator('.ng-tile[data-group="2"]')).to_have_class(selected)
+
+    # Leaving the tiles ends the spotlight (nothing is pinned).
+    widget.locator(".ng-image").hover()
+    expect(widget).to_have_attribute("data-selected", "-1", timeout=UI_TIMEOUT)
+    expect(widget.locator(".ng-spotlight")).to_be_hidden()
+    expect(widget.locator(".ng-map")).to_be_visible()
+
+
+def test_clicking_a_tile_pins_it_and_python_sees_it(notebook: Notebook) -> None:
+    from playwright.sync_api import expect
+
+    widget = notebook.widget
+    tile = widget.locator('.ng-tile[data-group="1"]')
+    tile.click()
+    expect(tile).to_have_attribute("aria-pressed", "true", timeout=UI_TIMEOUT)
+    expect(widget).to_have_attribute("data-pinned", "1")
+    # The pin outlives the hover.
+    widget.locator(".ng-image").hover()
+    expect(widget).to_have_attribute("data-selected", "1", timeout=UI_TIMEOUT)
+    expect(widget.locator(".ng-spotlight")).to_be_visible()
+
+    # The kernel has it: shell messages are handled in order, so the widget's update
+    # reached the kernel before this cell's execution request.
+    out = notebook.run_code('print("selected_group =", w.selected_group)')
+    assert "selected_group = 1" in out, out
+
+    # And back: setting the trait in Python moves the pin in the page.
+    notebook.run_code("w.selected_group = 4")
+    expect(widget).to_have_attribute("data-pinned", "4", timeout=UI_TIMEOUT)
+    expect(widget.locator('.ng-tile[data-group="4"]')).to_have_attribute("aria-pressed", "true")
+    expect(tile).to_have_attribute("aria-pressed", "false")
+
+    # A second click on the pinned tile unpins it, in the page and in the kernel.
+    widget.locator('.ng-tile[data-group="4"]').click()
+    expect(widget).to_have_attribute("data-pinned", "-1", timeout=UI_TIMEOUT)
+    out = notebook.run_code('print("selected_group =", w.selected_group)')
+    assert "selected_group = -1" in out, out
+
+
+def test_screenshot_of_the_widget(notebook: Notebook) -> None:
+    """Save the dog_cat widget, nothing pinned or hovered, as ``docs/widget.png``."""
+    from playwright.sync_api import expect
+
+    widget = notebook.widget
+    notebook.page.mouse.move(0, 0)
+    expect(widget).to_have_attribute("data-selected", "-1", timeout=UI_TIMEOUT)
+    SCREENSHOT.parent.mkdir(exist_ok=True)
+    widget.scroll_into_view_if_needed()
+    widget.screenshot(path=str(SCREENSHOT), animations="disabled")
+    _shrink_png(SCREENSHOT)
+    assert SCREENSHOT.stat().st_size > 0
+
+
+def _shrink_png(path: Path) -> None:
+    """Rewrite a PNG with an adaptive palette (a fraction of the size, same look)."""
+    import PIL.Image
+
+    with PIL.Image.open(path) as img:
+        small = img.convert("RGB").quantize(colors=256, method=PIL.Image.Quantize.MEDIANCUT)
+    small.save(path, optimize=True)
+
+
+def test_no_errors_in_the_browser_console(notebook: Notebook) -> None:
+    """Runs last: covers loading, running, hovering and clicking."""
+    assert notebook.console_errors == []
