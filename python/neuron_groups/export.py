@@ -198,18 +198,23 @@ def find_node_modules(node_modules: str | os.PathLike | None = None) -> Path:
     AssetsError
         When none holds them; the message says what to install.
     """
-    candidates = [node_modules, os.environ.get(NODE_MODULES_ENV)]
-    candidates += [Path(__file__).resolve().parents[2] / "node_modules", Path("node_modules")]
+    candidates = _candidates(node_modules)
     for candidate in candidates:
-        if candidate and _has_packages(Path(candidate)):
-            return Path(candidate).resolve()
+        if _has_packages(candidate):
+            return candidate.resolve()
     install = " ".join(f"{name}@{version}" for name, version in NPM_PACKAGES.items())
     raise AssetsError(
         "The offline notebook export copies require.js and the Jupyter widgets HTML manager "
-        f"from npm packages; none found (looked in {[str(c) for c in candidates if c]}). "
+        f"from npm packages; none found (looked in {[str(c) for c in candidates]}). "
         f"Install them with `npm install {install}` and pass node_modules= (or set "
         f"{NODE_MODULES_ENV})."
     )
+
+
+def _candidates(node_modules: str | os.PathLike | None) -> list[Path]:
+    given = [node_modules, os.environ.get(NODE_MODULES_ENV)]
+    checkout = Path(__file__).resolve().parents[2] / "node_modules"
+    return [Path(c) for c in given if c] + [checkout, Path("node_modules")]
 
 
 def _has_packages(folder: Path) -> bool:
