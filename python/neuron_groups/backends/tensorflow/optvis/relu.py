@@ -1,0 +1,63 @@
+"""A ReLU whose gradient is redirected for the first steps (Lucid's ``redirected_relu_grad``).
+
+At the start of an optimization the units being visualized may not fire at all, and a plain
+ReLU then lets no gradient through. For the first few steps this ReLU's gradient, wherever a
+batch item's whole ReLU gradient would be zero, instead passes the part of the incoming
+gradient that pushes negative inputs up. Lucid, by the Lucid Authors, is Apache-2.0
+licensed: https://github.com/tensorflow/lucid; this is written anew with
+``tf.custom_gradient``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import tensorflow as tf
+
+
+def relu_grad(x: tf.Tensor, grad: tf.Tensor) -> tf.Tensor:
+    """The ReLU gradient as Lucid wrote it: blocked where ``x < 0``."""
+    return tf.where(x < 0.0, tf.zeros_like(grad), grad)
+
+
+def redirected_grad(x: tf.Tensor, grad: tf.Tensor) -> tf.Tensor:
+    """Return the redirected ReLU gradient, per batch item.
+
+    It is the ReLU gradient if any of the item's is non-zero, else the incoming gradient
+    except where it would push a negative input further down. ``grad`` is d(loss)/d(output)
+    of a loss being *minimized*, so a positive value pushes down.
+    """
+    plain = relu_grad(x, grad)
+    redirected = tf.where((x < 0.0) & (grad > 0.0), tf.zeros_like(grad), grad)
+    flat = tf.reshape(plain, (tf.shape(plain)[0], -1))  # (B, N)
+    alive = tf.norm(flat, axis=1) > 0.0  # (B,)
+    alive = tf.reshape(alive, [-1] + [1] * (len(plain.shape) - 1))  # (B, 1, ...)
+    return tf.where(alive, plain, redirected)
+
+
+def redirected_relu(step: tf.Variable, redirect_steps: int) -> Callable[[tf.Tensor], tf.Tensor]:
+    """Return a ReLU whose gradient is redirected while ``step < redirect_steps``.
+
+    Parameters
+    ----------
+    step : tf.Variable (integer)
+        The current optimization step (0-based), read when the gradient is computed, so a
+        compiled step function never retraces because of it.
+    redirect_steps : int
+        Lucid: 17 (steps 0..16). 0 gives the plain ReLU gradient throughout.
+
+    Returns
+    -------
+    callable
+        ``relu(x)``, forward ``max(x, 0)``; ``x`` has a leading batch dimension.
+    """
+
+    @tf.custom_gradient
+    def relu(x):
+        def grad(g):
+            redirect = tf.cast(step, tf.int64) < redirect_steps
+            return tf.cond(redirect, lambda: redirected_grad(x, g), lambda: relu_grad(x, g))
+
+        return tf.nn.relu(x), grad
+
+    return relu

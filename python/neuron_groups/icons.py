@@ -1,0 +1,183 @@
+"""Group icons: feature visualizations of channel directions, cached on disk.
+
+:func:`render_icons` asks the model's backend (:meth:`VisionModel.render_icons`) for one
+icon per direction, and keeps the result in a cache folder keyed by everything that
+determines it: the model's weights (:attr:`VisionModel.identity`), the layer, the direction
+vectors and the :class:`~neuron_groups.backends.base.IconSettings`. Asking again returns at
+once. numpy only: no deep-learning framework is imported here.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+import warnings
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+
+from neuron_groups.backends.base import (
+    IconSettings,
+    ProgressCallback,
+    SnapshotCallback,
+    VisionModel,
+)
+from neuron_groups.data import cache_dir
+
+ICON_CACHE_ENV = "NEURON_GROUPS_ICON_CACHE"
+"""Environment variable naming the icon cache folder; ``off`` (or ``0``) disables it."""
+
+CACHE_FORMAT = 1
+"""Part of every key: bump it when the rendering changes, so old icons are not reused."""
+
+DEFAULT_SETTINGS = IconSettings()
+
+_OFF = {"off", "0", "false", "no", "none"}
+
+
+def icon_cache_folder(cache: bool | str | os.PathLike = True) -> Path | None:
+    """Where icons are cached, or None for no caching.
+
+    Parameters
+    ----------
+    cache : bool or path
+        False: no cache. A path: that folder. True: the folder named by
+        ``NEURON_GROUPS_ICON_CACHE`` (``off``/``0`` disables), else ``cache_dir()/"icons"``.
+    """
+    if cache is False or cache is None:
+        return None
+    if cache is not True:
+        return Path(cache)
+    env = os.environ.get(ICON_CACHE_ENV, "").strip()
+    if env.lower() in _OFF:
+        return None
+    return Path(env) if env else cache_dir() / "icons"
+
+
+def cache_key(
+    model: VisionModel, layer: str, directions: np.ndarray, settings: IconSettings
+) -> str:
+    """SHA-256 (hex) of the model's identity, the canonical layer, the directions and settings.
+
+    Parameters
+    ----------
+    directions : array, shape (n, C)
+        Hashed as C-contiguous float32, with their shape.
+    """
+    directions = np.ascontiguousarray(directions, dtype=np.float32)
+    header = {
+        "format": CACHE_FORMAT,
+        "model": model.identity,
+        "layer": model.resolve_layer(layer).name,
+        "shape": list(directions.shape),
+        "settings": settings.key(),
+    }
+    digest = hashlib.sha256(json.dumps(header, sort_keys=True).encode())
+    digest.update(directions.tobytes())
+    return digest.hexdigest()
+
+
+def load_cached(path: Path, n: int, size: int) -> np.ndarray | None:
+    """Return the icons stored at ``path``, or None.
+
+    None when the entry is absent, unreadable, or not (n, size, size, 3) float32 in [0, 1].
+    """
+    try:
+        icons = np.load(path, allow_pickle=False)
+    except (OSError, ValueError, EOFError):
+        return None
+    if (
+        icons.shape != (n, size, size, 3)
+        or icons.dtype != np.float32
+        or not np.all(np.isfinite(icons))
+        or icons.min() < 0
+        or icons.max() > 1
+    ):
+        return None
+    return icons
+
+
+def save_atomic(path: Path, icons: np.ndarray) -> None:
+    """Write ``icons`` to ``path`` (.npy) through a temporary file and a rename.
+
+    No reader ever sees a half-written entry, and a failed write leaves nothing behind.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.stem, suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            np.save(f, icons)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def render_icons(
+    model: VisionModel,
+    layer: str,
+    directions: np.ndarray,
+    settings: IconSettings = DEFAULT_SETTINGS,
+    *,
+    cache: bool | str | os.PathLike = True,
+    progress: ProgressCallback | None = None,
+    snapshot: SnapshotCallback | None = None,
+    snapshot_every: int = 0,
+    should_stop: Callable[[], bool] | None = None,
+) -> np.ndarray:
+    """One feature-visualization icon per direction, from the cache when it has them.
+
+    Parameters
+    ----------
+    model : VisionModel
+    layer : str
+        Canonical name or alias.
+    directions : array, shape (n, C)
+        Each group's channel vector (e.g. NMF's channel factors).
+    settings : IconSettings
+        Size, steps, learning rate, seed, transforms, ReLU redirection.
+    cache : bool or path
+        See :func:`icon_cache_folder`.
+    progress, snapshot, snapshot_every, should_stop
+        Passed to :meth:`VisionModel.render_icons`; not called on a cache hit.
+
+    Returns
+    -------
+    ndarray, float32, shape (n, S, S, 3), values in [0, 1]
+
+    Raises
+    ------
+    neuron_groups.errors.Cancelled
+        When ``should_stop()`` turns true; nothing is written to the cache then.
+    """
+    directions = np.asarray(directions, dtype=np.float32)
+    if directions.ndim != 2 or 0 in directions.shape:
+        raise ValueError(f"directions must have shape (n, C); got {directions.shape}.")
+    folder = icon_cache_folder(cache)
+    path = None
+    if folder is not None:
+        path = folder / f"{cache_key(model, layer, directions, settings)}.npy"
+        icons = load_cached(path, len(directions), settings.size)
+        if icons is not None:
+            return icons
+    icons = np.asarray(
+        model.render_icons(
+            layer,
+            directions,
+            settings,
+            progress=progress,
+            snapshot=snapshot,
+            snapshot_every=snapshot_every,
+            should_stop=should_stop,
+        ),
+        dtype=np.float32,
+    )
+    if path is not None:
+        try:
+            save_atomic(path, icons)
+        except OSError as exc:
+            warnings.warn(f"Could not cache the icons in {folder}: {exc}", stacklevel=2)
+    return icons
