@@ -23,7 +23,8 @@ The widget's own ES module and CSS are part of its saved state, so nothing else 
 MathJax is not loaded unless ``mathjax_url`` names a local copy.
 
 The same settings, for ``jupyter nbconvert`` itself once the folder exists
-(``python -m neuron_groups.export --assets-only DIR`` writes it)::
+(``python -m neuron_groups.export --assets-only DIR`` writes it; ``DIR`` is a URL relative
+to the exported page, which nbconvert writes next to the notebook)::
 
     jupyter nbconvert --to html NOTEBOOK.ipynb \
         --HTMLExporter.require_js_url=DIR/require.js \
@@ -206,8 +207,8 @@ def find_node_modules(node_modules: str | os.PathLike | None = None) -> Path:
     raise AssetsError(
         "The offline notebook export copies require.js and the Jupyter widgets HTML manager "
         f"from npm packages; none found (looked in {[str(c) for c in candidates]}). "
-        f"Install them with `npm install {install}` and pass node_modules= (or set "
-        f"{NODE_MODULES_ENV})."
+        f"Install them with `npm install {install}` and point to that node_modules folder "
+        f"(node_modules=, --node-modules or ${NODE_MODULES_ENV})."
     )
 
 
