@@ -408,6 +408,12 @@ class GroupWidget(anywidget.AnyWidget):
             self.status = "ready"
 
     # -- sharing ---------------------------------------------------------------------------
+    def _repr_mimebundle_(self, **kwargs: Any) -> Any:
+        """The widget view, plus a static fallback for where widgets don't render."""
+        from neuron_groups.export import widget_mimebundle
+
+        return widget_mimebundle(self, super()._repr_mimebundle_(**kwargs))
+
     def cached_results(self) -> dict[int, NeuronGroupsResult]:
         """The results computed so far, by number of groups (the current one included)."""
         results = dict(self._results)
