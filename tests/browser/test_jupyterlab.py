@@ -273,6 +273,73 @@ def _shrink_png(path: Path) -> None:
     small.save(path, optimize=True)
 
 
+def _settle(page) -> None:
+    """Let the page finish what a key started (JupyterLab commands run synchronously, their DOM
+    updates by the next frames): wait for two animation frames and a task."""
+    page.evaluate(
+        "() => new Promise((done) => requestAnimationFrame(() => requestAnimationFrame("
+        "() => setTimeout(done))))"
+    )
+
+
+def test_keyboard_moves_between_tiles_and_pins(notebook: Notebook) -> None:
+    from playwright.sync_api import expect
+
+    page, widget = notebook.page, notebook.widget
+    widget.locator('.ng-tile[data-group="0"]').focus()
+    page.keyboard.press("ArrowRight")
+    tile1 = widget.locator('.ng-tile[data-group="1"]')
+    expect(tile1).to_be_focused(timeout=UI_TIMEOUT)
+    expect(tile1).to_have_class(re.compile(r"\bis-selected\b"))
+    page.keyboard.press("Enter")
+    expect(widget).to_have_attribute("data-pinned", "1", timeout=UI_TIMEOUT)
+    page.keyboard.press("Escape")
+    expect(widget).to_have_attribute("data-pinned", "-1", timeout=UI_TIMEOUT)
+
+
+# Known defect of js/widget.js (reported): keys the widget does not handle itself bubble up to
+# JupyterLab's command-mode shortcuts. Checked by hand in this JupyterLab: a keydown listener on
+# the widget's root that calls stopPropagation() makes both tests pass (a data-lm-suppress-
+# shortcuts attribute on the root does not: Lumino tests the focused element first). Strict:
+# once the front end is fixed these XPASS and fail, so the marker goes with the fix.
+KEYS_LEAK = pytest.mark.xfail(
+    strict=True, reason="js/widget.js: keydown in the widget reaches JupyterLab's shortcuts"
+)
+
+
+@KEYS_LEAK
+def test_keys_in_the_widget_do_not_run_notebook_commands(notebook: Notebook) -> None:
+    """In JupyterLab's command mode single keys are notebook commands ("b" inserts a cell
+    below, "d d" deletes the cell, "x" cuts it): pressed on a tile they must not fire."""
+    from playwright.sync_api import expect
+
+    page, widget = notebook.page, notebook.widget
+    cells = notebook.cells()
+    n_cells = cells.count()
+    tile = widget.locator('.ng-tile[data-group="1"]')
+    tile.focus()
+    page.keyboard.press("b")  # insert a cell below: harmless to the tests that follow
+    _settle(page)
+    assert cells.count() == n_cells, "a key pressed on a tile ran a notebook command"
+    expect(tile).to_be_focused()
+
+
+@KEYS_LEAK
+def test_arrow_keys_on_the_groups_control_change_the_groups(notebook: Notebook) -> None:
+    """One step left is one group fewer, recomputed in the kernel. Runs after the screenshot."""
+    from playwright.sync_api import expect
+
+    page, widget = notebook.page, notebook.widget
+    slider = widget.locator(".ng-groups-input")
+    slider.focus()
+    page.keyboard.press("ArrowLeft")
+    expect(slider).to_be_focused()
+    expect(widget.locator(".ng-groups-value")).to_have_text("5", timeout=UI_TIMEOUT)
+    expect(widget.locator(".ng-tile")).to_have_count(5, timeout=CELL_TIMEOUT)
+    out = notebook.run_code('print("n_groups =", w.n_groups, w.result.n_groups)')
+    assert "n_groups = 5 5" in out, out
+
+
 def test_no_errors_in_the_browser_console(notebook: Notebook) -> None:
     """Runs last: covers loading, running, hovering and clicking."""
     assert notebook.console_errors == []
