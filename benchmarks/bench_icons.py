@@ -43,22 +43,22 @@ def direction_scores(model, icons: np.ndarray, directions: np.ndarray) -> np.nda
     return np.einsum("bhwc,bc->b", acts, directions) / (acts.shape[1] * acts.shape[2])
 
 
-def time_compiled(model, directions, settings, **options):
+def time_compiled(model, directions, settings):
     def forward(images, relu):
         return model.forward_to(images, LAYER, relu)
 
-    renderer = Renderer(forward, directions, settings, **options)
+    renderer = Renderer(forward, directions, settings)
     times = []
 
     def progress(step, scores):
         times.append(time.perf_counter())
 
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     icons = renderer.run(progress=progress)
-    total = time.perf_counter() - start
+    total, cpu = time.perf_counter() - start, time.process_time() - cpu
     first = times[0] - start
     steady = np.diff(times[len(times) // 2 :]).mean() if len(times) > 3 else float("nan")
-    return icons, total, first, steady
+    return icons, total, cpu, first, steady
 
 
 def time_eager(model, directions, settings, steps):
@@ -67,11 +67,15 @@ def time_eager(model, directions, settings, steps):
 
     renderer = Renderer(forward, directions, settings)
     times = []
-    for _ in range(steps):
-        draws = tf.constant(renderer.transforms.draw(renderer.draw_rng))
-        start = time.perf_counter()
-        renderer._train_step(draws).numpy()
-        times.append(time.perf_counter() - start)
+    tf.config.run_functions_eagerly(True)
+    try:
+        for _ in range(steps):
+            draws = tf.constant(renderer.transforms.draw(renderer.draw_rng))
+            start = time.perf_counter()
+            renderer.train_step(draws).numpy()
+            times.append(time.perf_counter() - start)
+    finally:
+        tf.config.run_functions_eagerly(False)
     return float(np.median(times[1:]))
 
 
@@ -89,11 +93,6 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--steps", type=int, default=513)
     parser.add_argument("--eager-steps", type=int, default=20)
-    parser.add_argument(
-        "--static-shapes",
-        action="store_true",
-        help="trace one step function per scale instead of one for all",
-    )
     parser.add_argument("--png", help="save the icons side by side to this PNG")
     args = parser.parse_args()
 
@@ -102,6 +101,7 @@ def main() -> None:
         f"{tf.config.threading.get_intra_op_parallelism_threads() or 'default'}, inter-op "
         f"{tf.config.threading.get_inter_op_parallelism_threads() or 'default'}"
     )
+    load = os.getloadavg()[0]
     model = load_model("inceptionv1")
     directions = demo_directions(model)
     settings = IconSettings(steps=args.steps)
@@ -110,13 +110,15 @@ def main() -> None:
         f"{settings.steps} steps"
     )
 
-    icons, total, first, steady = time_compiled(
-        model, directions, settings, static_shapes=args.static_shapes
-    )
+    icons, total, cpu, first, steady = time_compiled(model, directions, settings)
     per_step = total / settings.steps
     print(
         f"compiled: {per_step * 1e3:.0f} ms/step overall ({steady * 1e3:.0f} ms/step steady, "
         f"first step with tracing {first:.1f} s); total {total:.1f} s"
+    )
+    print(
+        f"  CPU time {cpu:.1f} s over {os.cpu_count()} cores; load average before the run "
+        f"{load:.1f} (other processes slow the wall time down)"
     )
     if settings.steps != 513:
         print(f"  extrapolated to 513 steps: {first + 512 * steady:.1f} s")

@@ -123,10 +123,6 @@ class FourierImage:
         self.spectrum = tf.Variable(init_spectrum(n, size, size, rng, sd), name="spectrum")
         self.scale = tf.constant(spectrum_scale(size, size))
 
-    def reset(self, rng: np.random.Generator, sd: float = 0.01) -> None:
-        """Draw a fresh initial spectrum into :attr:`spectrum`."""
-        self.spectrum.assign(init_spectrum(self.n, self.size, self.size, rng, sd))
-
     def __call__(self) -> tf.Tensor:
         """Return the images, shape (n, size, size, 3), in (0, 1)."""
         return to_valid_rgb(fft_image(self.spectrum, self.scale, self.size, self.size))

@@ -6,6 +6,11 @@ batch item's whole ReLU gradient would be zero, instead passes the part of the i
 gradient that pushes negative inputs up. Lucid, by the Lucid Authors, is Apache-2.0
 licensed: https://github.com/tensorflow/lucid; this is written anew with
 ``tf.custom_gradient``.
+
+The gradient is computed from the ReLU's output ``y`` rather than its input ``x`` (``y > 0``
+exactly where ``x > 0``), as TensorFlow's own ReLU gradient is: the pre-activation then
+need not be kept, and the convolution, bias and ReLU can be fused. It differs from Lucid's
+only where ``x`` is exactly 0, where Lucid let the gradient through.
 """
 
 from __future__ import annotations
@@ -15,22 +20,28 @@ from collections.abc import Callable
 import tensorflow as tf
 
 
-def relu_grad(x: tf.Tensor, grad: tf.Tensor) -> tf.Tensor:
-    """The ReLU gradient as Lucid wrote it: blocked where ``x < 0``."""
-    return tf.where(x < 0.0, tf.zeros_like(grad), grad)
+def relu_grad(y: tf.Tensor, grad: tf.Tensor) -> tf.Tensor:
+    """The plain ReLU gradient: ``grad`` where the output ``y`` is positive, else 0."""
+    return tf.raw_ops.ReluGrad(gradients=grad, features=y)
 
 
-def redirected_grad(x: tf.Tensor, grad: tf.Tensor) -> tf.Tensor:
+def redirected_grad(y: tf.Tensor, grad: tf.Tensor) -> tf.Tensor:
     """Return the redirected ReLU gradient, per batch item.
 
-    It is the ReLU gradient if any of the item's is non-zero, else the incoming gradient
-    except where it would push a negative input further down. ``grad`` is d(loss)/d(output)
-    of a loss being *minimized*, so a positive value pushes down.
+    It is the plain ReLU gradient if any of the item's is non-zero, else the incoming
+    gradient except where it would push a dead unit further down. ``grad`` is
+    d(loss)/d(output) of a loss being *minimized*, so a positive value pushes down.
+
+    Parameters
+    ----------
+    y : Tensor, shape (B, ...)
+        The ReLU's output.
+    grad : Tensor, shape (B, ...)
     """
-    plain = relu_grad(x, grad)
-    redirected = tf.where((x < 0.0) & (grad > 0.0), tf.zeros_like(grad), grad)
+    plain = relu_grad(y, grad)
+    redirected = tf.where((y <= 0.0) & (grad > 0.0), tf.zeros_like(grad), grad)
     flat = tf.reshape(plain, (tf.shape(plain)[0], -1))  # (B, N)
-    alive = tf.norm(flat, axis=1) > 0.0  # (B,)
+    alive = tf.reduce_max(tf.abs(flat), axis=1) > 0.0  # (B,) Lucid: norm > 0
     alive = tf.reshape(alive, [-1] + [1] * (len(plain.shape) - 1))  # (B, 1, ...)
     return tf.where(alive, plain, redirected)
 
@@ -54,10 +65,12 @@ def redirected_relu(step: tf.Variable, redirect_steps: int) -> Callable[[tf.Tens
 
     @tf.custom_gradient
     def relu(x):
+        y = tf.nn.relu(x)
+
         def grad(g):
             redirect = tf.cast(step, tf.int64) < redirect_steps
-            return tf.cond(redirect, lambda: redirected_grad(x, g), lambda: relu_grad(x, g))
+            return tf.cond(redirect, lambda: redirected_grad(y, g), lambda: relu_grad(y, g))
 
-        return tf.nn.relu(x), grad
+        return y, grad
 
     return relu

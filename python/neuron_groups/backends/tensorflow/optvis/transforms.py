@@ -7,10 +7,10 @@ Lucid, by the Lucid Authors, is Apache-2.0 licensed: https://github.com/tensorfl
 The code here is written anew.
 
 Unlike Lucid, the random choices are drawn outside the graph, with a seeded numpy generator,
-so that results repeat and a compiled step never retraces: each transform's
-:meth:`Transform.draw` picks its integers, and the transform is applied to those integers,
-given as int32 tensors. A transform whose draw changes the output shape (the random scale)
-has ``static = True``: given its draw as a Python int, it gives a static output shape.
+so that results repeat: each transform's :meth:`Transform.draw` picks its integers, and the
+transform is applied to those integers, given as int32 tensors (or Python ints). The
+transforms work on images of unknown spatial size, so one compiled step serves every random
+scale.
 """
 
 from __future__ import annotations
@@ -30,12 +30,9 @@ class Transform:
     ----------
     n_draws : int
         How many integers :meth:`draw` returns.
-    static : bool
-        Whether the draw changes the output shape.
     """
 
     n_draws = 0
-    static = False
 
     def draw(self, rng: np.random.Generator) -> Draw:
         """Pick this step's random integers."""
@@ -107,7 +104,6 @@ class RandomScale(Transform):
     """
 
     n_draws = 1
-    static = True
 
     def __init__(self, scales: Sequence[float]):
         self.scales = np.asarray(scales, dtype=np.float32)
@@ -262,30 +258,14 @@ class Compose:
     def __init__(self, transforms: Sequence[Transform]):
         self.transforms = list(transforms)
         self.n_draws = sum(t.n_draws for t in self.transforms)
-        self.static_positions = tuple(self._static_positions())
-
-    def _static_positions(self):
-        i = 0
-        for t in self.transforms:
-            if t.static:
-                yield from range(i, i + t.n_draws)
-            i += t.n_draws
 
     def draw(self, rng: np.random.Generator) -> np.ndarray:
         """Draw every transform's integers, in order: int32, shape (n_draws,)."""
         draws = [v for t in self.transforms for v in t.draw(rng)]
         return np.asarray(draws, dtype=np.int32).reshape(self.n_draws)
 
-    def static_key(self, draws: np.ndarray) -> tuple[int, ...]:
-        """The values of the draws that change the output shape."""
-        return tuple(int(draws[i]) for i in self.static_positions)
-
     def __call__(self, images: tf.Tensor, draws) -> tf.Tensor:
-        """Apply the transforms with ``draws`` from :meth:`draw`.
-
-        ``draws`` is a tensor, or a list mixing Python ints (for static shapes) and scalar
-        tensors.
-        """
+        """Apply the transforms with ``draws`` from :meth:`draw` (a tensor or ints)."""
         i = 0
         for t in self.transforms:
             images = t(images, draws[i : i + t.n_draws])
