@@ -6,10 +6,12 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from neuron_groups.backends.base import IconSettings
+from neuron_groups.backends.base import IconSettings, LayerInfo
+from neuron_groups.backends.tensorflow.common import TFVisionModel
 from neuron_groups.backends.tensorflow.optvis import Renderer, render_directions
 from neuron_groups.backends.tensorflow.optvis.render import Adam
 from neuron_groups.errors import Cancelled
+from neuron_groups.icons import render_icons
 
 FAST = IconSettings(size=24, steps=12)
 
@@ -153,3 +155,44 @@ def test_adam_is_tf1s_with_epsilon_outside_the_bias_correction():
         v = 0.999 * v + 0.001 * g * g
         x -= 0.05 * np.sqrt(1 - 0.999**t) / (1 - 0.9**t) * m / (np.sqrt(v) + 1e-2)
     np.testing.assert_allclose(var.numpy(), x, rtol=1e-5, atol=1e-6)
+
+
+class TinyModel(TFVisionModel):
+    """The tiny net behind the VisionModel seam (only what icons need)."""
+
+    name = "tiny"
+
+    def __init__(self):
+        super().__init__()
+        self.net = tiny_net()
+
+    def layers(self):
+        return [LayerInfo("conv2", (5, 5, 6))]
+
+    def forward_to(self, images, layer, relu=tf.nn.relu):
+        return self.net(images, relu)
+
+
+def test_cached_icons_through_the_tensorflow_model(tmp_path):
+    model, steps = TinyModel(), []
+    icons = render_icons(
+        model, "conv2", DIRECTIONS, FAST, cache=tmp_path, progress=lambda s, o: steps.append(s)
+    )
+    again = render_icons(
+        model, "conv2", DIRECTIONS, FAST, cache=tmp_path, progress=lambda s, o: steps.append(s)
+    )
+    assert steps == list(range(12))  # the second call is a hit
+    np.testing.assert_array_equal(icons, again)
+    np.testing.assert_array_equal(icons, render_directions(tiny_net(), DIRECTIONS, FAST))
+
+
+def test_cancelling_a_tensorflow_render_leaves_no_cache_entry(tmp_path):
+    asked = []
+
+    def stop():
+        asked.append(1)
+        return len(asked) > 5
+
+    with pytest.raises(Cancelled):
+        render_icons(TinyModel(), "conv2", DIRECTIONS, FAST, cache=tmp_path, should_stop=stop)
+    assert list(tmp_path.iterdir()) == []

@@ -75,7 +75,7 @@ def cache_key(
         "shape": list(directions.shape),
         "settings": settings.key(),
     }
-    digest = hashlib.sha256(json.dumps(header, sort_keys=True).encode())
+    digest = hashlib.sha256(json.dumps(header, sort_keys=True, default=str).encode())
     digest.update(directions.tobytes())
     return digest.hexdigest()
 

@@ -32,7 +32,7 @@ def direction(vectors: np.ndarray) -> Objective:
     v = tf.constant(np.asarray(vectors, dtype=np.float32))  # (n, C)
 
     def objective(acts):
-        if acts.shape[-1] != v.shape[-1]:
+        if acts.shape[-1] not in (None, v.shape[-1]):
             raise ValueError(
                 f"The directions have {v.shape[-1]} channels but the layer has {acts.shape[-1]}."
             )
