@@ -56,14 +56,27 @@ class LabServer:
     log: Path
 
     def lab_url(self, path: str) -> str:
-        """The address that opens ``path`` (relative to the root) in JupyterLab."""
-        return f"{self.url}/lab/tree/{path}?token={self.token}"
+        """The address that opens ``path`` (relative to the root) in JupyterLab.
+
+        ``reset``: a fresh workspace, so that the notebooks earlier pages opened on this
+        server (JupyterLab saves and restores the open tabs) are not opened again beside it.
+        """
+        return f"{self.url}/lab/tree/{path}?reset&token={self.token}"
 
     def api(self, path: str) -> object:
         """GET ``/api/<path>`` as JSON."""
         url = f"{self.url}/api/{path}?token={self.token}"
         with urllib.request.urlopen(url, timeout=10) as response:
             return json.loads(response.read())
+
+    def shut_down(self, notebook: str) -> None:
+        """Shut down ``notebook``'s kernel (and its background work) and forget its session."""
+        for session in self.api("sessions"):
+            if session["path"] == notebook:
+                url = f"{self.url}/api/sessions/{session['id']}?token={self.token}"
+                request = urllib.request.Request(url, method="DELETE")
+                with urllib.request.urlopen(request, timeout=30):
+                    pass
 
     def wait_for_kernel(self, notebook: str, timeout: float) -> None:
         """Wait until ``notebook``'s kernel is idle and a page is connected to it.

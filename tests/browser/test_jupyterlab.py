@@ -130,6 +130,7 @@ def notebook(lab_server: LabServer) -> Iterator[Notebook]:
         )
         yield nb
         context.close()
+    lab_server.shut_down(NOTEBOOK)  # the server is shared: leave no kernel working
 
 
 def test_every_cell_runs_and_both_widgets_render(notebook: Notebook) -> None:
