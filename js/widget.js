@@ -1342,10 +1342,15 @@ function render({ model, el }) {
   );
   ui.panels.addEventListener("mouseleave", () => setProbe(null), opts);
 
-  // Escape unpins (and clears hover) anywhere in the widget except text fields.
+  // Escape unpins (and clears hover) anywhere in the widget except text fields. Keys pressed
+  // in the widget stop here: notebooks bind single keys to commands at the document (in
+  // JupyterLab's command mode "d d" deletes the cell, "b" inserts one), and a
+  // data-lm-suppress-shortcuts attribute on the root is not enough, as Lumino checks the focused
+  // element first.
   ui.root.addEventListener(
     "keydown",
     (e) => {
+      e.stopPropagation();
       if (e.key !== "Escape") return;
       const target = /** @type {HTMLElement} */ (e.target);
       if (target instanceof HTMLInputElement && target.type === "text" && target.value) return;

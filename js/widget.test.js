@@ -305,9 +305,24 @@ describe("keyboard", () => {
     expect(model.get("selected_group")).toBe(-1);
   });
 
-  it("suppresses JupyterLab shortcuts inside the widget", () => {
+  it("keys pressed in the widget never reach the notebook's shortcuts", () => {
     const { $ } = mount();
-    expect($(".neuron-groups").getAttribute("data-lm-suppress-shortcuts")).toBe("true");
+    const reached = [];
+    const listener = (e) => reached.push(e.key);
+    document.addEventListener("keydown", listener);
+    try {
+      key($('.ng-tile[data-group="1"]'), "b");
+      key($(".ng-groups-input"), "ArrowLeft");
+      key($(".ng-class-input"), "d");
+    } finally {
+      document.removeEventListener("keydown", listener);
+    }
+    expect(reached).toEqual([]);
+    // A key outside the widget still reaches the document.
+    document.addEventListener("keydown", listener);
+    key(document.body, "x");
+    document.removeEventListener("keydown", listener);
+    expect(reached).toEqual(["x"]);
   });
 });
 

@@ -298,17 +298,6 @@ def test_keyboard_moves_between_tiles_and_pins(notebook: Notebook) -> None:
     expect(widget).to_have_attribute("data-pinned", "-1", timeout=UI_TIMEOUT)
 
 
-# Known defect of js/widget.js (reported): keys the widget does not handle itself bubble up to
-# JupyterLab's command-mode shortcuts. Checked by hand in this JupyterLab: a keydown listener on
-# the widget's root that calls stopPropagation() makes both tests pass (a data-lm-suppress-
-# shortcuts attribute on the root does not: Lumino tests the focused element first). Strict:
-# once the front end is fixed these XPASS and fail, so the marker goes with the fix.
-KEYS_LEAK = pytest.mark.xfail(
-    strict=True, reason="js/widget.js: keydown in the widget reaches JupyterLab's shortcuts"
-)
-
-
-@KEYS_LEAK
 def test_keys_in_the_widget_do_not_run_notebook_commands(notebook: Notebook) -> None:
     """In JupyterLab's command mode single keys are notebook commands ("b" inserts a cell
     below, "d d" deletes the cell, "x" cuts it): pressed on a tile they must not fire."""
@@ -325,7 +314,6 @@ def test_keys_in_the_widget_do_not_run_notebook_commands(notebook: Notebook) -> 
     expect(tile).to_be_focused()
 
 
-@KEYS_LEAK
 def test_arrow_keys_on_the_groups_control_change_the_groups(notebook: Notebook) -> None:
     """One step left is one group fewer, recomputed in the kernel. Runs after the screenshot."""
     from playwright.sync_api import expect
