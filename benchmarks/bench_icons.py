@@ -1,6 +1,7 @@
 """Time the group icons of the demo: 6 icons, 80x80, mixed4d, 513 steps, on InceptionV1.
 
 Usage: python benchmarks/bench_icons.py [--steps N] [--eager-steps N] [--png PATH]
+                                        [--inter-op N] [--intra-op N]
 
 Prints milliseconds per step and the total for the compiled loop (run in full, tracing
 included), and the same for an equivalent plain eager loop (timed over a few steps and
@@ -94,7 +95,11 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=513)
     parser.add_argument("--eager-steps", type=int, default=20)
     parser.add_argument("--png", help="save the icons side by side to this PNG")
+    parser.add_argument("--inter-op", type=int, default=0, help="TF inter-op threads (0: TF's)")
+    parser.add_argument("--intra-op", type=int, default=0, help="TF intra-op threads (0: TF's)")
     args = parser.parse_args()
+    tf.config.threading.set_inter_op_parallelism_threads(args.inter_op)
+    tf.config.threading.set_intra_op_parallelism_threads(args.intra_op)
 
     print(
         f"TensorFlow {tf.__version__}, {os.cpu_count()} CPUs, intra-op threads "

@@ -146,72 +146,24 @@ def rotation_transform(angle: tf.Tensor, h, w) -> tf.Tensor:
     return tf.stack([cos, -sin, x_offset, sin, cos, y_offset, zero, zero])
 
 
-def invert_affine(transform: tf.Tensor) -> tf.Tensor:
-    """Invert an affine projective transform (8,) (last row 0, 0, 1)."""
-    a, b, c, d, e, f = (transform[i] for i in range(6))
-    det = a * e - b * d
-    zero = tf.zeros_like(a)
-    return tf.stack(
-        [
-            e / det,
-            -b / det,
-            (b * f - c * e) / det,
-            -d / det,
-            a / det,
-            (c * d - a * f) / det,
-            zero,
-            zero,
-        ]
-    )
-
-
-def _round_half_away(x: tf.Tensor) -> tf.Tensor:
-    # std::round, which TF's image kernels use; tf.round rounds half to even.
-    return tf.sign(x) * tf.floor(tf.abs(x) + 0.5)
-
-
-def _affine_nearest(images: tf.Tensor, transform: tf.Tensor) -> tf.Tensor:
-    """Resample images (n, h, w, c) at the transformed points: nearest neighbour, zero fill.
-
-    The arithmetic follows ``ImageProjectiveTransform`` (float32, ``std::round``).
-    """
-    shape = tf.shape(images)
-    n, h, w, c = shape[0], shape[1], shape[2], shape[3]
-    ys, xs = tf.meshgrid(tf.range(h), tf.range(w), indexing="ij")  # (h, w) each
-    xs, ys = tf.cast(xs, tf.float32), tf.cast(ys, tf.float32)
-    in_x = _round_half_away(transform[0] * xs + transform[1] * ys + transform[2])  # (h, w)
-    in_y = _round_half_away(transform[3] * xs + transform[4] * ys + transform[5])
-    hf, wf = tf.cast(h, tf.float32), tf.cast(w, tf.float32)
-    inside = (in_x >= 0) & (in_x < wf) & (in_y >= 0) & (in_y < hf)  # (h, w)
-    index = tf.cast(
-        tf.clip_by_value(in_y, 0, hf - 1) * wf + tf.clip_by_value(in_x, 0, wf - 1), tf.int32
-    )  # (h, w)
-    flat = tf.reshape(images, tf.stack([n, h * w, c]))
-    out = tf.gather(flat, tf.reshape(index, (-1,)), axis=1)  # (n, h * w, c)
-    out = out * tf.cast(tf.reshape(inside, (1, -1, 1)), images.dtype)
-    return tf.reshape(out, shape)
-
-
 def rotate(images: tf.Tensor, angle: tf.Tensor) -> tf.Tensor:
     """Rotate images (n, h, w, c) by ``angle`` radians about the centre, as TF1 did.
 
-    Nearest neighbour, zero fill. The gradient is TF1's for ``ImageProjectiveTransform``:
-    the incoming gradient rotated back by the inverse transform (not the exact adjoint of
-    the nearest-neighbour gather).
+    Nearest neighbour, zero fill: TF's ``ImageProjectiveTransform`` op, which
+    ``tf.contrib.image.rotate`` ran. Its gradient is TF1's too: the incoming gradient rotated
+    back by the inverse transform (not the exact adjoint of the nearest-neighbour gather).
     """
     shape = tf.shape(images)
-    transform = rotation_transform(
-        tf.cast(angle, tf.float32), tf.cast(shape[1], tf.float32), tf.cast(shape[2], tf.float32)
+    hw = tf.cast(shape[1:3], tf.float32)
+    transform = rotation_transform(tf.cast(angle, tf.float32), hw[0], hw[1])
+    out = tf.raw_ops.ImageProjectiveTransformV3(
+        images=images,
+        transforms=transform[None],
+        output_shape=shape[1:3],
+        fill_value=0.0,
+        interpolation="NEAREST",
+        fill_mode="CONSTANT",
     )
-
-    @tf.custom_gradient
-    def _rotate(x):
-        def grad(g):
-            return tf.reshape(_affine_nearest(g, invert_affine(transform)), shape)
-
-        return _affine_nearest(x, transform), grad
-
-    out = _rotate(images)
     out.set_shape(images.shape)
     return out
 
