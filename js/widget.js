@@ -1101,6 +1101,15 @@ function render({ model, el }) {
     ui.root.setAttribute("aria-label", `Neuron groups of ${label}`);
   }
 
+  /**
+   * Whether no kernel is behind the widget: Jupyter's widget managers mark a view whose model
+   * has no live connection (an exported notebook, a dead kernel) with this class. Controls
+   * that need the kernel to recompute are then disabled.
+   */
+  function disconnected() {
+    return !!el.closest(".jupyter-widgets-disconnected");
+  }
+
   function updateGroupsControl() {
     const n = Number(model.get("n_groups")) || state.data.n;
     let options = asArray(model.get("n_groups_options"))
@@ -1109,7 +1118,7 @@ function render({ model, el }) {
     if (!options.includes(n)) options = [...options, n].sort((a, b) => a - b);
     ui.groupsInput.max = String(Math.max(0, options.length - 1));
     ui.groupsInput.value = String(options.indexOf(n));
-    ui.groupsInput.disabled = options.length < 2;
+    ui.groupsInput.disabled = options.length < 2 || disconnected();
     ui.groupsInput.setAttribute("aria-valuetext", `${n} groups`);
     ui.groupsValue.textContent = String(n);
     state.groupOptions = options;
@@ -1119,7 +1128,7 @@ function render({ model, el }) {
     const classes = asArray(model.get("classes")).map(String);
     const options = asArray(model.get("class_options")).map(String);
     // No options (e.g. a standalone page, with no kernel to recompute): classes are read-only.
-    const editable = options.length > 0;
+    const editable = options.length > 0 && !disconnected();
     ui.classEntry.hidden = !editable;
     const chips = classes.map((name) => {
       const remove = h(doc, "button", {
@@ -1498,6 +1507,13 @@ function render({ model, el }) {
     modelListeners.push([`change:${name}`, cb]);
   }
   el.append(ui.root);
+  const connection = new MutationObserver(() => {
+    updateGroupsControl();
+    updateClassesControl();
+  });
+  for (let node = /** @type {Element | null} */ (el); node; node = node.parentElement) {
+    connection.observe(node, { attributes: true, attributeFilter: ["class"] });
+  }
   rebuildTiles();
   rebuildTable();
   rebuildLayers();
@@ -1505,6 +1521,7 @@ function render({ model, el }) {
 
   return function cleanup() {
     state.disposed = true;
+    connection.disconnect();
     for (const [event, cb] of modelListeners) model.off(event, cb);
     modelListeners.length = 0;
     aborter.abort();

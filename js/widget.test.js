@@ -604,6 +604,20 @@ describe("class picker", () => {
     expect(model.get("classes")).toEqual(["tabby"]);
   });
 
+  it("disables the kernel-backed controls while disconnected (exported notebook)", async () => {
+    const { $, el } = mount(baseState({ classes: ["tiger cat"] }));
+    expect($(".ng-groups-input").disabled).toBe(false);
+    el.classList.add("jupyter-widgets-disconnected");
+    await tick();
+    expect($(".ng-groups-input").disabled).toBe(true);
+    expect($(".ng-class-entry").hidden).toBe(true);
+    expect($(".ng-chip-remove").hidden).toBe(true);
+    el.classList.remove("jupyter-widgets-disconnected");
+    await tick();
+    expect($(".ng-groups-input").disabled).toBe(false);
+    expect($(".ng-class-entry").hidden).toBe(false);
+  });
+
   it("is read-only without class options (a page with no kernel)", () => {
     const { $, $$ } = mount(baseState({ classes: ["tiger cat"], class_options: [] }));
     expect($(".ng-class-entry").hidden).toBe(true);

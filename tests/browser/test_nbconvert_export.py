@@ -155,6 +155,9 @@ def test_example_notebook_widgets_work_offline(example_page: Path, offline: bool
             expect(view.locator(".ng-icon:visible")).to_have_count(n_groups)
         widget = widgets.nth(0)
         expect(widget.locator(".ng-table tbody th.ng-class-name")).to_have_count(2)
+        # No kernel behind an export: the controls that recompute are disabled, not inert.
+        expect(widget.locator(".ng-groups-input")).to_be_disabled()
+        expect(widget.locator(".ng-class-entry")).to_be_hidden()
         check_hover_and_pin(widget, page, 6)
         assert visit.remote_requests() == []
         assert visit.errors == []
