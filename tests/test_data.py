@@ -69,3 +69,68 @@ def test_corrupt_cached_file_is_never_used(monkeypatch, tmp_path, shared):
 def test_unknown_file():
     with pytest.raises(DataError, match="not one of"):
         data.data_path("models/unknown.bin")
+
+
+@pytest.fixture
+def local_upstream(monkeypatch, shared):
+    """Serve ../shared over HTTP on localhost, standing in for the pinned upstream."""
+    import functools
+    import http.server
+    import threading
+
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(shared))
+    handler.log_message = lambda *args: None
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    base = f"http://127.0.0.1:{server.server_address[1]}"
+    monkeypatch.setattr(data, "upstream_url", lambda relpath: f"{base}/{relpath}")
+    monkeypatch.delenv("NEURON_GROUPS_DATA")
+    yield base
+    server.shutdown()
+
+
+def test_download_verifies_and_caches(local_upstream, monkeypatch, tmp_path, shared):
+    monkeypatch.setenv("NEURON_GROUPS_CACHE", str(tmp_path))
+    relpaths = ["images/dog_cat.png", "models/bvlc_googlenet/weights/conv1/7x7_s2_bias.bin"]
+    paths = data.data_paths(relpaths, "test files")
+    assert paths == [tmp_path / r for r in relpaths]
+    for relpath, path in zip(relpaths, paths, strict=True):
+        assert path.read_bytes() == (shared / relpath).read_bytes()
+    # A cached file that no longer matches its hash is downloaded again, never used.
+    paths[0].write_bytes(b"tampered")
+    assert data.data_path(relpaths[0]).read_bytes() == (shared / relpaths[0]).read_bytes()
+
+
+def test_download_of_wrong_bytes_is_refused(local_upstream, monkeypatch, tmp_path):
+    monkeypatch.setenv("NEURON_GROUPS_CACHE", str(tmp_path))
+    # Serve flowers.png where dog_cat.png is expected: the hash check must refuse it.
+    monkeypatch.setattr(
+        data, "upstream_url", lambda relpath: f"{local_upstream}/images/flowers.png"
+    )
+    with pytest.raises(DataError, match=r"images/dog_cat\.png"):
+        data.data_path("images/dog_cat.png")
+    assert not (tmp_path / "images" / "dog_cat.png").exists()
+
+
+def test_all_weights_download_with_one_progress_bar(local_upstream, monkeypatch, tmp_path, capsys):
+    import logging
+
+    import pooch
+
+    from neuron_groups.backends.tensorflow.inceptionv1 import load_weights
+
+    records = []
+    handler = logging.Handler()
+    handler.emit = records.append
+    pooch.get_logger().addHandler(handler)
+    monkeypatch.setenv("NEURON_GROUPS_CACHE", str(tmp_path))
+    try:
+        weights = load_weights()
+    finally:
+        pooch.get_logger().removeHandler(handler)
+    assert len(weights) == 58 and weights["inception_4d/3x3"][0].shape == (288, 3, 3, 144)
+    assert len(list((tmp_path / "models").rglob("*.bin"))) == 116
+    err = capsys.readouterr().err
+    assert "Downloading InceptionV1 weights" in err and "116/116" in err
+    assert not [r for r in records if "Downloading file" in r.getMessage()]  # no line per file

@@ -120,6 +120,43 @@ def data_path(relpath: str, progress: bool = False) -> Path:
         ) from exc
 
 
+def _is_local(relpath: str) -> bool:
+    local_root = os.environ.get(DATA_ENV)
+    if local_root and (Path(local_root) / relpath).is_file():
+        return True
+    return (cache_dir() / relpath).is_file()
+
+
+def data_paths(relpaths: list[str], what: str) -> list[Path]:
+    """Like :func:`data_path` for many files, with one progress bar over those downloaded.
+
+    Parameters
+    ----------
+    relpaths : list of str
+        Paths relative to the data root.
+    what : str
+        What the files are, for the progress bar (e.g. ``"InceptionV1 weights"``).
+    """
+    missing = [r for r in relpaths if not _is_local(r)]
+    if not missing:
+        return [data_path(r) for r in relpaths]
+    from tqdm.auto import tqdm
+
+    logger = pooch.get_logger()
+    was_disabled = logger.disabled
+    # One bar instead of a "Downloading file" line per file. (Not setLevel: pooch's logger
+    # is not registered with logging's manager, so a level change misses its cached checks.)
+    logger.disabled = True
+    try:
+        with tqdm(total=len(missing), desc=f"Downloading {what}", unit="file") as bar:
+            for relpath in missing:
+                data_path(relpath)
+                bar.update()
+    finally:
+        logger.disabled = was_disabled
+    return [data_path(r) for r in relpaths]
+
+
 def example_names() -> list[str]:
     """Names of the article's example images (``dog_cat``, ``flowers``, ...)."""
     return sorted(Path(p).stem for p in registry() if p.startswith("images/"))

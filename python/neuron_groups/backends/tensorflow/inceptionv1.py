@@ -12,13 +12,14 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+from pathlib import Path
 
 import numpy as np
 import tensorflow as tf
 
 from neuron_groups.backends.base import LayerInfo
 from neuron_groups.backends.tensorflow.common import Relu, TFVisionModel, ceil_div, short_hash
-from neuron_groups.data import data_path, registry
+from neuron_groups.data import data_paths, registry
 from neuron_groups.errors import DataError, LayerError
 
 WEIGHTS_DIR = "models/bvlc_googlenet/weights"
@@ -162,28 +163,32 @@ def _weight_files(prefix: str) -> tuple[str, str]:
     return f"{WEIGHTS_DIR}/{prefix}_filter.bin", f"{WEIGHTS_DIR}/{prefix}_bias.bin"
 
 
-def _read(relpath: str, shape: tuple[int, ...], progress: bool) -> np.ndarray:
-    path = data_path(relpath, progress=progress)
+def _read(path: Path, relpath: str, shape: tuple[int, ...]) -> np.ndarray:
     values = np.fromfile(path, dtype="<f4")
     if values.size != int(np.prod(shape)):
         raise DataError(f"{path} holds {values.size} floats; {relpath} should hold {shape}.")
     return values.reshape(shape)
 
 
-def load_weights(progress: bool = False) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+def load_weights() -> dict[str, tuple[np.ndarray, np.ndarray]]:
     """Read every layer's (filter, bias) as stored: filters (out, kh, kw, in).
+
+    Files missing locally are downloaded first, with one progress bar.
 
     Raises
     ------
     DataError
         If a file is missing, corrupt or cannot be downloaded.
     """
+    shapes = weight_shapes()
+    relpaths = [path for prefix in shapes for path in _weight_files(prefix)]
+    paths = dict(zip(relpaths, data_paths(relpaths, "InceptionV1 weights"), strict=True))
     weights = {}
-    for prefix, shape in weight_shapes().items():
+    for prefix, shape in shapes.items():
         filter_path, bias_path = _weight_files(prefix)
         weights[prefix] = (
-            _read(filter_path, shape, progress),
-            _read(bias_path, shape[:1], progress),
+            _read(paths[filter_path], filter_path, shape),
+            _read(paths[bias_path], bias_path, shape[:1]),
         )
     return weights
 
