@@ -52,7 +52,10 @@ _PAGE = """<!doctype html>
 <meta name="generator" content="neuron-groups">
 <title>{title}</title>
 <style>
-body {{ margin: 0; padding: 24px; font-family: system-ui, sans-serif; }}
+/* The widget follows the reader's light or dark scheme; so does the page around it. */
+:root {{ color-scheme: light dark; }}
+body {{ margin: 0; padding: 24px; font-family: system-ui, sans-serif;
+  background: Canvas; color: CanvasText; }}
 .ng-page-error {{ color: #b00020; white-space: pre-wrap; }}
 {css}
 </style>

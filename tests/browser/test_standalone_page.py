@@ -208,3 +208,32 @@ def test_user_strings_are_text(tmp_path: Path) -> None:
             assert visit.dialogs == []
             assert visit.errors == []
             context.close()
+
+
+def _luminance(css_color: str) -> float:
+    values = [float(v) for v in re.findall(r"[\d.]+", css_color)]
+    if len(values) == 4 and values[3] == 0:  # transparent: the browser's white canvas shows
+        values = [255.0, 255.0, 255.0]
+    r, g, b = (v / 255 for v in values[:3])
+    lin = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in (r, g, b)]
+    return 0.2126 * lin[0] + 0.7152 * lin[1] + 0.0722 * lin[2]
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_text_is_readable_in_light_and_dark_schemes(demo_page: Path, scheme: str) -> None:
+    from playwright.sync_api import expect
+
+    with browser() as chromium:
+        context = chromium.new_context(offline=True, color_scheme=scheme)
+        page = context.new_page()
+        page.goto(demo_page.as_uri())
+        expect(page.locator(".neuron-groups .ng-title")).to_be_visible(timeout=LOAD_TIMEOUT)
+        background = page.evaluate("getComputedStyle(document.body).backgroundColor")
+        for selector in (".ng-title", ".ng-table tbody th", ".ng-meta"):
+            color = page.locator(f".neuron-groups {selector}").first.evaluate(
+                "node => getComputedStyle(node).color"
+            )
+            lighter, darker = sorted((_luminance(color), _luminance(background)), reverse=True)
+            contrast = (lighter + 0.05) / (darker + 0.05)
+            assert contrast >= 4.5, f"{selector}: {color} on {background} ({scheme})"
+        context.close()
