@@ -138,6 +138,23 @@ def test_stop_message_cancels_and_widget_stays_usable():
     assert w.class_names == ["tree"] and w.error == ""
 
 
+def test_stop_without_running_icons_changes_nothing():
+    w = make(FakeModel(), steps=3)
+    assert w.wait(timeout=10) and w.status == "ready"
+    w._handle_custom_msg({"type": "stop"}, [])
+    w.stop()
+    assert w.status == "ready" and w.progress_text == "Icons done."
+
+
+def test_stop_from_python_waits_for_the_worker():
+    model = FakeModel(step_delay=0.02)
+    w = make(model, steps=10_000)
+    assert model.started.wait(10)
+    job = w._job
+    w.stop()
+    assert not job.thread.is_alive() and w.status == "stopped"
+
+
 def test_closing_cancels_background_work():
     model = FakeModel(step_delay=0.02)
     w = make(model, steps=10_000)

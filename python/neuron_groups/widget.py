@@ -280,9 +280,7 @@ class GroupWidget(anywidget.AnyWidget):
                 snapshot_every=self._snapshot_every,
                 should_stop=job.stop.is_set,
             )
-        except Cancelled:
-            if self._job is job:
-                self.status, self.progress_text = "stopped", "Icons stopped."
+        except Cancelled:  # whoever cancelled has set the status
             return
         except Exception as exc:  # shown in the widget, never lost silently
             if self._job is job:
@@ -295,20 +293,24 @@ class GroupWidget(anywidget.AnyWidget):
             self.status, self.progress = "ready", 1.0
             self.progress_text = "Icons done."
 
-    def _cancel_icons(self) -> None:
+    def _cancel_icons(self) -> _IconJob | None:
+        """Ask the running icon job to stop between steps; return it (None if there was none)."""
         with self._lock:
             job, self._job = self._job, None
         if job is not None:
             job.stop.set()
+        return job
 
-    def stop(self) -> None:
-        """Stop optimizing icons (the groups, map and table stay)."""
-        job = self._job
-        self._cancel_icons()
-        if job is not None and job.thread is not None:
-            job.thread.join()
+    def _mark_stopped(self) -> None:
         if self.status == "optimizing":
             self.status, self.progress_text = "stopped", "Icons stopped."
+
+    def stop(self) -> None:
+        """Stop optimizing icons (the groups, map and table stay); return once it has ended."""
+        job = self._cancel_icons()
+        if job is not None and job.thread is not None:
+            job.thread.join()
+        self._mark_stopped()
 
     def wait(self, timeout: float | None = None) -> bool:
         """Block until the running icon optimization ends; return True if it has."""
@@ -325,9 +327,8 @@ class GroupWidget(anywidget.AnyWidget):
 
     # -- reacting to the user ------------------------------------------------------------
     def _on_message(self, _widget: Any, content: Any, _buffers: Any) -> None:
-        if isinstance(content, dict) and content.get("type") == "stop":
-            self._cancel_icons()
-            self.status, self.progress_text = "stopped", "Icons stopped."
+        if isinstance(content, dict) and content.get("type") == "stop" and self._cancel_icons():
+            self._mark_stopped()
 
     def _set_quietly(self, **values: Any) -> None:
         self._quiet = True
