@@ -174,6 +174,30 @@ def test_changing_groups_during_icons_restarts_for_the_new_groups():
     assert len(w.icons) == 2 and all(w.icons)
 
 
+def test_changing_classes_during_icons_keeps_them_running():
+    model = FakeModel(step_delay=0.01)
+    w = make(model, steps=10_000)
+    assert model.started.wait(10)
+    job = w._job
+    statuses = []
+    w.observe(lambda change: statuses.append(change["new"]), names="status")
+    w.classes = ["car"]
+    assert w._job is job and w.status == "optimizing" and w.class_names == ["car"]
+    w.n_groups = 2
+    assert statuses[-2:] == ["computing", "optimizing"]  # the front end shows both
+    assert w._job is not job and job.stop.is_set()
+    w.close()
+
+
+def test_image_is_encoded_once():
+    w = make()
+    sent = []
+    w.observe(lambda change: sent.append(change["name"]), names="image")
+    w.n_groups = 2
+    w.classes = ["tree"]
+    assert sent == []
+
+
 def test_failed_icon_computation_is_shown():
     class Broken(FakeModel):
         def render_icons(self, *args, **kwargs):

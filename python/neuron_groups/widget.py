@@ -19,10 +19,10 @@ import traitlets
 
 from neuron_groups.backends.base import IconSettings, VisionModel
 from neuron_groups.errors import Cancelled, GroupCountError, NeuronGroupsError
-from neuron_groups.images import load_image
+from neuron_groups.images import load_image, png_bytes
 from neuron_groups.pipeline import DEFAULT_GROUPS, DEFAULT_LAYER, LayerReading, add_icons
 from neuron_groups.result import NeuronGroupsResult
-from neuron_groups.view import full_state, icon_pngs, stable_hues
+from neuron_groups.view import group_state, icon_pngs, predictions, stable_hues
 
 MAX_GROUP_OPTIONS = 16
 """The groups control offers 1 .. min(this, positions, channels)."""
@@ -172,6 +172,7 @@ class GroupWidget(anywidget.AnyWidget):
         self._job: _IconJob | None = None
         self._lock = threading.RLock()
         self._quiet = False  # set while the kernel itself updates user traits
+        self._shown_image: np.ndarray | None = None
         self.on_msg(self._on_message)
         if img is None:
             return  # e.g. from_result
@@ -214,8 +215,8 @@ class GroupWidget(anywidget.AnyWidget):
         running = self._job is not None and self._job.result is result
         if self._want_icons and result.icons is None and not running:
             self._start_icons(result)
-        elif not running:
-            self.status = "ready"
+        else:
+            self.status = "optimizing" if running else "ready"
 
     def _show_result(self, result: NeuronGroupsResult) -> None:
         n = result.n_groups
@@ -226,8 +227,15 @@ class GroupWidget(anywidget.AnyWidget):
                 previous.channel if previous is not None else None,
                 self._hues.get(previous.n_groups) if previous is not None else None,
             )
-        state = full_state(result, self._hues[n], list(self.class_options))
-        state.pop("class_options")
+        state = {
+            **group_state(result, self._hues[n]),
+            "predictions": predictions(result),
+            "layer": result.layer,
+            "model_name": result.model_name,
+        }
+        if result.image is not self._shown_image:  # encode the PNG only when it changes
+            state["image"] = png_bytes(result.image)
+            self._shown_image = result.image
         with self.hold_sync():
             self._set_quietly(result=result, **state)
             if self.selected_group >= n:
@@ -378,6 +386,7 @@ class GroupWidget(anywidget.AnyWidget):
     @traitlets.observe("n_groups")
     def _on_n_groups(self, change: dict) -> None:
         if not self._quiet and self._reading is not None:
+            self.status = "computing"
             self._run(self._analyze, change["new"], list(self.classes))
 
     @traitlets.observe("classes")
@@ -389,6 +398,7 @@ class GroupWidget(anywidget.AnyWidget):
     @traitlets.observe("layer")
     def _on_layer(self, change: dict) -> None:
         if not self._quiet and self._reading is not None:
+            self.status = "computing"
             self._run(self._change_layer, change["new"])
 
     def _change_layer(self, layer: str) -> None:
