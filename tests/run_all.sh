@@ -24,7 +24,8 @@ export TF_CPP_MIN_LOG_LEVEL="${TF_CPP_MIN_LOG_LEVEL:-2}"
 
 echo "== ruff"
 python -m ruff check python tests benchmarks
-echo "== front end (vitest)"
+echo "== front end (types, vitest)"
+npm run --silent typecheck
 npm test
 echo "== python (pytest)"
 python -m pytest "$@"
