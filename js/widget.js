@@ -1351,6 +1351,18 @@ function render({ model, el }) {
   );
   ui.panels.addEventListener("mouseleave", () => setProbe(null), opts);
 
+  // A non-square image keeps its shape: both panels (and so the map) take its aspect ratio.
+  ui.image.addEventListener(
+    "load",
+    () => {
+      const { naturalWidth: w, naturalHeight: h } = ui.image;
+      const ratio = w > 0 && h > 0 ? `${w} / ${h}` : "";
+      ui.imagePanel.style.aspectRatio = ratio;
+      ui.mapPanel.style.aspectRatio = ratio;
+    },
+    opts,
+  );
+
   // Escape unpins (and clears hover) anywhere in the widget except text fields. Keys pressed
   // in the widget stop here: notebooks bind single keys to commands at the document (in
   // JupyterLab's command mode "d d" deletes the cell, "b" inserts one), and a

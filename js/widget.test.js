@@ -326,6 +326,18 @@ describe("keyboard", () => {
   });
 });
 
+describe("image shape", () => {
+  it("panels take a non-square image's aspect ratio once it loads", () => {
+    const { $ } = mount();
+    const img = $(".ng-image");
+    Object.defineProperty(img, "naturalWidth", { value: 320 });
+    Object.defineProperty(img, "naturalHeight", { value: 240 });
+    img.dispatchEvent(new Event("load"));
+    expect($(".ng-panel-image").style.aspectRatio).toBe("320 / 240");
+    expect($(".ng-panel-map").style.aspectRatio).toBe("320 / 240");
+  });
+});
+
 describe("probing a cell", () => {
   function stubRect(node, rect = { left: 0, top: 0, width: 200, height: 200 }) {
     node.getBoundingClientRect = () => ({ ...rect, right: rect.left + rect.width, bottom: rect.top + rect.height, x: rect.left, y: rect.top });
