@@ -47,3 +47,13 @@ def test_classes_by_index(capsys):
     rows = out.split("output classes")[1].strip().splitlines()[2:]
     assert [r.split()[0] for r in rows] == ["Labrador", "tiger"]
     assert np.isfinite([float(v) for v in rows[0].split()[2:]]).all()
+
+
+def test_unwritable_output_fails_before_any_work(tmp_path, capsys, monkeypatch):
+    import neuron_groups.pipeline
+
+    monkeypatch.setattr(neuron_groups.pipeline, "LayerReading", None)  # must not be reached
+    missing = tmp_path / "no" / "such" / "page.html"
+    assert cli.main(["demo", "--no-icons", "--out", str(missing)]) == 2
+    err = capsys.readouterr().err
+    assert f"Cannot write {missing}" in err and "does not exist" in err

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import os
 import sys
 import time
 from collections.abc import Iterator, Sequence
+from pathlib import Path
 
 from neuron_groups.errors import NeuronGroupsError
 
@@ -65,6 +67,17 @@ def _icon_progress(total: int):
     return bar, progress
 
 
+def _check_writable(*paths: str | None) -> None:
+    for path in paths:
+        if path is None:
+            continue
+        folder = Path(path).expanduser().resolve().parent
+        if not folder.is_dir():
+            raise NeuronGroupsError(f"Cannot write {path}: the folder {folder} does not exist.")
+        if not os.access(folder, os.W_OK):
+            raise NeuronGroupsError(f"Cannot write {path}: the folder {folder} is not writable.")
+
+
 def run(args: argparse.Namespace) -> int:
     """Run the analysis the parsed arguments describe."""
     from neuron_groups.backends.base import IconSettings
@@ -79,6 +92,7 @@ def run(args: argparse.Namespace) -> int:
     classes = args.classes or (DEMO["classes"] if demo else None)
     classes = [int(c) if c.isdigit() else c for c in classes] if classes else None
 
+    _check_writable(args.save, args.out)  # before minutes of work, not after
     image = load_image(image_source)
     with _stage(f"Loading model {args.model}"):
         model = load_model(args.model)
