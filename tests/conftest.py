@@ -33,3 +33,18 @@ def dog_cat() -> object:
     from neuron_groups.images import load_image
 
     return load_image(SHARED / "images" / "dog_cat.png")
+
+
+@pytest.fixture
+def shared_over_http():
+    """Serve the local data folder over HTTP on localhost; yield its base address."""
+    import functools
+    import http.server
+    import threading
+
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(SHARED))
+    handler.log_message = lambda *args: None
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()

@@ -72,22 +72,11 @@ def test_unknown_file():
 
 
 @pytest.fixture
-def local_upstream(monkeypatch, shared):
-    """Serve ../shared over HTTP on localhost, standing in for the pinned upstream."""
-    import functools
-    import http.server
-    import threading
-
-    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(shared))
-    handler.log_message = lambda *args: None
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    base = f"http://127.0.0.1:{server.server_address[1]}"
-    monkeypatch.setattr(data, "upstream_url", lambda relpath: f"{base}/{relpath}")
+def local_upstream(monkeypatch, shared_over_http):
+    """The pinned upstream, stood in for by ../shared served on localhost."""
+    monkeypatch.setattr(data, "upstream_url", lambda relpath: f"{shared_over_http}/{relpath}")
     monkeypatch.delenv("NEURON_GROUPS_DATA")
-    yield base
-    server.shutdown()
+    return shared_over_http
 
 
 def test_download_verifies_and_caches(local_upstream, monkeypatch, tmp_path, shared):

@@ -60,6 +60,12 @@ def test_unreadable_and_missing_files(tmp_path):
         load_image(tmp_path / "absent.png")
 
 
+def test_image_from_an_address(shared_over_http, monkeypatch, tmp_path):
+    monkeypatch.setenv("NEURON_GROUPS_CACHE", str(tmp_path))
+    from_url = load_image(f"{shared_over_http}/images/flowers.png")
+    np.testing.assert_array_equal(from_url, load_image("flowers"))
+
+
 def test_download_failure_is_a_clear_error(monkeypatch, tmp_path):
     monkeypatch.setenv("NEURON_GROUPS_CACHE", str(tmp_path))
     with pytest.raises(ImageError, match="Could not download"):
