@@ -216,17 +216,6 @@ def test_static_fallback_of_a_state():
     assert set(static_fallback(state)) == {"text/html", "image/jpeg"}
 
 
-def _widget_calls_the_hook() -> bool:
-    from neuron_groups.widget import GroupWidget
-
-    return "_repr_mimebundle_" in GroupWidget.__dict__
-
-
-@pytest.mark.xfail(
-    not _widget_calls_the_hook(),
-    reason="widget.py does not call neuron_groups.export.widget_mimebundle yet",
-    strict=True,
-)
 def test_group_widget_output_has_the_fallback():
     from neuron_groups.widget import GroupWidget
 
