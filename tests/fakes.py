@@ -8,6 +8,7 @@ import numpy as np
 
 from neuron_groups.backends.base import IconSettings, LayerInfo, VisionModel
 from neuron_groups.errors import Cancelled
+from neuron_groups.result import NeuronGroupsResult
 
 
 class FakeModel(VisionModel):
@@ -72,3 +73,28 @@ class FakeModel(VisionModel):
             if snapshot is not None and snapshot_every and step % snapshot_every == 0:
                 snapshot(step, images.copy())
         return images
+
+
+def fake_result(
+    n: int = 3,
+    classes=("tabby", "tiger cat"),
+    icons: bool = False,
+    seed: int = 0,
+    size: int = 32,
+    top5=None,
+) -> NeuronGroupsResult:
+    """A small random result (n groups on a 4x4 map, 8 channels) for page and widget tests."""
+    rng = np.random.default_rng(seed)
+    logits = rng.normal(size=20).astype(np.float32)
+    return NeuronGroupsResult(
+        image=rng.random((size, size, 3)).astype(np.float32),
+        layer="mixed4d",
+        spatial=rng.random((n, 4, 4)).astype(np.float32),
+        channel=rng.random((n, 8)).astype(np.float32),
+        attributions=rng.normal(size=(len(classes), n)).astype(np.float32),
+        classes=list(classes),
+        class_indices=np.arange(len(classes)),
+        logits=logits,
+        top5=list(top5) if top5 is not None else [f"class {i}" for i in range(5)],
+        icons=rng.random((n, 16, 16, 3)).astype(np.float32) if icons else None,
+    )

@@ -12,6 +12,7 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 from PIL import Image
+from tests import fakes
 
 from neuron_groups import html as pages
 from neuron_groups.export import static_fallback, widget_mimebundle
@@ -23,20 +24,7 @@ WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 
 
 def fake_result(n=3, classes=("tabby", EVIL_CLASS), icons=False, seed=0) -> NeuronGroupsResult:
-    rng = np.random.default_rng(seed)
-    logits = rng.normal(size=20).astype(np.float32)
-    return NeuronGroupsResult(
-        image=rng.random((32, 32, 3)).astype(np.float32),
-        layer="mixed4d",
-        spatial=rng.random((n, 4, 4)).astype(np.float32),
-        channel=rng.random((n, 8)).astype(np.float32),
-        attributions=rng.normal(size=(len(classes), n)).astype(np.float32),
-        classes=list(classes),
-        class_indices=np.arange(len(classes)),
-        logits=logits,
-        top5=[f"class {i}" for i in range(5)],
-        icons=rng.random((n, 16, 16, 3)).astype(np.float32) if icons else None,
-    )
+    return fakes.fake_result(n, classes, icons, seed)
 
 
 class Elements(HTMLParser):

@@ -21,11 +21,10 @@ import shutil
 from pathlib import Path
 
 import nbformat
-import numpy as np
 import pytest
+from tests.fakes import fake_result
 
 from neuron_groups import export
-from neuron_groups.result import NeuronGroupsResult
 
 from .chromium import browser
 from .test_standalone_page import LOAD_TIMEOUT, UI_TIMEOUT, check_hover_and_pin, open_page
@@ -37,18 +36,12 @@ CELL_TIMEOUT = 900  # seconds per cell while executing (a bound, not an assertio
 RUN_TIMEOUT = 120_000  # ms for JupyterLab to run one small cell
 EVIL_CLASS = "</script><img src=x onerror=alert(1)>"
 
-# The hook GroupWidget's _repr_mimebundle_ uses (see export.widget_mimebundle).
-HOOKED_WIDGET = """
+# A GroupWidget of a small result; its output carries the static fallback (text/html, image).
+# (The kernel runs outside the repository, so it builds the result itself.)
+FALLBACK_WIDGET = """
 import numpy as np
-from neuron_groups.export import widget_mimebundle
 from neuron_groups.result import NeuronGroupsResult
 from neuron_groups.widget import GroupWidget
-
-
-class HookedWidget(GroupWidget):
-    def _repr_mimebundle_(self, **kwargs):
-        return widget_mimebundle(self, super()._repr_mimebundle_(**kwargs))
-
 
 rng = np.random.default_rng(0)
 result = NeuronGroupsResult(
@@ -63,7 +56,7 @@ result = NeuronGroupsResult(
     top5=["a", "b", "c", "d", "e"],
     icons=rng.random((4, 16, 16, 3)).astype(np.float32),
 )
-w = HookedWidget.from_result(result, title="hooked")
+w = GroupWidget.from_result(result, title="fallback")
 w
 """.replace("CLASS", repr(EVIL_CLASS))
 
@@ -167,22 +160,6 @@ def test_example_notebook_widgets_work_offline(example_page: Path, offline: bool
 # -- the static fallback ---------------------------------------------------------------------
 
 
-def _fake_result() -> NeuronGroupsResult:
-    rng = np.random.default_rng(0)
-    return NeuronGroupsResult(
-        image=rng.random((48, 48, 3)).astype(np.float32),
-        layer="mixed4d",
-        spatial=rng.random((4, 6, 6)).astype(np.float32),
-        channel=rng.random((4, 8)).astype(np.float32),
-        attributions=rng.normal(size=(2, 4)).astype(np.float32),
-        classes=["tabby", EVIL_CLASS],
-        class_indices=np.array([0, 1]),
-        logits=rng.normal(size=10).astype(np.float32),
-        top5=["a", "b", "c", "d", "e"],
-        icons=rng.random((4, 16, 16, 3)).astype(np.float32),
-    )
-
-
 @pytest.fixture(scope="module")
 def fallback_notebook(tmp_path_factory) -> Path:
     """A notebook whose one output is a GroupWidget with the fallback, state saved (no kernel)."""
@@ -190,7 +167,9 @@ def fallback_notebook(tmp_path_factory) -> Path:
 
     from neuron_groups.widget import GroupWidget
 
-    widget = GroupWidget.from_result(_fake_result(), title="fallback <b>test</b>")
+    widget = GroupWidget.from_result(
+        fake_result(4, classes=["tabby", EVIL_CLASS], icons=True), title="fallback <b>test</b>"
+    )
     try:
         data, metadata = export.widget_mimebundle(widget, widget._repr_mimebundle_())
         state = embed_data(views=[widget], drop_defaults=False)["manager_state"]
@@ -281,7 +260,7 @@ def test_jupyterlab_prefers_the_live_widget(lab_server) -> None:
 
     name = "fallback_in_lab.ipynb"
     nb = nbformat.v4.new_notebook()
-    nb.cells = [nbformat.v4.new_code_cell(HOOKED_WIDGET.strip())]
+    nb.cells = [nbformat.v4.new_code_cell(FALLBACK_WIDGET.strip())]
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3"}
     nbformat.write(nb, lab_server.root / name)
     with browser() as chromium:

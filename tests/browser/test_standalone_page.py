@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from tests.fakes import fake_result
 
 from neuron_groups.html import results_html
 from neuron_groups.pipeline import LayerReading
@@ -169,20 +170,7 @@ def test_page_without_javascript_shows_the_static_view(demo_page: Path) -> None:
 def test_user_strings_are_text(tmp_path: Path) -> None:
     from playwright.sync_api import expect
 
-    from neuron_groups.result import NeuronGroupsResult
-
-    rng = np.random.default_rng(1)
-    result = NeuronGroupsResult(
-        image=rng.random((32, 32, 3)).astype(np.float32),
-        layer="mixed4d",
-        spatial=rng.random((3, 4, 4)).astype(np.float32),
-        channel=rng.random((3, 8)).astype(np.float32),
-        attributions=rng.normal(size=(2, 3)).astype(np.float32),
-        classes=["tabby", EVIL_CLASS],
-        class_indices=np.array([0, 1]),
-        logits=rng.normal(size=10).astype(np.float32),
-        top5=[EVIL_CLASS, "b", "c", "d", "e"],
-    )
+    result = fake_result(3, ("tabby", EVIL_CLASS), seed=1, top5=[EVIL_CLASS, "b", "c", "d", "e"])
     path = tmp_path / "evil.html"
     result.to_html(path, title=EVIL_TITLE)
     with browser() as chromium:
