@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -191,6 +192,6 @@ def neuron_groups(
     if icons:
         settings = icon_settings or IconSettings()
         if steps is not None:
-            settings = IconSettings(**{**settings.key(), "steps": int(steps)})
+            settings = dataclasses.replace(settings, steps=int(steps))
         add_icons(result, vision_model, settings, cache=icon_cache, progress=progress)
     return result

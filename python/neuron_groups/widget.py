@@ -18,7 +18,7 @@ import numpy as np
 import traitlets
 
 from neuron_groups.backends.base import IconSettings, VisionModel
-from neuron_groups.errors import Cancelled, GroupCountError, NeuronGroupsError
+from neuron_groups.errors import Cancelled, NeuronGroupsError
 from neuron_groups.images import load_image, png_bytes
 from neuron_groups.pipeline import DEFAULT_GROUPS, DEFAULT_LAYER, LayerReading, add_icons
 from neuron_groups.result import NeuronGroupsResult
@@ -361,15 +361,13 @@ class GroupWidget(anywidget.AnyWidget):
     def _check_n_groups(self, proposal: dict) -> int:
         value = proposal["value"]
         options = self.n_groups_options
-        if options and not options[0] <= value <= max(options[-1], value if self._quiet else 0):
+        if self._quiet or not options:  # the kernel's own updates come from real results
+            return value
+        if not options[0] <= value <= options[-1]:
             limit = options[-1]
             raise traitlets.TraitError(
-                str(
-                    GroupCountError(
-                        f"n_groups must be between 1 and {limit} here; got {value}. "
-                        f"Nearest valid: {min(max(value, 1), limit)}."
-                    )
-                )
+                f"n_groups must be between 1 and {limit} here; got {value}. "
+                f"Nearest valid: {min(max(value, 1), limit)}."
             )
         return value
 
