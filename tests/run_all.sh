@@ -23,7 +23,7 @@ export NEURON_GROUPS_DATA="${NEURON_GROUPS_DATA:-$(cd .. && pwd)/shared}"
 export TF_CPP_MIN_LOG_LEVEL="${TF_CPP_MIN_LOG_LEVEL:-2}"
 
 echo "== ruff"
-python -m ruff check python tests benchmarks
+python -m ruff check python tests benchmarks docs
 echo "== front end (types, vitest)"
 npm run --silent typecheck
 npm test

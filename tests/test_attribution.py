@@ -1,6 +1,6 @@
 import numpy as np
 
-from neuron_groups.attribution import group_attributions, group_vectors
+from neuron_groups.attribution import group_attributions
 
 
 def test_matches_the_original_loop():
@@ -12,7 +12,6 @@ def test_matches_the_original_loop():
     vecs = [spatial[i, ..., None] * channel[i] for i in range(3)]
     expected = np.array([[np.sum(v * g) for v in vecs] for g in grads])
     np.testing.assert_allclose(group_attributions(grads, spatial, channel), expected, rtol=1e-5)
-    np.testing.assert_allclose(group_vectors(spatial, channel), np.stack(vecs))
 
 
 def test_linear_in_gradient_and_zero_for_empty_group():

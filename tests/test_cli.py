@@ -57,3 +57,64 @@ def test_unwritable_output_fails_before_any_work(tmp_path, capsys, monkeypatch):
     assert cli.main(["demo", "--no-icons", "--out", str(missing)]) == 2
     err = capsys.readouterr().err
     assert f"Cannot write {missing}" in err and "does not exist" in err
+
+
+@pytest.mark.parametrize("groups", ["0", "-2", "two"])
+def test_bad_group_counts_fail_at_once(groups, capsys, monkeypatch):
+    import neuron_groups.models
+
+    monkeypatch.setattr(neuron_groups.models, "load_model", None)  # must not be reached
+    with pytest.raises(SystemExit) as exit_info:
+        cli.main(["dog_cat", "--groups", groups, "--no-icons"])
+    assert exit_info.value.code == 2
+    assert "--groups" in capsys.readouterr().err
+
+
+def test_too_many_groups_is_an_error_not_a_default(capsys):
+    assert cli.main(["dog_cat", "--groups", "500", "--no-icons"]) == 2
+    assert "between 1 and 196" in capsys.readouterr().err
+
+
+def test_negative_steps_fail_before_the_model_loads(capsys, monkeypatch):
+    import neuron_groups.models
+
+    monkeypatch.setattr(neuron_groups.models, "load_model", None)  # must not be reached
+    with pytest.raises(SystemExit) as exit_info:
+        cli.main(["dog_cat", "--steps", "-1"])
+    assert exit_info.value.code == 2
+    assert "--steps" in capsys.readouterr().err
+
+
+def test_zero_steps_is_a_value_not_unset(monkeypatch, tmp_path, capsys):
+    import neuron_groups.pipeline
+
+    asked = []
+
+    def fake_add_icons(result, model, settings, **kwargs):
+        asked.append(settings.steps)
+        result.icons = np.zeros((result.n_groups, settings.size, settings.size, 3), np.float32)
+        return result
+
+    monkeypatch.setattr(neuron_groups.pipeline, "add_icons", fake_add_icons)
+    monkeypatch.setenv("NEURON_GROUPS_ICON_CACHE", "off")
+    assert cli.main(["dog_cat", "--groups", "2", "--steps", "0"]) == 0
+    assert asked == [0]
+
+
+def test_cached_icons_are_said_to_come_from_the_cache(monkeypatch, tmp_path, capsys):
+    monkeypatch.setenv("NEURON_GROUPS_ICON_CACHE", str(tmp_path / "icons"))
+    npz = tmp_path / "first.npz"
+    assert cli.main(["dog_cat", "--groups", "2", "--steps", "2", "--save", str(npz)]) == 0
+    first = capsys.readouterr().err
+    assert "2/2" in first and "from the cache" not in first
+    again = tmp_path / "again.npz"
+    assert cli.main(["dog_cat", "--groups", "2", "--steps", "2", "--save", str(again)]) == 0
+    second = capsys.readouterr().err
+    assert "Icons: from the cache" in second and "0/2" not in second
+    np.testing.assert_array_equal(load(again).icons, load(npz).icons)
+
+
+def test_a_class_named_twice_is_one_row(capsys):
+    assert cli.main(["dog_cat", "--classes", "Labrador retriever", "208", "--no-icons"]) == 0
+    rows = capsys.readouterr().out.split("output classes")[1].strip().splitlines()[2:]
+    assert [r.split()[0] for r in rows] == ["Labrador"]

@@ -123,3 +123,38 @@ def test_all_weights_download_with_one_progress_bar(local_upstream, monkeypatch,
     err = capsys.readouterr().err
     assert "Downloading InceptionV1 weights" in err and "116/116" in err
     assert not [r for r in records if "Downloading file" in r.getMessage()]  # no line per file
+
+
+def test_offline_error_says_the_whole_layout_once(monkeypatch, tmp_path):
+    # Nothing local, nothing cached, no network: the first error already names the layout
+    # (weights, labels and images), not only the next missing file.
+    monkeypatch.setenv("NEURON_GROUPS_DATA", str(tmp_path / "empty"))
+    monkeypatch.setenv("NEURON_GROUPS_CACHE", str(tmp_path / "cache"))
+    monkeypatch.setattr(data, "upstream_url", lambda relpath: "http://127.0.0.1:9/" + relpath)
+    with pytest.raises(DataError) as info:
+        data.data_path("images/dog_cat.png")
+    message = str(info.value)
+    for part in ("models/bvlc_googlenet/weights/", "synset_words.txt", "images/", "README"):
+        assert part in message
+    assert f"{len(data.registry())} of the package's {len(data.registry())} data files" in message
+
+
+def test_failed_download_leaves_no_empty_folders_and_no_pooch_lines(monkeypatch, tmp_path, capsys):
+    import logging
+
+    import pooch
+
+    records = []
+    handler = logging.Handler()
+    handler.emit = records.append
+    pooch.get_logger().addHandler(handler)
+    monkeypatch.delenv("NEURON_GROUPS_DATA")
+    monkeypatch.setenv("NEURON_GROUPS_CACHE", str(tmp_path / "cache"))
+    monkeypatch.setattr(data, "upstream_url", lambda relpath: "http://127.0.0.1:9/" + relpath)
+    try:
+        with pytest.raises(DataError):
+            data.data_path("models/bvlc_googlenet/weights/conv1/7x7_s2_bias.bin")
+    finally:
+        pooch.get_logger().removeHandler(handler)
+    assert not (tmp_path / "cache").exists()
+    assert not records and "Downloading" not in capsys.readouterr().err

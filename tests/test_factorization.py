@@ -52,13 +52,24 @@ def test_other_methods_by_name_and_instance(lucid_acts):
     assert again.channel.shape == (3, 528)
 
 
-def test_matches_sklearn_nmf_directly(lucid_acts):
-    flat = lucid_acts.reshape(-1, 528).astype(np.float64)
-    nmf = NMF(6, init="nndsvd", max_iter=1000, random_state=0)
-    spatial = nmf.fit_transform(flat).T.reshape(6, 14, 14)
-    order = order_left_to_right(spatial)
-    groups = factorize(lucid_acts, 6)
-    np.testing.assert_allclose(groups.channel, nmf.components_[order], rtol=1e-5, atol=1e-6)
+def test_recovers_known_groups():
+    # Three parts with disjoint channel sets, peaking at columns 6, 1 and 3 of an 8x8 map:
+    # NMF must find each part's channels, and order them left to right by their peaks.
+    rng = np.random.default_rng(0)
+    columns, channel_sets = [6, 1, 3], [range(0, 4), range(4, 8), range(8, 12)]
+    acts = np.zeros((8, 8, 12), np.float32)
+    truth = np.zeros((3, 12))
+    for column, channels, vector in zip(columns, channel_sets, truth, strict=True):
+        vector[list(channels)] = rng.uniform(0.5, 1.5, size=4)
+        bump = np.exp(-0.5 * (np.arange(8) - column) ** 2)  # (8,) over columns
+        presence = rng.uniform(0.5, 1.0, size=(8, 1)) * bump[None, :]  # (8, 8)
+        acts += presence[..., None] * vector
+    groups = factorize(acts, 3)
+    unit = groups.channel / np.linalg.norm(groups.channel, axis=1, keepdims=True)
+    expected = truth[[1, 2, 0]]  # peaks at columns 1, 3, 6
+    cosine = np.sum(unit * expected / np.linalg.norm(expected, axis=1, keepdims=True), axis=1)
+    assert np.all(cosine > 0.99), cosine
+    assert groups.error < 1e-3
 
 
 @pytest.mark.parametrize(("n", "nearest"), [(0, 1), (-3, 1), (197, 196)])

@@ -89,3 +89,16 @@ def test_bad_images_and_models(inception):
         neuron_groups(np.full((224, 224, 3), np.nan), model=inception, icons=False)
     with pytest.raises(ModelError, match="inceptionv1"):
         neuron_groups("dog_cat", model="inceptionv2", icons=False)
+
+
+def test_a_class_given_by_name_and_by_index_is_one_row(inception, demo):
+    twice = neuron_groups(
+        "dog_cat",
+        "mixed4d",
+        6,
+        ["Labrador retriever", 208, "tiger cat"],
+        model=inception,
+        icons=False,
+    )
+    assert twice.classes == ["Labrador retriever", "tiger cat"]
+    np.testing.assert_allclose(twice.attributions, demo.attributions, rtol=1e-5)

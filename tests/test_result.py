@@ -61,3 +61,12 @@ def test_loading_something_else_fails_clearly(tmp_path):
     (tmp_path / "junk.npz").write_bytes(b"junk")
     with pytest.raises(NeuronGroupsError, match="Cannot read"):
         load(tmp_path / "junk.npz")
+
+
+def test_repr_says_what_the_result_is():
+    text = repr(make_result())
+    assert text.startswith("NeuronGroupsResult(")
+    for part in ("layer='mixed4d'", "6 groups on 14x14", "'Labrador retriever'", "6 of 80x80"):
+        assert part in text
+    assert "array(" not in text and len(text) < 300
+    assert "icons: none" in repr(make_result(icons=False))

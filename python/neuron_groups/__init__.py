@@ -2,10 +2,14 @@
 
 Split a layer's activations into groups of neurons, see where each group fires in the image,
 what it looks for, and how much it pushes each class.
+
+The numpy core (images, labels, data, factorization, attribution, result, pipeline) is
+imported here; the display layer (:class:`GroupWidget`, :func:`save_page`) only when used,
+so that importing the package imports neither anywidget nor a deep-learning framework.
 """
 
 from neuron_groups.attribution import group_attributions
-from neuron_groups.backends.base import IconSettings, LayerInfo, VisionModel
+from neuron_groups.backends.base import IconHooks, IconSettings, LayerInfo, Targets, VisionModel
 from neuron_groups.errors import NeuronGroupsError
 from neuron_groups.factorization import factorize
 from neuron_groups.images import load_image
@@ -21,21 +25,27 @@ def load_model(*args, **kwargs):
 
 
 def __getattr__(name):
-    if name == "GroupWidget":  # importing anywidget only when the widget is used
-        from neuron_groups.widget import GroupWidget
+    if name == "GroupWidget":
+        from neuron_groups.display.widget import GroupWidget
 
         return GroupWidget
+    if name == "save_page":
+        from neuron_groups.display.page import save_page
+
+        return save_page
     raise AttributeError(name)
 
 
 __version__ = "0.1.0"
 __all__ = [
     "GroupWidget",
+    "IconHooks",
     "IconSettings",
     "LayerInfo",
     "LayerReading",
     "NeuronGroupsError",
     "NeuronGroupsResult",
+    "Targets",
     "VisionModel",
     "add_icons",
     "factorize",
@@ -44,4 +54,5 @@ __all__ = [
     "load_image",
     "load_model",
     "neuron_groups",
+    "save_page",
 ]

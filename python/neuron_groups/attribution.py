@@ -10,11 +10,6 @@ from __future__ import annotations
 import numpy as np
 
 
-def group_vectors(spatial: np.ndarray, channel: np.ndarray) -> np.ndarray:
-    """Each group as a vector over the layer's activations: (n, H, W) x (n, C) -> (n, H, W, C)."""
-    return spatial[..., None] * channel[:, None, None, :]
-
-
 def group_attributions(grads: np.ndarray, spatial: np.ndarray, channel: np.ndarray) -> np.ndarray:
     """Attribution of each class logit to each group.
 

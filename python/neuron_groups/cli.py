@@ -20,6 +20,22 @@ DEMO = {
 }
 
 
+def _whole(minimum: int):
+    """An argparse type: a whole number of at least ``minimum`` (0 is a value, not unset)."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f"{value} is less than {minimum}")
+        return value
+
+    parse.__name__ = f"whole number >= {minimum}"
+    return parse
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="neuron-groups",
@@ -29,7 +45,9 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("image", metavar="IMAGE")
     parser.add_argument("--layer", default=None, help="layer to factorize (default mixed4d)")
-    parser.add_argument("--groups", type=int, default=None, help="number of groups (default 6)")
+    parser.add_argument(
+        "--groups", type=_whole(1), default=None, help="number of groups, 1 or more (default 6)"
+    )
     parser.add_argument(
         "--classes",
         nargs="+",
@@ -42,7 +60,9 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--save", metavar="OUT.npz", help="write the result as .npz")
     parser.add_argument("--out", metavar="PAGE.html", help="write an interactive HTML page")
     parser.add_argument("--no-icons", action="store_true", help="skip the feature visualizations")
-    parser.add_argument("--steps", type=int, default=None, help="icon optimization steps (513)")
+    parser.add_argument(
+        "--steps", type=_whole(0), default=None, help="icon optimization steps, 0 or more (513)"
+    )
     parser.add_argument("--no-cache", action="store_true", help="do not use the icon cache")
     return parser
 
@@ -78,41 +98,59 @@ def _check_writable(*paths: str | None) -> None:
             raise NeuronGroupsError(f"Cannot write {path}: the folder {folder} is not writable.")
 
 
+def _or_default(value, default):
+    return default if value is None else value
+
+
 def run(args: argparse.Namespace) -> int:
     """Run the analysis the parsed arguments describe."""
     from neuron_groups.backends.base import IconSettings
+    from neuron_groups.display.page import save_page
     from neuron_groups.images import load_image
     from neuron_groups.models import load_model
-    from neuron_groups.pipeline import LayerReading, add_icons
+    from neuron_groups.pipeline import LayerReading
 
     demo = args.image == "demo"
     image_source = DEMO["image"] if demo else args.image
-    layer = args.layer or DEMO["layer"]
-    n_groups = args.groups or DEMO["groups"]
-    classes = args.classes or (DEMO["classes"] if demo else None)
+    layer = _or_default(args.layer, DEMO["layer"])
+    n_groups = _or_default(args.groups, DEMO["groups"])
+    classes = _or_default(args.classes, DEMO["classes"] if demo else None)
     classes = [int(c) if c.isdigit() else c for c in classes] if classes else None
+    settings = IconSettings(steps=_or_default(args.steps, IconSettings().steps))
 
     _check_writable(args.save, args.out)  # before minutes of work, not after
     image = load_image(image_source)
     with _stage(f"Loading model {args.model}"):
         model = load_model(args.model)
     with _stage(f"Reading {layer} and factorizing into {n_groups} groups"):
-        reading = LayerReading(model, image, layer)
+        reading = LayerReading(model, image, layer, classes)
         result = reading.analyze(n_groups, classes, method=args.method)
     print(f"\nTop 5 predictions for {image_source}:\n{result.top5_table()}\n")
     print(f"Effect of neuron groups at {result.layer} on output classes (logit units):")
     print(result.attribution_table())
     if not args.no_icons:
-        settings = IconSettings(steps=args.steps) if args.steps else IconSettings()
-        bar, progress = _icon_progress(settings.steps)
-        with bar:
-            add_icons(result, model, settings, cache=not args.no_cache, progress=progress)
+        _add_icons(result, model, settings, cache=not args.no_cache)
     if args.save:
         print(f"Saved the result to {result.save(args.save)}", file=sys.stderr)
     if args.out:
-        result.to_html(args.out, title=f"Neuron groups of {image_source} at {result.layer}")
+        save_page(result, args.out, title=f"Neuron groups of {image_source} at {result.layer}")
         print(f"Wrote the interactive page {args.out}", file=sys.stderr)
     return 0
+
+
+def _add_icons(result, model, settings, cache: bool) -> None:
+    from neuron_groups.backends.base import IconHooks
+    from neuron_groups.icons import cached_icons, icon_cache_folder
+    from neuron_groups.pipeline import add_icons
+
+    found = cached_icons(model, result.layer, result.channel, settings, cache=cache)
+    if found is not None:
+        result.icons = found
+        print(f"Icons: from the cache ({icon_cache_folder(cache)}).", file=sys.stderr)
+        return
+    bar, progress = _icon_progress(settings.steps)
+    with bar:
+        add_icons(result, model, settings, cache=cache, hooks=IconHooks(progress=progress))
 
 
 def main(argv: Sequence[str] | None = None) -> int:

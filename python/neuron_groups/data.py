@@ -8,9 +8,11 @@ downloaded into the cache otherwise. A file whose hash does not match is never u
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import pooch
@@ -105,19 +107,72 @@ def data_path(relpath: str, progress: bool = False) -> Path:
                 )
             return local
 
-    fetcher = pooch.create(
-        path=cache_dir(), base_url="", registry={relpath: known[relpath]}, urls={relpath: url}
-    )
     try:
-        # pooch re-downloads a cached file whose hash does not match, so it is never used.
-        return Path(fetcher.fetch(relpath, progressbar=progress))
+        with _quiet_pooch(), _no_new_empty_folders(cache_dir()):
+            fetcher = pooch.create(
+                path=cache_dir(),
+                base_url="",
+                registry={relpath: known[relpath]},
+                urls={relpath: url},
+            )
+            # pooch downloads again a cached file whose hash does not match: never used.
+            return Path(fetcher.fetch(relpath, progressbar=progress))
     except Exception as exc:  # network errors come in many types
-        where = f"{DATA_ENV}={local_root} has no {relpath}, and " if local_root else ""
-        raise DataError(
-            f"Could not get {relpath}: {where}downloading {url} failed "
-            f"({type(exc).__name__}). "
-            f"To run offline, set {DATA_ENV} to a folder holding {relpath}."
-        ) from exc
+        raise DataError(_unreachable(relpath, url, exc, local_root)) from exc
+
+
+OFFLINE_LAYOUT = """\
+    models/bvlc_googlenet/weights/<layer>_filter.bin, <layer>_bias.bin   (116 files)
+    models/bvlc_googlenet/synset_words.txt
+    images/<name>.png   (the examples: dog_cat, flowers, ...)"""
+"""The folder layout :data:`DATA_ENV` must have (the project's ``shared`` folder has it)."""
+
+
+def _unreachable(relpath: str, url: str, exc: Exception, local_root: str | None) -> str:
+    where = f"{DATA_ENV}={local_root} has no {relpath}, and " if local_root else ""
+    missing = missing_files()
+    return (
+        f"Could not get {relpath}: {where}downloading {url} failed ({type(exc).__name__}). "
+        f"{len(missing)} of the package's {len(registry())} data files are neither in "
+        f"{DATA_ENV} nor in the cache ({cache_dir()}). To run offline, set {DATA_ENV} to a "
+        f"folder laid out like this (README, section Offline):\n{OFFLINE_LAYOUT}"
+    )
+
+
+def missing_files() -> list[str]:
+    """The package's data files found neither in :data:`DATA_ENV` nor in the cache."""
+    return [relpath for relpath in registry() if not _is_local(relpath)]
+
+
+@contextlib.contextmanager
+def _quiet_pooch() -> Iterator[None]:
+    # pooch's "Downloading file ..." lines would run into the caller's own output. (Not
+    # setLevel: pooch's logger is not registered with logging's manager, so a level change
+    # misses its cached checks.)
+    logger = pooch.get_logger()
+    was_disabled, logger.disabled = logger.disabled, True
+    try:
+        yield
+    finally:
+        logger.disabled = was_disabled
+
+
+@contextlib.contextmanager
+def _no_new_empty_folders(root: Path) -> Iterator[None]:
+    """Remove the folders below ``root`` (and ``root``) that a failed download left empty."""
+    existed = root.exists()
+    before = {p for p in root.rglob("*") if p.is_dir()} if existed else set()
+    try:
+        yield
+    except BaseException:
+        if root.exists():
+            created = [p for p in root.rglob("*") if p.is_dir() and p not in before]
+            for folder in sorted(created, key=lambda p: len(p.parts), reverse=True):
+                if not any(folder.iterdir()):
+                    folder.rmdir()
+            if not existed and not any(root.iterdir()):
+                root.rmdir()
+        raise
 
 
 def _is_local(relpath: str) -> bool:
@@ -138,22 +193,13 @@ def data_paths(relpaths: list[str], what: str) -> list[Path]:
         What the files are, for the progress bar (e.g. ``"InceptionV1 weights"``).
     """
     missing = [r for r in relpaths if not _is_local(r)]
-    if not missing:
-        return [data_path(r) for r in relpaths]
-    from tqdm.auto import tqdm
+    if missing:
+        from tqdm.auto import tqdm
 
-    logger = pooch.get_logger()
-    was_disabled = logger.disabled
-    # One bar instead of a "Downloading file" line per file. (Not setLevel: pooch's logger
-    # is not registered with logging's manager, so a level change misses its cached checks.)
-    logger.disabled = True
-    try:
         with tqdm(total=len(missing), desc=f"Downloading {what}", unit="file") as bar:
             for relpath in missing:
                 data_path(relpath)
                 bar.update()
-    finally:
-        logger.disabled = was_disabled
     return [data_path(r) for r in relpaths]
 
 

@@ -138,8 +138,3 @@ def png_bytes(image: np.ndarray) -> bytes:
     buffer = io.BytesIO()
     PIL.Image.fromarray(to_uint8(image)).save(buffer, format="PNG", optimize=True)
     return buffer.getvalue()
-
-
-def save_image(image: np.ndarray, path: str | os.PathLike) -> None:
-    """Write an image of floats in [0, 1]; the format follows the file's suffix."""
-    PIL.Image.fromarray(to_uint8(image)).save(path)

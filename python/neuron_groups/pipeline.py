@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 
 from neuron_groups.attribution import group_attributions
-from neuron_groups.backends.base import IconSettings, VisionModel
+from neuron_groups.backends.base import NO_HOOKS, IconHooks, IconSettings, Targets, VisionModel
 from neuron_groups.errors import ClassNameError, LayerError
 from neuron_groups.factorization import factorize
 from neuron_groups.images import load_image
@@ -18,6 +18,8 @@ from neuron_groups.result import NeuronGroupsResult
 
 DEFAULT_LAYER = "mixed4d"
 DEFAULT_GROUPS = 6
+TOP_K = 5
+"""How many best classes the attribution table shows when no classes are asked for."""
 
 
 def _model(model: Any) -> VisionModel:
@@ -27,51 +29,82 @@ def _model(model: Any) -> VisionModel:
 
 
 class LayerReading:
-    """One image read at one layer: activations and logits, and class gradients on demand.
+    """One image read at one layer: activations, logits and class gradients.
 
-    Recomputing groups (another ``n_groups``) or attributions (other classes) reuses what
-    was already read, which is what makes the widget's controls quick.
+    Construction runs the model once (:meth:`VisionModel.read`: one forward and one
+    backward pass) for the classes asked for, or for the image's top 5. Recomputing groups
+    (another ``n_groups``) or attributions (classes already seen) reuses what was read,
+    which is what makes the widget's controls quick; only new classes cost another pass.
     """
 
-    def __init__(self, model: VisionModel, image: np.ndarray, layer: str):
+    def __init__(
+        self,
+        model: VisionModel,
+        image: np.ndarray,
+        layer: str,
+        classes: Sequence[str | int] | None = None,
+    ):
         self.model = model
         self.image = image
         info = model.resolve_layer(layer)
         if not info.spatial:
+            spatial = [i.name for i in model.layers() if i.spatial]
             raise LayerError(
                 f"Layer {info.name!r} has no spatial extent (shape {info.shape}) to split into "
-                "groups; choose a convolutional layer such as mixed4d (mixed3a .. mixed5b)."
+                f"groups; choose a convolutional layer such as {_suggest(spatial)}."
             )
         self.layer = info.name
-        self.acts = model.activations(image, self.layer)  # (h, w, C)
-        self.logits = model.logits(image)  # (K,)
-        self._grads: dict[int, np.ndarray] = {}
+        asked = self._resolve_names(classes)
+        targets = Targets.top_classes(TOP_K) if asked is None else Targets.classes(asked)
+        readout = model.read(image, self.layer, targets)
+        self.acts = readout.acts  # (h, w, C)
+        self.logits = readout.logits  # (K,)
+        self._grads: dict[int, np.ndarray] = dict(
+            zip((int(t) for t in readout.targets), readout.grads, strict=True)
+        )
 
     def class_name(self, index: int) -> str:
         """Display name of a logit."""
         names = self.model.class_names
         return str(names[index]) if names is not None else f"class {index}"
 
-    def top_classes(self, k: int = 5) -> list[int]:
+    def top_classes(self, k: int = TOP_K) -> list[int]:
         """Indices of the k best classes, best first."""
         return [int(i) for i in np.argsort(-self.logits, kind="stable")[:k]]
 
-    def resolve(self, classes: Sequence[str | int] | None) -> list[int]:
-        """Class names or indices (None or empty: the top 5) to logit indices."""
-        if classes is None or len(classes) == 0:
-            return self.top_classes()
+    def _resolve_names(self, classes: Sequence[str | int] | None) -> list[int] | None:
+        if classes is None or (not isinstance(classes, (str, int)) and len(classes) == 0):
+            return None
         if isinstance(classes, (str, int)):
             raise ClassNameError(
                 f"classes is a list of names or indices; got {classes!r}. Write [{classes!r}]."
             )
-        return resolve_classes(list(classes), self.model.class_synonyms, len(self.logits))
+        indices = resolve_classes(list(classes), self.model.class_synonyms, self.model.n_classes)
+        return list(dict.fromkeys(indices))  # a class named twice is one row
+
+    def resolve(self, classes: Sequence[str | int] | None) -> list[int]:
+        """Class names or indices (None or empty: the top 5) to logit indices, without repeats."""
+        asked = self._resolve_names(classes)
+        return self.top_classes() if asked is None else asked
+
+    def unique_classes(self, classes: Sequence[str | int]) -> list[str | int]:
+        """The classes as given (names stay names, indices stay ints), less repeats.
+
+        A class given twice, by the same or another name or by its index, is kept where it
+        first appears, so that entry i is row i of the attribution table.
+        """
+        indices = resolve_classes(list(classes), self.model.class_synonyms, self.model.n_classes)
+        first = {index: position for position, index in reversed(list(enumerate(indices)))}
+        return [cls for position, cls in enumerate(classes) if first[indices[position]] == position]
 
     def gradients(self, class_indices: Sequence[int]) -> np.ndarray:
         """D logit / d activations for each class, shape (k, h, w, C); cached per class."""
         missing = [i for i in dict.fromkeys(class_indices) if i not in self._grads]
         if missing:
-            _, _, grads = self.model.activations_and_gradients(self.image, self.layer, missing)
-            self._grads.update(zip(missing, grads, strict=True))
+            readout = self.model.read(self.image, self.layer, Targets.classes(missing))
+            self._grads.update(zip(missing, readout.grads, strict=True))
+        if not class_indices:
+            return np.zeros((0, *self.acts.shape), np.float32)
         return np.stack([self._grads[i] for i in class_indices])
 
     def attribute(self, result: NeuronGroupsResult, classes: Sequence[str | int] | None) -> None:
@@ -110,30 +143,25 @@ class LayerReading:
         return result
 
 
+def _suggest(spatial_layers: list[str]) -> str:
+    if DEFAULT_LAYER in spatial_layers:
+        return f"{DEFAULT_LAYER} ({spatial_layers[0]} .. {spatial_layers[-1]})"
+    return ", ".join(spatial_layers[-3:]) or "one with an (H, W, C) output"
+
+
 def add_icons(
     result: NeuronGroupsResult,
     model: VisionModel,
     settings: IconSettings | None = None,
     *,
     cache: Any = True,
-    progress: Callable[[int, np.ndarray], None] | None = None,
-    snapshot: Callable[[int, np.ndarray], None] | None = None,
-    snapshot_every: int = 0,
-    should_stop: Callable[[], bool] | None = None,
+    hooks: IconHooks = NO_HOOKS,
 ) -> NeuronGroupsResult:
     """Render each group's icon (see :mod:`neuron_groups.icons`) and store it in ``result``."""
     from neuron_groups.icons import render_icons
 
     result.icons = render_icons(
-        model,
-        result.layer,
-        result.channel,
-        settings or IconSettings(),
-        cache=cache,
-        progress=progress,
-        snapshot=snapshot,
-        snapshot_every=snapshot_every,
-        should_stop=should_stop,
+        model, result.layer, result.channel, settings or IconSettings(), cache=cache, hooks=hooks
     )
     return result
 
@@ -151,7 +179,7 @@ def neuron_groups(
     steps: int | None = None,
     icon_settings: IconSettings | None = None,
     icon_cache: Any = True,
-    progress: Callable[[int, np.ndarray], None] | None = None,
+    hooks: IconHooks = NO_HOOKS,
 ) -> NeuronGroupsResult:
     """Find the neuron groups of an image at a layer, and what each does.
 
@@ -179,19 +207,19 @@ def neuron_groups(
         All icon settings; ``steps`` overrides its ``steps``.
     icon_cache : bool or path
         Where icons are cached (True: the user cache; False: no cache).
-    progress : callable, optional
-        ``progress(step, objectives)`` during icon optimization.
+    hooks : IconHooks, optional
+        Progress, snapshots and stop for the icon optimization.
 
     Returns
     -------
     NeuronGroupsResult
     """
     vision_model = _model(model)
-    reading = LayerReading(vision_model, load_image(image), layer)
+    reading = LayerReading(vision_model, load_image(image), layer, classes)  # the one pass
     result = reading.analyze(n_groups, classes, method=method, seed=seed)
     if icons:
         settings = icon_settings or IconSettings()
         if steps is not None:
             settings = dataclasses.replace(settings, steps=int(steps))
-        add_icons(result, vision_model, settings, cache=icon_cache, progress=progress)
+        add_icons(result, vision_model, settings, cache=icon_cache, hooks=hooks)
     return result

@@ -11,7 +11,7 @@ import numpy as np
 from neuron_groups.errors import NeuronGroupsError
 
 
-@dataclasses.dataclass
+@dataclasses.dataclass(repr=False)
 class NeuronGroupsResult:
     """Everything the analysis of one image at one layer found.
 
@@ -57,6 +57,15 @@ class NeuronGroupsResult:
     model_name: str = "inceptionv1"
     method: str = "NMF"
     reconstruction_error: float = float("nan")
+
+    def __repr__(self) -> str:
+        h, w = self.spatial.shape[1:]
+        icons = "none" if self.icons is None else "{} of {}x{}".format(*self.icons.shape[:3])
+        return (
+            f"NeuronGroupsResult(model={self.model_name!r}, layer={self.layer!r}, "
+            f"{self.n_groups} groups on {h}x{w}, classes={list(self.classes)!r}, "
+            f"top1={self.top5[0] if self.top5 else None!r}, icons: {icons})"
+        )
 
     @property
     def n_groups(self) -> int:
@@ -114,12 +123,6 @@ class NeuronGroupsResult:
         with path.open("wb") as f:  # a file object keeps numpy from appending ".npz"
             np.savez_compressed(f, **arrays)
         return path
-
-    def to_html(self, path: str | os.PathLike | None = None, **options) -> str:
-        """Write (or return) a standalone interactive HTML page; see :mod:`neuron_groups.html`."""
-        from neuron_groups.html import result_html
-
-        return result_html(self, path, **options)
 
 
 def load(path: str | os.PathLike) -> NeuronGroupsResult:

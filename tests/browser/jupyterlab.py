@@ -29,7 +29,7 @@ REPO = Path(__file__).resolve().parents[2]
 
 ICON_STEPS = int(os.environ.get("NEURON_GROUPS_STEPS") or 128)
 """Icon optimization steps in the browser tests (Lucid's are 513): ~15 s a widget on a CPU, and
-icons that already show what each group looks for (they go into ``docs/widget.png``)."""
+icons that already show what each group looks for (the README's picture is taken with them)."""
 
 START_TIMEOUT = 90.0
 """Seconds the server may take to answer (a wait for readiness, not a timed assertion)."""

@@ -3,23 +3,24 @@
 A backend (TensorFlow today, perhaps PyTorch later) subclasses :class:`VisionModel`.
 Every method takes and returns numpy arrays; images are RGB floats in [0, 1] of shape
 (H, W, 3), whatever range or channel order the network wants inside.
+
+What a backend implements is small: :meth:`VisionModel.layers`, :meth:`VisionModel.read`
+(one forward and one backward pass that return everything a reading needs),
+:meth:`VisionModel.render_icons` and :meth:`VisionModel.weight_arrays`. Checks that do not
+depend on the framework (images, layer names, class indices, icon settings) live here and
+in :mod:`neuron_groups.backends.inputs`, so that a second backend does not copy them.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 
 import numpy as np
 
-from neuron_groups.errors import LayerError, did_you_mean
-
-ProgressCallback = Callable[[int, np.ndarray], None]
-"""Called as ``progress(step, objectives)`` after each step; objectives has shape (n,)."""
-
-SnapshotCallback = Callable[[int, np.ndarray], None]
-"""Called as ``snapshot(step, images)`` every few steps; images has shape (n, S, S, 3)."""
+from neuron_groups.errors import Cancelled, LayerError, did_you_mean
 
 
 @dataclasses.dataclass(frozen=True)
@@ -44,6 +45,11 @@ class LayerInfo:
     def spatial(self) -> bool:
         """Whether the layer has a spatial extent (H, W, C) that can be factorized."""
         return len(self.shape) == 3
+
+    @property
+    def channels(self) -> int:
+        """Number of channels (the last axis)."""
+        return int(self.shape[-1])
 
 
 @dataclasses.dataclass(frozen=True)
@@ -78,11 +84,153 @@ class IconSettings:
         return dataclasses.asdict(self)
 
 
+@dataclasses.dataclass(frozen=True)
+class IconHooks:
+    """What the caller of a long icon optimization wants to hear and say, in one object.
+
+    Passed unchanged from the widget or the CLI down to the backend's optimization loop,
+    which calls :meth:`before_step` and :meth:`after_step` around each update.
+
+    Attributes
+    ----------
+    progress : callable, optional
+        ``progress(step, objectives)`` after each step; objectives has shape (n,).
+    snapshot : callable, optional
+        ``snapshot(step, images)`` every ``snapshot_every`` steps and after the last;
+        images has shape (n, S, S, 3), floats in [0, 1].
+    snapshot_every : int
+        0: no snapshots.
+    should_stop : callable, optional
+        Asked before each step; when it returns true the optimization raises
+        :class:`~neuron_groups.errors.Cancelled`.
+    """
+
+    progress: Callable[[int, np.ndarray], None] | None = None
+    snapshot: Callable[[int, np.ndarray], None] | None = None
+    snapshot_every: int = 0
+    should_stop: Callable[[], bool] | None = None
+
+    def before_step(self, step: int, steps: int) -> None:
+        """Raise :class:`~neuron_groups.errors.Cancelled` if the caller asked to stop."""
+        if self.should_stop is not None and self.should_stop():
+            raise Cancelled(f"Icon rendering was cancelled at step {step} of {steps}.")
+
+    def wants_snapshot(self, step: int, steps: int) -> bool:
+        """Whether :meth:`after_step` will need the images of this (0-based) step."""
+        return (
+            self.snapshot is not None
+            and self.snapshot_every > 0
+            and ((step + 1) % self.snapshot_every == 0 or step == steps - 1)
+        )
+
+    def after_step(
+        self,
+        step: int,
+        steps: int,
+        objectives: np.ndarray,
+        images: Callable[[], np.ndarray],
+    ) -> None:
+        """Report a finished step; ``images()`` is called only when a snapshot is due."""
+        if self.progress is not None:
+            self.progress(step, objectives)
+        if self.wants_snapshot(step, steps):
+            assert self.snapshot is not None
+            self.snapshot(step, images())
+
+
+NO_HOOKS = IconHooks()
+
+
+@dataclasses.dataclass(frozen=True)
+class Targets:
+    """The scalar functions of an image whose gradients a reading asks for.
+
+    Three kinds, made by the class methods:
+
+    - :meth:`classes`: the logits of the given class indices;
+    - :meth:`top_classes`: the logits of this image's ``k`` best classes (chosen by the
+      backend from the same forward pass);
+    - :meth:`directions`: ``t_i = sum over positions of <acts_L[y, x], vectors[i]>`` at a
+      layer ``L`` after the layer being read (a group's score at a later layer).
+
+    Attributes
+    ----------
+    kind : str
+        ``"classes"``, ``"top"`` or ``"directions"``.
+    indices : tuple of int
+        The class indices (``"classes"``).
+    k : int
+        How many best classes (``"top"``).
+    layer : str
+        The later layer (``"directions"``).
+    vectors : ndarray, shape (T, C_L), or None
+        The directions (``"directions"``).
+    """
+
+    kind: str = "classes"
+    indices: tuple[int, ...] = ()
+    k: int = 0
+    layer: str = ""
+    vectors: np.ndarray | None = dataclasses.field(default=None, compare=False)
+
+    @classmethod
+    def classes(cls, indices: Iterable[int]) -> Targets:
+        """The logits of these class indices (in this order; may be empty)."""
+        return cls("classes", indices=tuple(int(i) for i in indices))
+
+    @classmethod
+    def top_classes(cls, k: int = 5) -> Targets:
+        """The logits of the image's ``k`` best classes, best first."""
+        return cls("top", k=int(k))
+
+    @classmethod
+    def directions(cls, layer: str, vectors: np.ndarray) -> Targets:
+        """Each vector's score at ``layer``, summed over positions; vectors (T, C)."""
+        vectors = np.asarray(vectors, dtype=np.float32)
+        if vectors.ndim != 2:
+            raise ValueError(f"Direction targets have shape (T, C); got {vectors.shape}.")
+        return cls("directions", layer=layer, vectors=vectors)
+
+    def __len__(self) -> int:
+        if self.kind == "classes":
+            return len(self.indices)
+        if self.kind == "top":
+            return self.k
+        assert self.vectors is not None
+        return len(self.vectors)
+
+
+NO_TARGETS = Targets.classes(())
+
+
+@dataclasses.dataclass(frozen=True)
+class Readout:
+    """What one forward-and-backward pass of one image returns.
+
+    Attributes
+    ----------
+    acts : ndarray, shape (H', W', C), or (C,) for vector layers
+        The activations at the layer read.
+    logits : ndarray, shape (K,)
+        The pre-softmax class scores.
+    grads : ndarray, shape (T, H', W', C)
+        ``grads[t]`` is the gradient of target t with respect to ``acts``.
+    targets : ndarray of int64, shape (T,)
+        The class index of each target (for ``"classes"`` and ``"top"``), or 0..T-1.
+    """
+
+    acts: np.ndarray
+    logits: np.ndarray
+    grads: np.ndarray
+    targets: np.ndarray
+
+
 class VisionModel(ABC):
     """A differentiable image classifier readable at named layers.
 
-    Subclasses set :attr:`name`, :attr:`class_names` and :attr:`default_size` and implement
-    the abstract methods. Layer-name resolution and its errors are shared here.
+    Subclasses set :attr:`name`, :attr:`class_names`, :attr:`logits_layer` and
+    :attr:`default_size` and implement the abstract methods. Layer-name resolution and its
+    errors, and the cache identity, are shared here.
     """
 
     name: str = "model"
@@ -90,6 +238,8 @@ class VisionModel(ABC):
     """Display name of each logit (first synonym), or None when the model has no labels."""
     class_synonyms: Sequence[Sequence[str]] | None = None
     """All names of each logit (e.g. every synonym of synset_words.txt), or None."""
+    logits_layer: str = ""
+    """Canonical name of the layer holding the pre-softmax logits."""
     default_size: int = 224
 
     # -- layers ------------------------------------------------------------------------
@@ -120,33 +270,67 @@ class VisionModel(ABC):
             f"Unknown layer {layer!r} for model {self.name!r}.{hint} Layers: {', '.join(names)}."
         )
 
+    def layer_index(self, layer: str) -> int:
+        """Position of ``layer`` in :meth:`layers` (input to output)."""
+        name = self.resolve_layer(layer).name
+        return [info.name for info in self.layers()].index(name)
+
+    @property
+    def n_classes(self) -> int:
+        """Number of logits."""
+        return self.resolve_layer(self.logits_layer).channels
+
+    # -- identity ----------------------------------------------------------------------
+    @abstractmethod
+    def weight_arrays(self) -> Iterable[np.ndarray]:
+        """Every array that determines the model's outputs (its weights), in a fixed order."""
+
     @property
     def identity(self) -> str:
-        """A string that changes when the weights change (used in cache keys)."""
-        return self.name
+        """A string that changes when the weights change (used in cache keys).
+
+        By default the name and a digest of :meth:`weight_arrays`, computed once. A backend
+        that knows a cheaper fingerprint of the same weights may override it.
+        """
+        cached = self.__dict__.get("_identity")
+        if cached is None:
+            digest = hashlib.sha256(self.name.encode())
+            for array in self.weight_arrays():
+                array = np.ascontiguousarray(array)
+                digest.update(f"{array.dtype}{array.shape}".encode())
+                digest.update(array.tobytes())
+            cached = f"{self.name}-{digest.hexdigest()[:12]}"
+            self.__dict__["_identity"] = cached
+        return cached
 
     # -- forward and backward ----------------------------------------------------------
     @abstractmethod
-    def activations(self, image: np.ndarray, layer: str) -> np.ndarray:
-        """Activations of one image at ``layer``: (H', W', C) for spatial layers."""
+    def read(self, image: np.ndarray, layer: str, targets: Targets = NO_TARGETS) -> Readout:
+        """One forward and one backward pass: activations, logits and target gradients.
 
-    @abstractmethod
-    def logits(self, image: np.ndarray) -> np.ndarray:
-        """Pre-softmax class scores of one image, shape (K,)."""
-
-    @abstractmethod
-    def activations_and_gradients(
-        self, image: np.ndarray, layer: str, class_indices: Sequence[int]
-    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Activations, logits and per-class gradients in one pass.
+        Parameters
+        ----------
+        image : ndarray, shape (H, W, 3)
+            RGB floats in [0, 1].
+        layer : str
+            Canonical name or alias of the layer to read.
+        targets : Targets
+            Scalars to differentiate with respect to the activations at ``layer``. Class
+            targets need ``layer`` at or before :attr:`logits_layer`; direction targets
+            need their layer after ``layer``.
 
         Returns
         -------
-        acts : ndarray, shape (H', W', C)
-        logits : ndarray, shape (K,)
-        grads : ndarray, shape (len(class_indices), H', W', C)
-            ``grads[i]`` is d logits[class_indices[i]] / d acts at this image.
+        Readout
         """
+
+    def activations(self, image: np.ndarray, layer: str) -> np.ndarray:
+        """Activations of one image at ``layer``: (H', W', C) for spatial layers."""
+        return self.read(image, layer).acts
+
+    def logits(self, image: np.ndarray) -> np.ndarray:
+        """Pre-softmax class scores of one image, shape (K,)."""
+        return self.read(image, self.logits_layer).logits
 
     # -- feature visualization ---------------------------------------------------------
     @abstractmethod
@@ -155,13 +339,10 @@ class VisionModel(ABC):
         layer: str,
         directions: np.ndarray,
         settings: IconSettings = IconSettings(),
-        *,
-        progress: ProgressCallback | None = None,
-        snapshot: SnapshotCallback | None = None,
-        snapshot_every: int = 0,
-        should_stop: Callable[[], bool] | None = None,
+        hooks: IconHooks = NO_HOOKS,
     ) -> np.ndarray:
         """Optimize one image per direction (n, C) at ``layer``; return (n, S, S, 3) in [0, 1].
 
-        Raises :class:`neuron_groups.errors.Cancelled` when ``should_stop()`` turns true.
+        Raises :class:`neuron_groups.errors.Cancelled` when ``hooks.should_stop()`` turns
+        true.
         """
