@@ -20,9 +20,10 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import numpy as np
 import tensorflow as tf
+from bench_pipeline import cpu_description
 
 from neuron_groups import load_model
-from neuron_groups.backends.base import IconSettings
+from neuron_groups.backends.base import IconHooks, IconSettings
 from neuron_groups.backends.tensorflow.optvis import Renderer
 from neuron_groups.factorization import factorize
 from neuron_groups.images import load_image
@@ -55,7 +56,7 @@ def time_compiled(model, directions, settings):
         times.append(time.perf_counter())
 
     start, cpu = time.perf_counter(), time.process_time()
-    icons = renderer.run(progress=progress)
+    icons = renderer.run(IconHooks(progress=progress))
     total, cpu = time.perf_counter() - start, time.process_time() - cpu
     first = times[0] - start
     steady = np.diff(times[len(times) // 2 :]).mean() if len(times) > 3 else float("nan")
@@ -101,6 +102,7 @@ def main() -> None:
     tf.config.threading.set_inter_op_parallelism_threads(args.inter_op)
     tf.config.threading.set_intra_op_parallelism_threads(args.intra_op)
 
+    print(f"CPU: {cpu_description()}")
     print(
         f"TensorFlow {tf.__version__}, {os.cpu_count()} CPUs, intra-op threads "
         f"{tf.config.threading.get_intra_op_parallelism_threads() or 'default'}, inter-op "

@@ -74,7 +74,8 @@ def state_bytes(widget) -> tuple[int, int]:
 def main() -> None:
     from tests.browser.chromium import browser
 
-    from neuron_groups import GroupWidget, load_model
+    from neuron_groups.display.widget import GroupWidget
+    from neuron_groups.models import load_model
 
     model = load_model("inceptionv1")
     GroupWidget("flowers", model=model, icons=False)  # warm-up: traces the compiled functions

@@ -1,6 +1,7 @@
 // @ts-check
 /**
- * neuron-groups — the front end of `GroupWidget` (an anywidget ES module).
+ * neuron-groups — the front end of `GroupWidget` (an anywidget ES module) and of the standalone
+ * page (`mountPage`).
  *
  * Shows the "neuron groups" of one layer of a vision network for one image: the input image and
  * a colour-coded map of where each group fires, one feature-visualisation icon per group, and a
@@ -11,7 +12,19 @@
  *
  * It is one self-contained module (anywidget loads it from a blob: no relative imports) and uses
  * no JupyterLab globals, so it runs in JupyterLab, Notebook 7, VS Code, Colab, and in a
- * standalone HTML page driven by the exported `StaticModel`.
+ * standalone HTML page driven by the exported `StaticModel`. Nothing at the top level touches
+ * the DOM: node imports it to cross-check the pure functions against Python.
+ *
+ * Layout of this file
+ *   1. The contract: FIELDS, GROUP_FIELDS and the State typedef (== Python display/state.py).
+ *   2. Pure functions: decoding, colours, pixels, shares, formatting (exported, unit-tested;
+ *      formatValue, attributionColor, textColor, groupMapPixels are cross-checked by a pytest).
+ *   3. Components: header, error, groups control, class picker, status, panels, tiles, table.
+ *      Each builds its DOM and has `update(scene)`; the ones that show a group also have
+ *      `highlight(selection)`. None of them listens to anything.
+ *   4. render(): the view state (hovered, pinned, probe), the actions, and `wire()`, the one
+ *      place where DOM listeners and model listeners are attached.
+ *   5. StaticModel and mountPage (the standalone page's start-up).
  *
  * DOM hooks (stable; browser and unit tests rely on them):
  *   .neuron-groups                 root; data-status, data-selected (shown group or -1),
@@ -28,21 +41,110 @@
  *   .ng-tile[data-group="j"]       role=button, tabindex=0, aria-pressed (pinned?);
  *                                  classes is-selected (hovered or pinned), is-pinned;
  *                                  style.opacity + data-share while a cell is probed
- *     .ng-icon (<img>) / .ng-icon-placeholder (icon not ready), .ng-tile-strip (group colour)
+ *     .ng-icon (<img>) / .ng-icon-placeholder (icon not ready), .ng-tile-strip (group colour,
+ *                                  text colour by contrast)
  *   .ng-table                      th[data-group] (column header with .ng-swatch) and
  *                                  td[data-group][data-class]; is-selected / is-pinned on the
  *                                  shown group's column; faded like the tiles while probing
- *   .ng-groups-input (range over n_groups_options), .ng-groups-value
- *   .ng-class-input, .ng-class-add, .ng-chip[data-class] > .ng-chip-remove, .ng-class-hint
+ *   .ng-groups-control[data-mode]  "range": .ng-groups-input (range over n_groups_options,
+ *                                  contiguous) + .ng-groups-value (the count); "select":
+ *                                  .ng-groups-select (exactly the offered counts, e.g. a page's
+ *                                  cached ones); "text": one count, .ng-groups-value "6 groups"
+ *   .ng-class-input, .ng-class-add, .ng-chip[data-class][data-index] (> .ng-chip-remove only
+ *                                  where classes can be changed), .ng-class-hint
  *   .ng-title, .ng-meta, .ng-predictions
- *
- * Named exports: StaticModel (in-memory model for pages/tests), decodeBase64, and a few pure
- * helpers used by the tests.
  */
 
-// ---------------------------------------------------------------------------------------------
-// Types
-// ---------------------------------------------------------------------------------------------
+// =============================================================================================
+// 1. The contract with Python (display/state.py)
+// =============================================================================================
+
+/**
+ * The traits that change with the number of groups (a standalone page's "variants" carry
+ * these per cached count).
+ */
+export const GROUP_FIELDS = Object.freeze([
+  "n_groups",
+  "spatial",
+  "spatial_shape",
+  "icons",
+  "icon_size",
+  "attributions",
+  "class_names",
+  "group_colors",
+]);
+
+/** Every synced trait the front end reads (== the Python ViewState traits). */
+export const FIELDS = Object.freeze([
+  "image",
+  "spatial",
+  "spatial_shape",
+  "icons",
+  "icon_size",
+  "attributions",
+  "class_names",
+  "class_options",
+  "predictions",
+  "group_colors",
+  "n_groups_options",
+  "layer",
+  "model_name",
+  "title",
+  "progress_text",
+  "error",
+  "status",
+  "progress",
+  "n_groups",
+  "classes",
+  "selected_group",
+]);
+
+/** The traits the decoded group data (GroupData) is read from. */
+const DATA_FIELDS = Object.freeze([
+  "n_groups",
+  "spatial",
+  "spatial_shape",
+  "attributions",
+  "class_names",
+  "group_colors",
+]);
+
+/**
+ * Binary trait as it arrives: DataView (anywidget), ArrayBuffer or any typed array.
+ * @typedef {DataView | ArrayBuffer | ArrayBufferView | null | undefined} Binary
+ */
+
+/** @typedef {[number, number, number]} RGB  a colour, 0..255 per channel */
+
+/** @typedef {"computing" | "optimizing" | "ready" | "stopped" | "error"} Status */
+
+/** @typedef {{ name: string, probability: number }} Prediction */
+
+/**
+ * The synced state, one property per name in FIELDS (kernel -> front end unless noted).
+ * @typedef {object} State
+ * @property {Binary} image                PNG of the input image
+ * @property {Binary} spatial              float32 little-endian (n, h, w) maps in [0, 1]
+ * @property {number[]} spatial_shape      [n, h, w]
+ * @property {Binary[]} icons              PNG per group; empty while pending
+ * @property {number} icon_size            icon side in px
+ * @property {Binary} attributions         float32 little-endian (k, n) class x group effects
+ * @property {string[]} class_names        the k table rows
+ * @property {string[]} class_options      every class name (the picker); [] = no picker
+ * @property {Prediction[]} predictions    top 5
+ * @property {RGB[]} group_colors          one colour per group
+ * @property {number[]} n_groups_options   the counts the groups control offers
+ * @property {string} layer
+ * @property {string} model_name
+ * @property {string} title
+ * @property {string} progress_text
+ * @property {string} error
+ * @property {Status | string} status
+ * @property {number} progress             0..1
+ * @property {number} n_groups             both ways
+ * @property {Array<string | number>} classes  both ways; [] = top 5; ints are class indices
+ * @property {number} selected_group       both ways; pinned group, -1 none
+ */
 
 /**
  * The subset of the anywidget model API this widget uses.
@@ -56,14 +158,13 @@
  */
 
 /**
- * Decoded, self-consistent view of the data traits.
+ * Decoded, self-consistent view of the group traits.
  * @typedef {object} GroupData
  * @property {number} n                  number of groups shown
  * @property {number} h                  spatial map rows
  * @property {number} w                  spatial map columns
  * @property {Float32Array | null} spatial  n*h*w values in [0, 1], or null when missing
- * @property {string[]} colors           CSS colour per group
- * @property {Array<[number, number, number]>} rgb  colour per group as 0..255 channels
+ * @property {RGB[]} rgb                 colour per group
  * @property {string[]} classNames       table rows
  * @property {Float32Array | null} attributions  classNames.length * n values, or null
  * @property {number} maxAbs             max |attribution| (0 when none)
@@ -79,9 +180,82 @@
 
 /** @typedef {{ row: number, col: number }} Cell */
 
-// ---------------------------------------------------------------------------------------------
-// Data decoding
-// ---------------------------------------------------------------------------------------------
+/**
+ * @param {unknown} v
+ * @returns {any[]}
+ */
+function asArray(v) {
+  return Array.isArray(v) ? v : [];
+}
+
+/**
+ * @param {unknown} v
+ * @returns {string}
+ */
+function asString(v) {
+  return v == null ? "" : String(v);
+}
+
+/** Colour of a group whose colour has not arrived (or is malformed). */
+const FALLBACK_RGB = /** @type {RGB} */ (Object.freeze([128, 128, 128]));
+
+/**
+ * A colour as sent ([r, g, b], 0..255), rounded and clamped; null when it is not one.
+ * @param {unknown} value
+ * @returns {RGB | null}
+ */
+export function toRGB(value) {
+  if (!Array.isArray(value) || value.length !== 3) return null;
+  const ch = value.map(Number);
+  if (!ch.every(Number.isFinite)) return null;
+  return /** @type {RGB} */ (ch.map((c) => Math.min(255, Math.max(0, Math.round(c)))));
+}
+
+/**
+ * The synced state of a model, each value checked and brought to its type (binary values are
+ * passed through; they are decoded where they are used).
+ * @param {{ get: (name: string) => any }} model
+ * @returns {State}
+ */
+export function readState(model) {
+  const get = (/** @type {string} */ name) => model.get(name);
+  const ints = (/** @type {string} */ name) =>
+    asArray(get(name))
+      .map(Number)
+      .filter((v) => Number.isInteger(v));
+  const selected = Number(get("selected_group"));
+  return {
+    image: get("image"),
+    spatial: get("spatial"),
+    spatial_shape: ints("spatial_shape"),
+    icons: asArray(get("icons")),
+    icon_size: Number(get("icon_size")) || 80,
+    attributions: get("attributions"),
+    class_names: asArray(get("class_names")).map(asString),
+    class_options: asArray(get("class_options")).map(asString),
+    predictions: asArray(get("predictions"))
+      .filter((p) => p && typeof p === "object")
+      .map((p) => ({ name: asString(p.name), probability: Number(p.probability) })),
+    group_colors: asArray(get("group_colors")).map((c) => toRGB(c) ?? FALLBACK_RGB),
+    n_groups_options: ints("n_groups_options").filter((v) => v > 0),
+    layer: asString(get("layer")),
+    model_name: asString(get("model_name")),
+    title: asString(get("title")),
+    progress_text: asString(get("progress_text")),
+    error: asString(get("error")),
+    status: asString(get("status")) || "ready",
+    progress: clamp01(Number(get("progress"))),
+    n_groups: Math.max(0, Math.trunc(Number(get("n_groups")) || 0)),
+    classes: asArray(get("classes")).filter((c) => typeof c === "string" || Number.isInteger(c)),
+    selected_group: Number.isInteger(selected) ? selected : -1,
+  };
+}
+
+// =============================================================================================
+// 2. Pure functions
+// =============================================================================================
+
+// ---- decoding ---------------------------------------------------------------------------------
 
 /**
  * Bytes of a binary trait: DataView (anywidget), ArrayBuffer, any typed array, or null.
@@ -148,100 +322,30 @@ function encodeBase64(bytes) {
 }
 
 /**
- * Parse a CSS colour: #rgb, #rgba, #rrggbb, #rrggbbaa, rgb()/rgba(), hsl()/hsla().
- * Returns null for anything else (named colours are resolved with a canvas when possible).
- * @param {string} css
- * @returns {[number, number, number] | null}
+ * A page's JSON with every `{"$base64": "..."}` replaced by its bytes (a DataView).
+ * @param {unknown} value
+ * @returns {any}
  */
-export function parseColor(css) {
-  const s = String(css ?? "").trim().toLowerCase();
-  let m = /^#([0-9a-f]{3,8})$/.exec(s);
-  if (m) {
-    const hex = m[1];
-    if (hex.length === 3 || hex.length === 4) {
-      return /** @type {[number, number, number]} */ (
-        [0, 1, 2].map((i) => parseInt(hex[i] + hex[i], 16))
-      );
-    }
-    if (hex.length === 6 || hex.length === 8) {
-      return /** @type {[number, number, number]} */ (
-        [0, 2, 4].map((i) => parseInt(hex.slice(i, i + 2), 16))
-      );
-    }
-    return null;
+export function reviveBinary(value) {
+  if (Array.isArray(value)) return value.map(reviveBinary);
+  if (value && typeof value === "object") {
+    if ("$base64" in value) return decodeBase64(/** @type {any} */ (value).$base64);
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, reviveBinary(v)]));
   }
-  m = /^(rgba?|hsla?)\(([^)]*)\)$/.exec(s);
-  if (!m) return null;
-  const parts = m[2].split(/[\s,/]+/).filter(Boolean);
-  if (parts.length < 3) return null;
-  if (m[1].startsWith("rgb")) {
-    const ch = parts.slice(0, 3).map((p) =>
-      p.endsWith("%") ? (parseFloat(p) / 100) * 255 : parseFloat(p),
-    );
-    if (ch.some((v) => !Number.isFinite(v))) return null;
-    return /** @type {[number, number, number]} */ (
-      ch.map((v) => Math.round(Math.min(255, Math.max(0, v))))
-    );
-  }
-  const hue = parseHue(parts[0]);
-  const sat = parseFloat(parts[1]) / 100;
-  const light = parseFloat(parts[2]) / 100;
-  if (![hue, sat, light].every(Number.isFinite)) return null;
-  return hslToRgb(hue, sat, light);
+  return value;
 }
 
 /**
- * @param {string} p  hue with optional unit (deg, turn, rad)
- * @returns {number} degrees
- */
-function parseHue(p) {
-  const v = parseFloat(p);
-  if (p.endsWith("turn")) return v * 360;
-  if (p.endsWith("rad")) return (v * 180) / Math.PI;
-  return v;
-}
-
-/**
- * @param {number} hue degrees
- * @param {number} s 0..1
- * @param {number} l 0..1
- * @returns {[number, number, number]}
- */
-function hslToRgb(hue, s, l) {
-  const h = (((hue % 360) + 360) % 360) / 360;
-  const sat = Math.min(1, Math.max(0, s));
-  const lig = Math.min(1, Math.max(0, l));
-  const a = sat * Math.min(lig, 1 - lig);
-  /** @param {number} n */
-  const f = (n) => {
-    const k = (n + h * 12) % 12;
-    return lig - a * Math.max(-1, Math.min(k - 3, 9 - k, 1));
-  };
-  return [Math.round(f(0) * 255), Math.round(f(8) * 255), Math.round(f(4) * 255)];
-}
-
-/**
- * Default colour of group j of n, as in the original widget.
- * @param {number} j
- * @param {number} n
- * @returns {string}
- */
-export function defaultColor(j, n) {
-  return `hsl(${(j * 360) / Math.max(1, n)}, 80%, 50%)`;
-}
-
-/**
- * Read the data traits into one consistent GroupData. The number of groups comes from the
+ * Read the group traits into one consistent GroupData. The number of groups comes from the
  * spatial maps when they are present and well formed (traits may arrive one by one while the
  * kernel recomputes), otherwise from n_groups (or group_colors).
- * @param {WidgetModel} model
- * @param {(css: string) => [number, number, number] | null} [resolveColor]
+ * @param {{ get: (name: string) => any }} model
  * @returns {GroupData}
  */
-export function readGroupData(model, resolveColor = parseColor) {
+export function readGroupData(model) {
   const shape = model.get("spatial_shape");
   let spatial = decodeFloat32(model.get("spatial"));
-  const colorsIn = asArray(model.get("group_colors")).map(String);
+  const colors = asArray(model.get("group_colors")).map(toRGB);
   let n = 0;
   let h = 0;
   let w = 0;
@@ -250,42 +354,91 @@ export function readGroupData(model, resolveColor = parseColor) {
   }
   if (!spatial || n * h * w === 0 || spatial.length !== n * h * w) {
     spatial = null;
-    n = Math.max(0, Number(model.get("n_groups")) || 0) || colorsIn.length;
+    n = Math.max(0, Number(model.get("n_groups")) || 0) || colors.length;
     if (!(h > 0 && w > 0)) h = w = 0;
   }
-  const colors = [];
+  /** @type {RGB[]} */
   const rgb = [];
-  for (let j = 0; j < n; j++) {
-    let css = colorsIn[j] || defaultColor(j, n);
-    let parsed = resolveColor(css);
-    if (!parsed) {
-      css = defaultColor(j, n);
-      parsed = /** @type {[number, number, number]} */ (parseColor(css));
-    }
-    colors.push(css);
-    rgb.push(parsed);
-  }
-  const classNames = asArray(model.get("class_names")).map(String);
+  for (let j = 0; j < n; j++) rgb.push(colors[j] ?? FALLBACK_RGB);
+  const classNames = asArray(model.get("class_names")).map(asString);
   let attributions = decodeFloat32(model.get("attributions"));
   if (attributions && attributions.length !== classNames.length * n) attributions = null;
   let maxAbs = 0;
   if (attributions) {
     for (const v of attributions) if (Number.isFinite(v)) maxAbs = Math.max(maxAbs, Math.abs(v));
   }
-  return { n, h, w, spatial, colors, rgb, classNames, attributions, maxAbs };
+  return { n, h, w, spatial, rgb, classNames, attributions, maxAbs };
+}
+
+// ---- colours ----------------------------------------------------------------------------------
+
+/**
+ * CSS text of a colour.
+ * @param {RGB} rgb
+ * @returns {string}
+ */
+export function cssColor(rgb) {
+  return `rgb(${rgb[0]} ${rgb[1]} ${rgb[2]})`;
 }
 
 /**
- * @param {unknown} v
- * @returns {any[]}
+ * WCAG 2 relative luminance of an sRGB colour (channels 0..255).
+ * @param {RGB} rgb
+ * @returns {number} 0 (black) .. 1 (white)
  */
-function asArray(v) {
-  return Array.isArray(v) ? v : [];
+export function relativeLuminance(rgb) {
+  const lin = rgb.map((c) => {
+    const s = c / 255;
+    return s <= 0.04045 ? s / 12.92 : ((s + 0.055) / 1.055) ** 2.4;
+  });
+  return 0.2126 * lin[0] + 0.7152 * lin[1] + 0.0722 * lin[2];
 }
 
-// ---------------------------------------------------------------------------------------------
-// Drawing (pure pixel computations + canvas helpers)
-// ---------------------------------------------------------------------------------------------
+/**
+ * The text colour to write on a background: black or white, whichever has the higher WCAG
+ * contrast ratio against it (ties: black).
+ * @param {RGB} rgb background, 0..255 per channel
+ * @returns {"#000" | "#fff"}
+ */
+export function textColor(rgb) {
+  const lum = relativeLuminance(rgb);
+  const onBlack = (lum + 0.05) / 0.05;
+  const onWhite = 1.05 / (lum + 0.05);
+  return onBlack >= onWhite ? "#000" : "#fff";
+}
+
+/**
+ * Background of an attribution cell: hue by sign, opacity by |v| / maxAbs.
+ * @param {number} v
+ * @param {number} maxAbs
+ * @returns {string}
+ */
+export function attributionColor(v, maxAbs) {
+  if (!Number.isFinite(v) || !(maxAbs > 0) || v === 0) return "transparent";
+  const a = Math.round(Math.min(1, Math.abs(v) / maxAbs) * 0.8 * 1000) / 1000;
+  return v > 0 ? `rgba(33, 113, 181, ${a})` : `rgba(230, 85, 13, ${a})`;
+}
+
+/**
+ * An attribution as shown in the table: 3 decimals, no "-0.000".
+ * @param {number} v
+ * @returns {string}
+ */
+export function formatValue(v) {
+  if (!Number.isFinite(v)) return "–";
+  const s = v.toFixed(3);
+  return /^-0\.0+$/.test(s) ? s.slice(1) : s;
+}
+
+// ---- pixels -----------------------------------------------------------------------------------
+
+/**
+ * @param {number} v
+ * @returns {number}
+ */
+function clamp01(v) {
+  return v > 0 ? (v < 1 ? v : 1) : 0; // NaN -> 0
+}
 
 /**
  * Brightness of the spotlight mask for a map value: bright where the group is present,
@@ -298,11 +451,67 @@ export function spotlightLevel(v) {
 }
 
 /**
- * @param {number} v
- * @returns {number}
+ * One group's colour layer: RGBA, its colour scaled by its clipped presence, opaque.
+ * @param {ArrayLike<number>} spatial n*h*w values
+ * @param {number} j group
+ * @param {number} size h*w
+ * @param {RGB} rgb
+ * @returns {Uint8ClampedArray} size*4 RGBA
  */
-function clamp01(v) {
-  return v > 0 ? (v < 1 ? v : 1) : 0; // NaN -> 0
+function colorLayer(spatial, j, size, rgb) {
+  const out = new Uint8ClampedArray(size * 4);
+  const [r, g, b] = rgb;
+  for (let p = 0; p < size; p++) {
+    const v = clamp01(spatial[j * size + p]);
+    const o = p * 4;
+    out[o] = r * v;
+    out[o + 1] = g * v;
+    out[o + 2] = b * v;
+    out[o + 3] = 255;
+  }
+  return out;
+}
+
+/**
+ * Lighten (per-channel max) of RGBA layers over opaque black.
+ * @param {Uint8ClampedArray[]} layers
+ * @param {number} size pixels per layer
+ * @returns {Uint8ClampedArray}
+ */
+function lighten(layers, size) {
+  const out = new Uint8ClampedArray(size * 4);
+  for (let p = 0; p < size; p++) out[p * 4 + 3] = 255;
+  for (const layer of layers) {
+    for (let p = 0; p < size; p++) {
+      const o = p * 4;
+      if (layer[o] > out[o]) out[o] = layer[o];
+      if (layer[o + 1] > out[o + 1]) out[o + 1] = layer[o + 1];
+      if (layer[o + 2] > out[o + 2]) out[o + 2] = layer[o + 2];
+    }
+  }
+  return out;
+}
+
+/**
+ * The group map: every group's colour scaled by its presence (clipped to [0, 1]), the
+ * per-channel max over groups, on opaque black. Channels are rounded as Uint8ClampedArray
+ * does (to nearest, halves to even).
+ * @param {ArrayLike<number>} spatial n*h*w values
+ * @param {ArrayLike<number>} shape [n, h, w]
+ * @param {ArrayLike<ArrayLike<number>>} colors n colours [r, g, b], 0..255
+ * @returns {Uint8ClampedArray} h*w*4 RGBA
+ */
+export function groupMapPixels(spatial, shape, colors) {
+  const [n, h, w] = [shape[0], shape[1], shape[2]];
+  const size = h * w;
+  if (spatial.length < n * size) {
+    throw new RangeError(`spatial has ${spatial.length} values, shape [${n}, ${h}, ${w}] needs ${n * size}`);
+  }
+  const layers = [];
+  for (let j = 0; j < n; j++) {
+    layers.push(colorLayer(spatial, j, size, toRGB(Array.from(colors[j] ?? [])) ?? FALLBACK_RGB));
+  }
+  return lighten(layers, size);
 }
 
 /**
@@ -311,39 +520,26 @@ function clamp01(v) {
  * @param {number} n
  * @param {number} h
  * @param {number} w
- * @param {Array<[number, number, number]>} rgb
+ * @param {RGB[]} rgb
  * @returns {Layers}
  */
 export function computeLayers(spatial, n, h, w, rgb) {
   const size = h * w;
-  const composite = new Uint8ClampedArray(size * 4);
-  for (let p = 0; p < size; p++) composite[p * 4 + 3] = 255;
   const color = [];
   const gray = [];
   for (let j = 0; j < n; j++) {
-    const c = new Uint8ClampedArray(size * 4);
+    color.push(colorLayer(spatial, j, size, rgb[j]));
     const g = new Uint8ClampedArray(size * 4);
-    const [r, gr, b] = rgb[j];
     for (let p = 0; p < size; p++) {
-      const v = clamp01(spatial[j * size + p]);
-      const o = p * 4;
-      c[o] = r * v;
-      c[o + 1] = gr * v;
-      c[o + 2] = b * v;
-      c[o + 3] = 255;
-      if (c[o] > composite[o]) composite[o] = c[o];
-      if (c[o + 1] > composite[o + 1]) composite[o + 1] = c[o + 1];
-      if (c[o + 2] > composite[o + 2]) composite[o + 2] = c[o + 2];
-      const s = spotlightLevel(v) * 255;
-      g[o] = s;
-      g[o + 1] = s;
-      g[o + 2] = s;
-      g[o + 3] = 255;
+      const s = spotlightLevel(clamp01(spatial[j * size + p])) * 255;
+      g[p * 4] = s;
+      g[p * 4 + 1] = s;
+      g[p * 4 + 2] = s;
+      g[p * 4 + 3] = 255;
     }
-    color.push(c);
     gray.push(g);
   }
-  return { color, gray, composite };
+  return { color, gray, composite: lighten(color, size) };
 }
 
 /**
@@ -391,101 +587,93 @@ export function cellAt(x, y, rect, h, w) {
   return { row: Math.floor(fy * h), col: Math.floor(fx * w) };
 }
 
+// ---- controls ---------------------------------------------------------------------------------
+
 /**
- * An attribution as shown in the table: 3 decimals, no "-0.000".
- * @param {number} v
- * @returns {string}
+ * How the groups control offers counts: a slider over a contiguous range, a choice among
+ * scattered counts (a page's cached ones), or plain text when there is one count.
+ * @param {number[]} options the offered counts, ascending
+ * @returns {"range" | "select" | "text"}
  */
-export function formatValue(v) {
-  if (!Number.isFinite(v)) return "–";
-  const s = v.toFixed(3);
-  return /^-0\.0+$/.test(s) ? s.slice(1) : s;
+export function groupsMode(options) {
+  if (options.length < 2) return "text";
+  const contiguous = options.every((v, i) => i === 0 || v === options[i - 1] + 1);
+  return contiguous ? "range" : "select";
 }
 
 /**
- * Background of an attribution cell: hue by sign, opacity by |v| / maxAbs.
- * @param {number} v
- * @param {number} maxAbs
- * @returns {string}
+ * The counts the groups control offers: n_groups_options, plus the current count if it is
+ * missing, ascending and without repeats.
+ * @param {number[]} options
+ * @param {number} current
+ * @returns {number[]}
  */
-export function attributionColor(v, maxAbs) {
-  if (!Number.isFinite(v) || !(maxAbs > 0) || v === 0) return "transparent";
-  const a = Math.round(Math.min(1, Math.abs(v) / maxAbs) * 0.8 * 1000) / 1000;
-  return v > 0 ? `rgba(33, 113, 181, ${a})` : `rgba(230, 85, 13, ${a})`;
+export function groupCounts(options, current) {
+  const all = new Set(options.filter((v) => Number.isInteger(v) && v > 0));
+  if (current > 0) all.add(current);
+  return [...all].sort((a, b) => a - b);
 }
 
 /**
- * 2D context of a canvas, or null where there is none (jsdom, exotic hosts).
- * @param {HTMLCanvasElement} canvas
- * @returns {CanvasRenderingContext2D | null}
+ * The text of each class chip: the name of the table row it asked for. classes[i] is the row
+ * class_names[i] after a computation; while a change is pending they may not line up, so a
+ * name is shown as written (or as its row spells it) and an index by its class option (or by
+ * its row when there are no options, as in a standalone page).
+ * @param {Array<string | number>} classes
+ * @param {string[]} classNames
+ * @param {string[]} classOptions
+ * @returns {string[]}
  */
-function context2d(canvas) {
-  try {
-    return canvas.getContext ? canvas.getContext("2d") : null;
-  } catch {
-    return null;
-  }
+export function chipLabels(classes, classNames, classOptions) {
+  const aligned = classNames.length === classes.length;
+  return classes.map((c, i) => {
+    const row = aligned ? classNames[i] : undefined;
+    if (typeof c === "number") return classOptions[c] ?? row ?? String(c);
+    return row !== undefined && row.toLowerCase() === c.toLowerCase() ? row : c;
+  });
 }
 
 /**
- * Put RGBA pixels on a canvas of the same size; false when the canvas can't draw.
- * @param {HTMLCanvasElement} canvas
- * @param {Uint8ClampedArray} pixels
- * @param {number} w
- * @param {number} h
- * @returns {boolean}
+ * The class option a typed text refers to: exact (case-insensitive), else the only option
+ * containing it, else the first option starting with it.
+ * @param {string} text
+ * @param {string[]} options
+ * @returns {string | null}
  */
-function putPixels(canvas, pixels, w, h) {
-  const ctx = context2d(canvas);
-  if (!ctx || w === 0 || h === 0) return false;
-  const image = ctx.createImageData(w, h);
-  image.data.set(pixels);
-  ctx.putImageData(image, 0, 0);
-  return true;
+export function resolveClass(text, options) {
+  const q = text.trim().toLowerCase();
+  if (!q) return null;
+  const exact = options.find((o) => o.toLowerCase() === q);
+  if (exact) return exact;
+  const containing = options.filter((o) => o.toLowerCase().includes(q));
+  if (containing.length === 1) return containing[0];
+  return containing.find((o) => o.toLowerCase().startsWith(q)) ?? null;
 }
+
+// =============================================================================================
+// 3. Components
+// =============================================================================================
 
 /**
- * Copy a cached canvas onto a display canvas (the only drawing done on hover).
- * @param {HTMLCanvasElement} target
- * @param {HTMLCanvasElement | undefined} source
+ * What the components show: the model's state, its decoded group data, and two facts about
+ * the view.
+ * @typedef {object} Scene
+ * @property {State} state
+ * @property {GroupData} data
+ * @property {boolean} connected  something can recompute (false in an exported notebook)
+ * @property {boolean} stopping   Stop was pressed and the kernel is still optimising
  */
-function blit(target, source) {
-  const ctx = context2d(target);
-  if (!ctx) return;
-  ctx.clearRect(0, 0, target.width, target.height);
-  if (source) ctx.drawImage(source, 0, 0);
-}
 
 /**
- * A colour resolver that also understands named colours, via a 1x1 canvas when available.
- * @param {Document} doc
- * @returns {(css: string) => [number, number, number] | null}
+ * Which group is shown and which cell is probed (view state, applied without recomputation).
+ * @typedef {object} Selection
+ * @property {number} shown   hovered group, else pinned group, else -1
+ * @property {number} pinned  selected_group when valid, else -1
+ * @property {Cell | null} cell  probed cell (inside the map) or null
+ * @property {Float32Array | null} shares  each group's share of the probed cell
  */
-function colorResolver(doc) {
-  /** @type {CanvasRenderingContext2D | null | undefined} */
-  let ctx;
-  return (css) => {
-    const parsed = parseColor(css);
-    if (parsed) return parsed;
-    if (ctx === undefined) {
-      const c = doc.createElement("canvas");
-      c.width = c.height = 1;
-      ctx = context2d(c);
-    }
-    if (!ctx) return null;
-    if (typeof CSS !== "undefined" && CSS.supports && !CSS.supports("color", css)) return null;
-    ctx.clearRect(0, 0, 1, 1);
-    ctx.fillStyle = "#000";
-    ctx.fillStyle = css;
-    ctx.fillRect(0, 0, 1, 1);
-    const d = ctx.getImageData(0, 0, 1, 1).data;
-    return [d[0], d[1], d[2]];
-  };
-}
 
-// ---------------------------------------------------------------------------------------------
-// DOM helpers
-// ---------------------------------------------------------------------------------------------
+// ---- DOM helpers ------------------------------------------------------------------------------
 
 /**
  * Create an element. `props`: "class", "text", other keys become attributes (null/false skip).
@@ -506,6 +694,23 @@ function h(doc, tag, props = {}, children = []) {
   }
   for (const c of children) if (c) node.append(c);
   return node;
+}
+
+/**
+ * The group index of the closest element matching `selector` around `target` inside `scope`,
+ * or -1.
+ * @param {EventTarget | null} target
+ * @param {string} selector
+ * @param {Element} scope
+ * @param {number} n number of groups
+ * @returns {number}
+ */
+function groupOf(target, selector, scope, n) {
+  if (!(target instanceof Element)) return -1;
+  const node = /** @type {HTMLElement | null} */ (target.closest(selector));
+  if (!node || !scope.contains(node)) return -1;
+  const j = Number(node.dataset.group);
+  return Number.isInteger(j) && j >= 0 && j < n ? j : -1;
 }
 
 /**
@@ -555,8 +760,13 @@ class UrlBag {
     }
   }
 
+  /** @param {(key: string) => boolean} stale revoke the keys for which this is true */
+  revokeWhere(stale) {
+    for (const key of [...this.urls.keys()]) if (stale(key)) this.revoke(key);
+  }
+
   revokeAll() {
-    for (const key of [...this.urls.keys()]) this.revoke(key);
+    this.revokeWhere(() => true);
   }
 }
 
@@ -571,25 +781,144 @@ function sameBytes(a, b) {
   return true;
 }
 
-let instanceCounter = 0;
-
-// ---------------------------------------------------------------------------------------------
-// Skeleton
-// ---------------------------------------------------------------------------------------------
+// ---- canvas helpers ---------------------------------------------------------------------------
 
 /**
- * Build the static part of the widget's DOM.
- * @param {Document} doc
- * @returns named elements (see the DOM hooks in the header)
+ * 2D context of a canvas, or null where there is none (jsdom, exotic hosts).
+ * @param {HTMLCanvasElement} canvas
+ * @returns {CanvasRenderingContext2D | null}
  */
-function buildSkeleton(doc) {
-  const uid = `ng-${++instanceCounter}-${Math.random().toString(36).slice(2, 7)}`;
+function context2d(canvas) {
+  try {
+    return canvas.getContext ? canvas.getContext("2d") : null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Put RGBA pixels on a canvas of the same size; false when the canvas can't draw.
+ * @param {HTMLCanvasElement} canvas
+ * @param {Uint8ClampedArray} pixels
+ * @param {number} w
+ * @param {number} h
+ * @returns {boolean}
+ */
+function putPixels(canvas, pixels, w, h) {
+  const ctx = context2d(canvas);
+  if (!ctx || w === 0 || h === 0) return false;
+  const image = ctx.createImageData(w, h);
+  image.data.set(pixels);
+  ctx.putImageData(image, 0, 0);
+  return true;
+}
+
+/**
+ * Copy a cached canvas onto a display canvas (the only drawing done on hover).
+ * @param {HTMLCanvasElement} target
+ * @param {HTMLCanvasElement | undefined} source
+ */
+function blit(target, source) {
+  const ctx = context2d(target);
+  if (!ctx) return;
+  ctx.clearRect(0, 0, target.width, target.height);
+  if (source) ctx.drawImage(source, 0, 0);
+}
+
+// ---- header -----------------------------------------------------------------------------------
+
+/**
+ * Title, model and layer, top predictions.
+ * @param {Document} doc
+ */
+function createHeader(doc) {
   const title = h(doc, "div", { class: "ng-title" });
   const meta = h(doc, "div", { class: "ng-meta" });
   const predictions = h(doc, "div", { class: "ng-predictions" });
-  const error = h(doc, "div", { class: "ng-error", role: "alert", hidden: true });
+  const el = h(doc, "div", { class: "ng-header" }, [title, meta, predictions]);
+  return {
+    el,
+    /** @param {Scene} s */
+    update({ state }) {
+      title.textContent = state.title;
+      title.hidden = !state.title;
+      const parts = [state.model_name, state.layer].filter(Boolean);
+      meta.textContent = parts.join(" · ");
+      meta.hidden = parts.length === 0;
+      const preds = state.predictions.map(({ name, probability }) =>
+        Number.isFinite(probability) ? `${name} (${(probability * 100).toFixed(1)}%)` : name,
+      );
+      predictions.textContent = preds.length ? `Predicted: ${preds.join(", ")}` : "";
+      predictions.hidden = preds.length === 0;
+    },
+  };
+}
 
-  const groupsInput = h(doc, "input", {
+// ---- error and status -------------------------------------------------------------------------
+
+/** @param {Document} doc */
+function createErrorBanner(doc) {
+  const el = h(doc, "div", { class: "ng-error", role: "alert", hidden: true });
+  return {
+    el,
+    /** @param {Scene} s */
+    update({ state }) {
+      el.textContent = state.error;
+      el.hidden = !state.error;
+    },
+  };
+}
+
+/** @type {Record<string, string>} */
+const STATUS_MESSAGES = {
+  computing: "Computing neuron groups…",
+  stopped: "Icon optimisation stopped; icons show their last state.",
+};
+
+/**
+ * The status line and the icon progress block (with its Stop button).
+ * @param {Document} doc
+ */
+function createStatus(doc) {
+  const line = h(doc, "div", { class: "ng-status", role: "status", hidden: true });
+  const bar = h(doc, "progress", {
+    class: "ng-progress-bar",
+    max: 1,
+    value: 0,
+    "aria-label": "Icon optimisation progress",
+  });
+  const text = h(doc, "span", { class: "ng-progress-text" });
+  const stop = h(doc, "button", { class: "ng-stop", type: "button", text: "Stop" });
+  const progress = h(doc, "div", { class: "ng-progress", hidden: true }, [bar, text, stop]);
+  return {
+    nodes: [line, progress],
+    stop,
+    /** @param {Scene} s */
+    update({ state, stopping }) {
+      progress.hidden = state.status !== "optimizing";
+      const pct = `${Math.round(state.progress * 100)}%`;
+      bar.value = state.progress;
+      bar.setAttribute("aria-valuetext", pct);
+      text.textContent = state.progress_text || `Icons: ${pct}`;
+      stop.disabled = stopping;
+      stop.textContent = stopping ? "Stopping…" : "Stop";
+      const msg = STATUS_MESSAGES[state.status] ?? "";
+      line.textContent = msg;
+      line.hidden = !msg;
+    },
+  };
+}
+
+// ---- controls ---------------------------------------------------------------------------------
+
+/**
+ * The groups control: a slider (contiguous counts), a select (scattered counts) or text (one).
+ * @param {Document} doc
+ * @param {string} uid
+ */
+function createGroupsControl(doc, uid) {
+  const label = h(doc, "label", { for: `${uid}-groups`, text: "Groups" });
+  const input = h(doc, "input", {
     class: "ng-groups-input",
     id: `${uid}-groups`,
     type: "range",
@@ -597,10 +926,62 @@ function buildSkeleton(doc) {
     max: 0,
     step: 1,
   });
-  const groupsValue = h(doc, "output", { class: "ng-groups-value", for: `${uid}-groups` });
+  const select = h(doc, "select", { class: "ng-groups-select", id: `${uid}-groups-select` });
+  const value = h(doc, "output", { class: "ng-groups-value", for: `${uid}-groups` });
+  const el = h(doc, "div", { class: "ng-groups-control" }, [label, input, select, value]);
+  /** @type {number[]} */
+  let counts = [];
+  let selectKey = "";
+  return {
+    el,
+    input,
+    select,
+    /** @returns {number | undefined} the count the control points at */
+    chosen() {
+      return el.dataset.mode === "select" ? Number(select.value) : counts[Number(input.value)];
+    },
+    /** Show the count under the slider while it is dragged (nothing is sent yet). */
+    preview() {
+      const n = counts[Number(input.value)];
+      if (n != null) value.textContent = String(n);
+    },
+    /** @param {Scene} s */
+    update({ state, data, connected }) {
+      const n = state.n_groups || data.n;
+      counts = groupCounts(state.n_groups_options, n);
+      const mode = groupsMode(counts);
+      el.dataset.mode = mode;
+      el.hidden = counts.length === 0;
+      label.hidden = mode === "text";
+      label.htmlFor = mode === "select" ? select.id : input.id;
+      input.hidden = mode !== "range";
+      input.max = String(Math.max(0, counts.length - 1));
+      input.value = String(Math.max(0, counts.indexOf(n)));
+      input.disabled = mode !== "range" || !connected;
+      input.setAttribute("aria-valuetext", `${n} groups`);
+      select.hidden = mode !== "select";
+      const key = counts.join();
+      if (key !== selectKey) {
+        selectKey = key;
+        select.replaceChildren(...counts.map((c) => h(doc, "option", { value: c, text: c })));
+      }
+      select.value = String(n);
+      select.disabled = mode !== "select" || !connected;
+      value.hidden = mode === "select";
+      value.textContent = mode === "text" ? `${n} group${n === 1 ? "" : "s"}` : String(n);
+    },
+  };
+}
+
+/**
+ * Chips of the chosen classes (removable where classes can change) and the class picker.
+ * @param {Document} doc
+ * @param {string} uid
+ */
+function createClassPicker(doc, uid) {
   const chips = h(doc, "ul", { class: "ng-chips", "aria-label": "Chosen classes" });
-  const classHint = h(doc, "span", { class: "ng-class-hint", text: "top 5 predicted" });
-  const classInput = h(doc, "input", {
+  const hint = h(doc, "span", { class: "ng-class-hint", text: "top 5 predicted" });
+  const input = h(doc, "input", {
     class: "ng-class-input",
     id: `${uid}-class`,
     type: "text",
@@ -609,41 +990,73 @@ function buildSkeleton(doc) {
     autocomplete: "off",
     spellcheck: "false",
   });
-  const classAdd = h(doc, "button", { class: "ng-class-add", type: "button", text: "Add" });
-  const classEntry = h(doc, "span", { class: "ng-class-entry" }, [classInput, classAdd]);
-  const classList = h(doc, "datalist", { id: `${uid}-classes` });
-  const classMessage = h(doc, "span", { class: "ng-class-message", "aria-live": "polite" });
-  const controls = h(doc, "div", { class: "ng-controls" }, [
-    h(doc, "div", { class: "ng-groups-control" }, [
-      h(doc, "label", { for: `${uid}-groups`, text: "Groups" }),
-      groupsInput,
-      groupsValue,
-    ]),
-    h(doc, "div", { class: "ng-classes-control" }, [
-      h(doc, "label", { for: `${uid}-class`, text: "Classes" }),
-      chips,
-      classHint,
-      classEntry,
-      classList,
-      classMessage,
-    ]),
+  const add = h(doc, "button", { class: "ng-class-add", type: "button", text: "Add" });
+  const entry = h(doc, "span", { class: "ng-class-entry" }, [input, add]);
+  const datalist = h(doc, "datalist", { id: `${uid}-classes` });
+  const message = h(doc, "span", { class: "ng-class-message", "aria-live": "polite" });
+  const el = h(doc, "div", { class: "ng-classes-control" }, [
+    h(doc, "label", { for: input.id, text: "Classes" }),
+    chips,
+    hint,
+    entry,
+    datalist,
+    message,
   ]);
+  let optionsKey = "";
+  return {
+    el,
+    input,
+    add,
+    chips,
+    /** @param {string} text "" clears the message */
+    say(text) {
+      message.textContent = text;
+      if (text) input.setAttribute("aria-invalid", "true");
+      else input.removeAttribute("aria-invalid");
+    },
+    /** @param {Scene} s */
+    update({ state, connected }) {
+      // No options (e.g. a standalone page, with no kernel to recompute): classes are read-only.
+      const editable = state.class_options.length > 0 && connected;
+      entry.hidden = !editable;
+      const labels = chipLabels(state.classes, state.class_names, state.class_options);
+      const items = labels.map((name, i) => {
+        const remove = editable
+          ? h(doc, "button", {
+              class: "ng-chip-remove",
+              type: "button",
+              "aria-label": `Remove ${name}`,
+              title: `Remove ${name}`,
+              text: "×",
+            })
+          : null;
+        const chip = h(doc, "li", { class: "ng-chip", "data-class": name, "data-index": i }, [
+          h(doc, "span", { class: "ng-chip-label", text: name }),
+          remove,
+        ]);
+        chip.classList.toggle("is-removable", editable);
+        return chip;
+      });
+      chips.replaceChildren(...items);
+      chips.hidden = items.length === 0;
+      hint.hidden = items.length > 0;
+      const key = state.class_options.join("\n");
+      if (key !== optionsKey) {
+        optionsKey = key;
+        datalist.replaceChildren(...state.class_options.map((o) => h(doc, "option", { value: o })));
+      }
+    },
+  };
+}
 
-  const status = h(doc, "div", { class: "ng-status", role: "status", hidden: true });
-  const progressBar = h(doc, "progress", {
-    class: "ng-progress-bar",
-    max: 1,
-    value: 0,
-    "aria-label": "Icon optimisation progress",
-  });
-  const progressText = h(doc, "span", { class: "ng-progress-text" });
-  const stop = h(doc, "button", { class: "ng-stop", type: "button", text: "Stop" });
-  const progress = h(doc, "div", { class: "ng-progress", hidden: true }, [
-    progressBar,
-    progressText,
-    stop,
-  ]);
+// ---- panels: image and map --------------------------------------------------------------------
 
+/**
+ * The input image with the spotlight, the group map, and a reticle on each.
+ * @param {Document} doc
+ * @param {UrlBag} urls
+ */
+function createPanels(doc, urls) {
   const image = h(doc, "img", { class: "ng-image", alt: "Input image", draggable: "false" });
   const spotlight = h(doc, "canvas", {
     class: "ng-spotlight",
@@ -663,335 +1076,232 @@ function buildSkeleton(doc) {
     hidden: true,
   });
   const reticles = [0, 1].map(() => h(doc, "div", { class: "ng-reticle", hidden: true }));
-  const imagePanel = h(doc, "div", { class: "ng-panel ng-panel-image" }, [
-    image,
-    spotlight,
-    reticles[0],
-  ]);
-  const mapPanel = h(doc, "div", { class: "ng-panel ng-panel-map" }, [
-    map,
-    mapGroup,
-    reticles[1],
-  ]);
-  const panels = h(doc, "div", { class: "ng-panels" }, [imagePanel, mapPanel]);
+  const imagePanel = h(doc, "div", { class: "ng-panel ng-panel-image" }, [image, spotlight, reticles[0]]);
+  const mapPanel = h(doc, "div", { class: "ng-panel ng-panel-map" }, [map, mapGroup, reticles[1]]);
+  const el = h(doc, "div", { class: "ng-panels" }, [imagePanel, mapPanel]);
+  /** @type {{ color: HTMLCanvasElement[], gray: HTMLCanvasElement[] }} cached per group */
+  let canvases = { color: [], gray: [] };
+  /** @type {GroupData | null} */
+  let drawn = null;
 
-  const tiles = h(doc, "div", {
+  /** Compute and cache every group's canvases; draw the composite map. @param {GroupData} d */
+  function draw(d) {
+    drawn = d;
+    canvases = { color: [], gray: [] };
+    for (const c of [map, mapGroup, spotlight]) {
+      c.width = d.w || 1;
+      c.height = d.h || 1;
+    }
+    const ctx = context2d(map);
+    if (!ctx) return; // no canvas support: keep the DOM, skip the pixels
+    if (!d.spatial) {
+      ctx.fillStyle = "#000";
+      ctx.fillRect(0, 0, map.width, map.height);
+      return;
+    }
+    const layers = computeLayers(d.spatial, d.n, d.h, d.w, d.rgb);
+    putPixels(map, layers.composite, d.w, d.h);
+    for (let j = 0; j < d.n; j++) {
+      for (const kind of /** @type {const} */ (["color", "gray"])) {
+        const c = doc.createElement("canvas");
+        c.width = d.w;
+        c.height = d.h;
+        putPixels(c, layers[kind][j], d.w, d.h);
+        canvases[kind].push(c);
+      }
+    }
+  }
+
+  return {
+    el,
+    image,
+    /** Both panels (and so the map) take the image's aspect ratio once it has loaded. */
+    fitImage() {
+      const { naturalWidth: w, naturalHeight: h } = image;
+      const ratio = w > 0 && h > 0 ? `${w} / ${h}` : "";
+      imagePanel.style.aspectRatio = ratio;
+      mapPanel.style.aspectRatio = ratio;
+    },
+    /** @param {Scene} s */
+    update({ state, data }) {
+      const url = urls.set("image", toBytes(state.image));
+      if (url) image.src = url;
+      else image.removeAttribute("src");
+      image.hidden = !url;
+      image.alt = `Input image${state.title ? `: ${state.title}` : ""}`;
+      if (data !== drawn) draw(data);
+    },
+    /** @param {Selection} sel */
+    highlight({ shown, cell }) {
+      if (shown >= 0) {
+        blit(spotlight, canvases.gray[shown]);
+        blit(mapGroup, canvases.color[shown]);
+        spotlight.setAttribute("aria-label", `Spotlight: where group ${shown} is present in the image`);
+        mapGroup.setAttribute("aria-label", `Map of group ${shown}: where it is present`);
+      }
+      spotlight.hidden = shown < 0;
+      mapGroup.hidden = shown < 0;
+      map.hidden = shown >= 0;
+      const rows = drawn?.h ?? 0;
+      const cols = drawn?.w ?? 0;
+      for (const r of reticles) {
+        r.hidden = !cell;
+        if (!cell) continue;
+        r.style.left = `${(cell.col / cols) * 100}%`;
+        r.style.top = `${(cell.row / rows) * 100}%`;
+        r.style.width = `${100 / cols}%`;
+        r.style.height = `${100 / rows}%`;
+        r.dataset.row = String(cell.row);
+        r.dataset.col = String(cell.col);
+      }
+    },
+  };
+}
+
+// ---- tiles ------------------------------------------------------------------------------------
+
+/**
+ * One tile per group: its icon (or a placeholder) over a strip in its colour.
+ * @param {Document} doc
+ * @param {UrlBag} urls
+ */
+function createTiles(doc, urls) {
+  const el = h(doc, "div", {
     class: "ng-tiles",
     role: "group",
     "aria-label": "Neuron groups: hover or focus to isolate, click or Enter to pin",
   });
-  const tableCaption = h(doc, "caption", { text: "Effect of neuron groups on output classes" });
-  const thead = h(doc, "thead");
-  const tbody = h(doc, "tbody");
-  const table = h(doc, "table", { class: "ng-table" }, [tableCaption, thead, tbody]);
+  /** @type {Array<{ el: HTMLElement, img: HTMLImageElement, placeholder: HTMLElement }>} */
+  let tiles = [];
+  let builtKey = "";
 
-  const root = h(
-    doc,
-    "div",
-    { class: "neuron-groups", "data-lm-suppress-shortcuts": "true", "data-selected": -1 },
-    [
-      h(doc, "div", { class: "ng-header" }, [title, meta, predictions]),
-      error,
-      controls,
-      status,
-      progress,
-      panels,
-      h(doc, "div", { class: "ng-hint", text: "Hover a group to isolate it; click to pin." }),
-      tiles,
-      h(doc, "div", { class: "ng-table-wrap" }, [table]),
-    ],
-  );
+  /** @param {number} j @param {RGB} rgb */
+  function tile(j, rgb) {
+    const img = h(doc, "img", {
+      class: "ng-icon",
+      alt: `Feature visualisation of group ${j}`,
+      draggable: "false",
+      hidden: true,
+    });
+    const placeholder = h(doc, "div", {
+      class: "ng-icon ng-icon-placeholder",
+      role: "img",
+      "aria-label": `Icon of group ${j} not ready yet`,
+    });
+    const strip = h(doc, "div", { class: "ng-tile-strip" }, [
+      h(doc, "span", { class: "ng-tile-label", text: String(j) }),
+    ]);
+    strip.style.background = cssColor(rgb);
+    strip.style.color = textColor(rgb);
+    const node = h(
+      doc,
+      "div",
+      {
+        class: "ng-tile",
+        "data-group": j,
+        role: "button",
+        tabindex: 0,
+        "aria-pressed": "false",
+        "aria-label": `Group ${j}`,
+        title: `Group ${j}: hover to isolate, click to pin`,
+      },
+      [img, placeholder, strip],
+    );
+    node.style.setProperty("--ng-group-color", cssColor(rgb));
+    return { el: node, img, placeholder };
+  }
+
+  /** @param {GroupData} d */
+  function build(d) {
+    const focused = doc.activeElement;
+    const refocus = focused instanceof HTMLElement && el.contains(focused) ? focused.dataset.group : null;
+    tiles = d.rgb.map((rgb, j) => tile(j, rgb));
+    el.replaceChildren(...tiles.map((t) => t.el));
+    if (refocus != null) tiles[Number(refocus)]?.el.focus();
+  }
+
   return {
-    title,
-    meta,
-    predictions,
-    error,
-    groupsInput,
-    groupsValue,
-    chips,
-    classHint,
-    classInput,
-    classAdd,
-    classEntry,
-    classList,
-    classMessage,
-    status,
-    progressBar,
-    progressText,
-    stop,
-    progress,
-    image,
-    spotlight,
-    map,
-    mapGroup,
-    reticles,
-    imagePanel,
-    mapPanel,
-    panels,
-    tiles,
-    tableCaption,
-    thead,
-    tbody,
-    table,
-    root,
+    el,
+    /** @param {number} j */
+    focus(j) {
+      tiles[j]?.el.focus();
+    },
+    /** @param {Scene} s */
+    update({ state, data }) {
+      const key = data.rgb.map((c) => c.join(",")).join(";");
+      if (key !== builtKey || tiles.length !== data.n) {
+        builtKey = key;
+        build(data);
+      }
+      tiles.forEach((t, j) => {
+        const url = urls.set(`icon-${j}`, toBytes(state.icons[j]));
+        if (url) t.img.src = url;
+        else t.img.removeAttribute("src");
+        t.img.hidden = !url;
+        t.placeholder.hidden = !!url;
+        t.el.classList.toggle("is-loading", !url);
+      });
+      urls.revokeWhere((key) => {
+        const m = /^icon-(\d+)$/.exec(key);
+        return !!m && Number(m[1]) >= tiles.length;
+      });
+    },
+    /** @param {Selection} sel */
+    highlight({ shown, pinned, shares }) {
+      tiles.forEach((t, j) => {
+        t.el.classList.toggle("is-selected", j === shown);
+        t.el.classList.toggle("is-pinned", j === pinned);
+        t.el.setAttribute("aria-pressed", String(j === pinned));
+        if (shares) {
+          t.el.style.opacity = String(fadeOpacity(shares[j]));
+          t.el.dataset.share = shares[j].toFixed(3);
+        } else {
+          t.el.style.opacity = "";
+          delete t.el.dataset.share;
+        }
+      });
+    },
   };
 }
 
-// ---------------------------------------------------------------------------------------------
-// Render
-// ---------------------------------------------------------------------------------------------
-
-/** Traits whose change means the group data must be re-read. */
-const DATA_TRAITS = [
-  "spatial",
-  "spatial_shape",
-  "group_colors",
-  "n_groups",
-  "attributions",
-  "class_names",
-];
-const ALL_TRAITS = [
-  ...DATA_TRAITS,
-  "image",
-  "icons",
-  "icon_size",
-  "classes",
-  "class_options",
-  "predictions",
-  "n_groups_options",
-  "selected_group",
-  "status",
-  "progress",
-  "progress_text",
-  "error",
-  "layer",
-  "model_name",
-  "title",
-];
+// ---- table ------------------------------------------------------------------------------------
 
 /**
- * anywidget entry point: build the widget in `el`, keep it in sync with `model`.
- * @param {{ model: WidgetModel, el: HTMLElement }} ctx
- * @returns {() => void} cleanup
+ * The class x group attribution table.
+ * @param {Document} doc
  */
-function render({ model, el }) {
-  const doc = el.ownerDocument || document;
-  const ui = buildSkeleton(doc);
-  const urls = new UrlBag();
-  const aborter = new AbortController();
-  const { signal } = aborter;
-  const resolveColor = colorResolver(doc);
-  /** @type {Array<[string, (...args: any[]) => void]>} */
-  const modelListeners = [];
+function createTable(doc) {
+  const thead = h(doc, "thead");
+  const tbody = h(doc, "tbody");
+  const table = h(doc, "table", { class: "ng-table" }, [
+    h(doc, "caption", { text: "Effect of neuron groups on output classes" }),
+    thead,
+    tbody,
+  ]);
+  const el = h(doc, "div", { class: "ng-table-wrap" }, [table]);
+  /** @type {HTMLElement[][]} header + cells per group */
+  let columns = [];
+  /** @type {GroupData | null} */
+  let built = null;
 
-  const state = {
-    /** @type {GroupData} */
-    data: readGroupData(model, resolveColor),
-    /** @type {Layers | null} */
-    layers: null,
-    /** @type {{ color: HTMLCanvasElement[], gray: HTMLCanvasElement[] }} cached canvases */
-    canvases: { color: [], gray: [] },
-    hovered: -1,
-    /** @type {Cell | null} */
-    probe: null,
-    /** @type {Array<{ el: HTMLElement, img: HTMLImageElement, placeholder: HTMLElement }>} */
-    tiles: [],
-    /** @type {HTMLElement[][]} table header + cells per group */
-    columns: [],
-    /** @type {string} joined class_options, to rebuild the datalist only when they change */
-    optionsKey: "",
-    /** @type {number[]} values offered by the groups control */
-    groupOptions: [],
-    stopping: false,
-    disposed: false,
-  };
-
-  // ---- selection -----------------------------------------------------------------------------
-
-  /** @returns {number} the pinned group (selected_group) if valid, else -1 */
-  function pinnedGroup() {
-    const v = Number(model.get("selected_group"));
-    return Number.isInteger(v) && v >= 0 && v < state.data.n ? v : -1;
-  }
-
-  /** @returns {number} hovered group, else pinned group, else -1 */
-  function shownGroup() {
-    const j = state.hovered;
-    return j >= 0 && j < state.data.n ? j : pinnedGroup();
-  }
-
-  /** @param {number} j */
-  function setHovered(j) {
-    if (state.hovered === j) return;
-    state.hovered = j;
-    applySelection();
-  }
-
-  /** @param {number} j group to pin, -1 to unpin */
-  function setPinned(j) {
-    if (Number(model.get("selected_group")) !== j) {
-      model.set("selected_group", j);
-      model.save_changes();
-    }
-    applySelection();
-  }
-
-  /** @param {number} j */
-  function togglePin(j) {
-    setPinned(pinnedGroup() === j ? -1 : j);
-  }
-
-  /** Reflect hovered/pinned group in classes, spotlight and map (no recomputation). */
-  function applySelection() {
-    const g = shownGroup();
-    const p = pinnedGroup();
-    ui.root.dataset.selected = String(g);
-    ui.root.dataset.pinned = String(p);
-    ui.root.classList.toggle("has-selection", g >= 0);
-    state.tiles.forEach((t, j) => {
-      t.el.classList.toggle("is-selected", j === g);
-      t.el.classList.toggle("is-pinned", j === p);
-      t.el.setAttribute("aria-pressed", String(j === p));
-    });
-    state.columns.forEach((cells, j) => {
-      for (const c of cells) {
-        c.classList.toggle("is-selected", j === g);
-        c.classList.toggle("is-pinned", j === p);
-      }
-    });
-    if (g >= 0) {
-      blit(ui.spotlight, state.canvases.gray[g]);
-      blit(ui.mapGroup, state.canvases.color[g]);
-      ui.spotlight.setAttribute("aria-label", `Spotlight: where group ${g} is present in the image`);
-      ui.mapGroup.setAttribute("aria-label", `Map of group ${g}: where it is present`);
-    }
-    ui.spotlight.hidden = g < 0;
-    ui.mapGroup.hidden = g < 0;
-    ui.map.hidden = g >= 0;
-  }
-
-  // ---- probing a cell ------------------------------------------------------------------------
-
-  /** @param {Cell | null} cell */
-  function setProbe(cell) {
-    const old = state.probe;
-    if (old === cell || (old && cell && old.row === cell.row && old.col === cell.col)) return;
-    state.probe = cell;
-    applyProbe();
-  }
-
-  /** Reticle on both panels and fading of tiles/columns by each group's share of the cell. */
-  function applyProbe() {
-    const { spatial, n, h: rows, w: cols } = state.data;
-    const cell = state.probe;
-    const valid = !!(cell && spatial && cell.row < rows && cell.col < cols);
-    ui.root.classList.toggle("is-probing", valid);
-    if (!valid || !cell || !spatial) {
-      for (const r of ui.reticles) r.hidden = true;
-      state.tiles.forEach((t) => {
-        t.el.style.opacity = "";
-        delete t.el.dataset.share;
-      });
-      for (const cells of state.columns) for (const c of cells) c.style.opacity = "";
-      return;
-    }
-    for (const r of ui.reticles) {
-      r.hidden = false;
-      r.style.left = `${(cell.col / cols) * 100}%`;
-      r.style.top = `${(cell.row / rows) * 100}%`;
-      r.style.width = `${100 / cols}%`;
-      r.style.height = `${100 / rows}%`;
-      r.dataset.row = String(cell.row);
-      r.dataset.col = String(cell.col);
-    }
-    const shares = cellShares(spatial, n, rows, cols, cell);
-    state.tiles.forEach((t, j) => {
-      t.el.style.opacity = String(fadeOpacity(shares[j]));
-      t.el.dataset.share = shares[j].toFixed(3);
-    });
-    state.columns.forEach((cells, j) => {
-      for (const c of cells) c.style.opacity = String(fadeOpacity(shares[j]));
-    });
-  }
-
-  // ---- building from data --------------------------------------------------------------------
-
-  /** Rebuild the group tiles (icons are filled by updateIcons). */
-  function rebuildTiles() {
-    const focused = doc.activeElement;
-    const refocus =
-      focused instanceof HTMLElement && ui.tiles.contains(focused) ? focused.dataset.group : null;
-    const { n, colors } = state.data;
-    state.tiles = [];
-    const nodes = [];
-    for (let j = 0; j < n; j++) {
-      const img = /** @type {HTMLImageElement} */ (
-        h(doc, "img", {
-          class: "ng-icon",
-          alt: `Feature visualisation of group ${j}`,
-          draggable: "false",
-          hidden: true,
-        })
-      );
-      const placeholder = h(doc, "div", {
-        class: "ng-icon ng-icon-placeholder",
-        role: "img",
-        "aria-label": `Icon of group ${j} not ready yet`,
-      });
-      const strip = h(doc, "div", { class: "ng-tile-strip" }, [
-        h(doc, "span", { class: "ng-tile-label", text: String(j) }),
-      ]);
-      strip.style.background = colors[j];
-      const tile = h(
-        doc,
-        "div",
-        {
-          class: "ng-tile",
-          "data-group": j,
-          role: "button",
-          tabindex: 0,
-          "aria-pressed": "false",
-          "aria-label": `Group ${j}`,
-          title: `Group ${j}: hover to isolate, click to pin`,
-        },
-        [img, placeholder, strip],
-      );
-      tile.style.setProperty("--ng-group-color", colors[j]);
-      state.tiles.push({ el: tile, img, placeholder });
-      nodes.push(tile);
-    }
-    ui.tiles.replaceChildren(...nodes);
-    if (refocus != null) {
-      /** @type {HTMLElement | null} */ (
-        ui.tiles.querySelector(`.ng-tile[data-group="${refocus}"]`)
-      )?.focus();
-    }
-  }
-
-  /** Rebuild the class x group attribution table. */
-  function rebuildTable() {
-    const { n, colors, classNames, attributions, maxAbs } = state.data;
-    /** @type {HTMLElement[][]} */
-    const columns = [];
-    const headRow = h(doc, "tr", {}, [h(doc, "th", { class: "ng-corner", scope: "col", text: "Class" })]);
+  /** @param {GroupData} d */
+  function build(d) {
+    const { n, rgb, classNames, attributions, maxAbs } = d;
+    columns = [];
+    const head = h(doc, "tr", {}, [h(doc, "th", { class: "ng-corner", scope: "col", text: "Class" })]);
     for (let j = 0; j < n; j++) {
       const swatch = h(doc, "span", { class: "ng-swatch", "aria-hidden": "true" });
-      swatch.style.background = colors[j];
+      swatch.style.background = cssColor(rgb[j]);
       const th = h(
         doc,
         "th",
-        {
-          scope: "col",
-          "data-group": j,
-          "aria-label": `Group ${j}`,
-          title: `Group ${j}: hover to isolate, click to pin`,
-        },
+        { scope: "col", "data-group": j, "aria-label": `Group ${j}`, title: `Group ${j}: hover to isolate, click to pin` },
         [swatch, h(doc, "span", { class: "ng-col-label", text: String(j) })],
       );
-      headRow.append(th);
+      head.append(th);
       columns.push([th]);
     }
-    ui.thead.replaceChildren(headRow);
+    thead.replaceChildren(head);
     const rows = classNames.map((name, i) => {
       const tr = h(doc, "tr", {}, [h(doc, "th", { class: "ng-class-name", scope: "row", text: name })]);
       for (let j = 0; j < n; j++) {
@@ -1014,537 +1324,468 @@ function render({ model, el }) {
     });
     if (rows.length === 0) {
       rows.push(
-        h(doc, "tr", {}, [
-          h(doc, "td", { class: "ng-empty", colspan: n + 1, text: "No classes to show yet." }),
-        ]),
+        h(doc, "tr", {}, [h(doc, "td", { class: "ng-empty", colspan: n + 1, text: "No classes to show yet." })]),
       );
     }
-    ui.tbody.replaceChildren(...rows);
-    state.columns = columns;
+    tbody.replaceChildren(...rows);
   }
 
-  /** Compute and cache every group's canvases; draw the composite map. */
-  function rebuildLayers() {
-    const { spatial, n, h: rows, w: cols, rgb } = state.data;
-    state.layers = spatial ? computeLayers(spatial, n, rows, cols, rgb) : null;
-    state.canvases = { color: [], gray: [] };
-    for (const c of [ui.map, ui.mapGroup, ui.spotlight]) {
-      c.width = cols || 1;
-      c.height = rows || 1;
-    }
-    const mapCtx = context2d(ui.map);
-    if (!state.layers) {
-      if (mapCtx) {
-        mapCtx.fillStyle = "#000";
-        mapCtx.fillRect(0, 0, ui.map.width, ui.map.height);
-      }
-      return;
-    }
-    if (!mapCtx) return; // no canvas support: keep the DOM, skip the pixels
-    putPixels(ui.map, state.layers.composite, cols, rows);
-    for (let j = 0; j < n; j++) {
-      for (const kind of /** @type {const} */ (["color", "gray"])) {
-        const c = /** @type {HTMLCanvasElement} */ (doc.createElement("canvas"));
-        c.width = cols;
-        c.height = rows;
-        putPixels(c, state.layers[kind][j], cols, rows);
-        state.canvases[kind].push(c);
-      }
-    }
-  }
-
-  // ---- trait -> view updates -----------------------------------------------------------------
-
-  function updateIcons() {
-    const icons = asArray(model.get("icons"));
-    const size = Math.max(16, Number(model.get("icon_size")) || 80);
-    ui.root.style.setProperty("--ng-icon-size", `${size}px`);
-    state.tiles.forEach((t, j) => {
-      const url = urls.set(`icon-${j}`, toBytes(icons[j]));
-      if (url) t.img.src = url;
-      else t.img.removeAttribute("src");
-      t.img.hidden = !url;
-      t.placeholder.hidden = !!url;
-      t.el.classList.toggle("is-loading", !url);
-    });
-    // Drop URLs of groups that no longer exist.
-    for (const key of [...urls.urls.keys()]) {
-      const m = /^icon-(\d+)$/.exec(key);
-      if (m && Number(m[1]) >= state.tiles.length) urls.revoke(key);
-    }
-  }
-
-  function updateImage() {
-    const url = urls.set("image", toBytes(model.get("image")));
-    if (url) ui.image.src = url;
-    else ui.image.removeAttribute("src");
-    ui.image.hidden = !url;
-  }
-
-  function updateCaption() {
-    const title = String(model.get("title") ?? "");
-    ui.title.textContent = title;
-    ui.title.hidden = !title;
-    const meta = [model.get("model_name"), model.get("layer")].filter(Boolean).map(String);
-    ui.meta.textContent = meta.join(" · ");
-    ui.meta.hidden = meta.length === 0;
-    const preds = asArray(model.get("predictions"))
-      .filter((p) => p && typeof p === "object")
-      .map((p) => {
-        const prob = Number(p.probability);
-        return Number.isFinite(prob) ? `${p.name} (${(prob * 100).toFixed(1)}%)` : String(p.name);
+  return {
+    el,
+    table,
+    /** @param {Scene} s */
+    update({ data }) {
+      if (data === built) return;
+      built = data;
+      build(data);
+    },
+    /** @param {Selection} sel */
+    highlight({ shown, pinned, shares }) {
+      columns.forEach((cells, j) => {
+        const opacity = shares ? String(fadeOpacity(shares[j])) : "";
+        for (const c of cells) {
+          c.classList.toggle("is-selected", j === shown);
+          c.classList.toggle("is-pinned", j === pinned);
+          c.style.opacity = opacity;
+        }
       });
-    ui.predictions.textContent = preds.length ? `Predicted: ${preds.join(", ")}` : "";
-    ui.predictions.hidden = preds.length === 0;
-    const label = title || meta.join(" ") || "input image";
-    ui.image.alt = `Input image${title ? `: ${title}` : ""}`;
-    ui.root.setAttribute("aria-label", `Neuron groups of ${label}`);
-  }
+    },
+  };
+}
+
+// ---- the whole --------------------------------------------------------------------------------
+
+let instanceCounter = 0;
+
+/**
+ * Every component, and the root element holding them in page order.
+ * @param {Document} doc
+ * @param {UrlBag} urls
+ */
+function createView(doc, urls) {
+  const uid = `ng-${++instanceCounter}-${Math.random().toString(36).slice(2, 7)}`;
+  const parts = {
+    header: createHeader(doc),
+    error: createErrorBanner(doc),
+    groups: createGroupsControl(doc, uid),
+    classes: createClassPicker(doc, uid),
+    status: createStatus(doc),
+    panels: createPanels(doc, urls),
+    tiles: createTiles(doc, urls),
+    table: createTable(doc),
+  };
+  const root = h(
+    doc,
+    "div",
+    { class: "neuron-groups", "data-lm-suppress-shortcuts": "true", "data-selected": -1, "data-pinned": -1 },
+    [
+      parts.header.el,
+      parts.error.el,
+      h(doc, "div", { class: "ng-controls" }, [parts.groups.el, parts.classes.el]),
+      ...parts.status.nodes,
+      parts.panels.el,
+      h(doc, "div", { class: "ng-hint", text: "Hover a group to isolate it; click to pin." }),
+      parts.tiles.el,
+      parts.table.el,
+    ],
+  );
+  const frame = {
+    el: root,
+    /** @param {Scene} s */
+    update({ state }) {
+      root.dataset.status = state.status;
+      root.classList.toggle("is-computing", state.status === "computing");
+      root.setAttribute("aria-busy", String(state.status === "computing"));
+      root.style.setProperty("--ng-icon-size", `${Math.max(16, state.icon_size)}px`);
+      const label = state.title || [state.model_name, state.layer].filter(Boolean).join(" ") || "input image";
+      root.setAttribute("aria-label", `Neuron groups of ${label}`);
+    },
+    /** @param {Selection} sel */
+    highlight({ shown, pinned, cell }) {
+      root.dataset.selected = String(shown);
+      root.dataset.pinned = String(pinned);
+      root.classList.toggle("has-selection", shown >= 0);
+      root.classList.toggle("is-probing", !!cell);
+    },
+  };
+  return { root, parts, frame };
+}
+
+/**
+ * Which component shows which traits ("connection" and "stopping" are view facts).
+ * @param {ReturnType<typeof createView>} v
+ * @returns {Array<[{ update: (s: Scene) => void }, readonly string[]]>}
+ */
+function dependencies({ parts, frame }) {
+  return [
+    [frame, ["status", "title", "model_name", "layer", "icon_size"]],
+    [parts.header, ["title", "model_name", "layer", "predictions"]],
+    [parts.error, ["error"]],
+    [parts.groups, [...DATA_FIELDS, "n_groups_options", "connection"]],
+    [parts.classes, ["classes", "class_options", "class_names", "connection"]],
+    [parts.status, ["status", "progress", "progress_text", "stopping"]],
+    [parts.panels, [...DATA_FIELDS, "image", "title"]],
+    [parts.tiles, [...DATA_FIELDS, "icons", "icon_size"]],
+    [parts.table, DATA_FIELDS],
+  ];
+}
+
+// =============================================================================================
+// 4. render: view state, actions, and the one place where events are wired
+// =============================================================================================
+
+/**
+ * The view's state and the actions that change it or the model. Knows nothing about events.
+ * @param {WidgetModel} model
+ * @param {HTMLElement} el the host element (its ancestors say whether a kernel is connected)
+ * @param {ReturnType<typeof createView>} v
+ */
+function createController(model, el, v) {
+  const deps = dependencies(v);
+  /** @type {Scene | null} */
+  let scene = null;
+
+  /** @returns {Scene} */
+  const current = () => /** @type {Scene} */ (scene);
+
+  /** @param {number} j @returns {number} j if it is a group shown now, else -1 */
+  const valid = (j) => (Number.isInteger(j) && j >= 0 && j < current().data.n ? j : -1);
+
+  /** The view state: what is hovered and probed; what is pinned is the model's. */
+  const view = {
+    hovered: -1,
+    /** @type {Cell | null} */
+    probe: null,
+    stopping: false,
+    /** selected_group when it is a group shown now, else -1 */
+    get pinned() {
+      return valid(Number(model.get("selected_group")));
+    },
+  };
 
   /**
-   * Whether no kernel is behind the widget: Jupyter's widget managers mark a view whose model
-   * has no live connection (an exported notebook, a dead kernel) with this class. Controls
-   * that need the kernel to recompute are then disabled.
+   * Whether something can recompute: Jupyter's widget managers mark a view whose model has no
+   * live connection (an exported notebook, a dead kernel) with this class.
    */
-  function disconnected() {
-    return !!el.closest(".jupyter-widgets-disconnected");
-  }
+  const connected = () => !el.closest(".jupyter-widgets-disconnected");
 
-  function updateGroupsControl() {
-    const n = Number(model.get("n_groups")) || state.data.n;
-    let options = asArray(model.get("n_groups_options"))
-      .map(Number)
-      .filter((v) => Number.isInteger(v) && v > 0);
-    if (!options.includes(n)) options = [...options, n].sort((a, b) => a - b);
-    ui.groupsInput.max = String(Math.max(0, options.length - 1));
-    ui.groupsInput.value = String(options.indexOf(n));
-    ui.groupsInput.disabled = options.length < 2 || disconnected();
-    ui.groupsInput.setAttribute("aria-valuetext", `${n} groups`);
-    ui.groupsValue.textContent = String(n);
-    state.groupOptions = options;
-  }
-
-  function updateClassesControl() {
-    const classes = asArray(model.get("classes")).map(String);
-    const options = asArray(model.get("class_options")).map(String);
-    // No options (e.g. a standalone page, with no kernel to recompute): classes are read-only.
-    const editable = options.length > 0 && !disconnected();
-    ui.classEntry.hidden = !editable;
-    const chips = classes.map((name) => {
-      const remove = h(doc, "button", {
-        hidden: !editable,
-        class: "ng-chip-remove",
-        type: "button",
-        "aria-label": `Remove ${name}`,
-        title: `Remove ${name}`,
-        text: "×",
-      });
-      return h(doc, "li", { class: "ng-chip", "data-class": name }, [
-        h(doc, "span", { class: "ng-chip-label", text: name }),
-        remove,
-      ]);
-    });
-    ui.chips.replaceChildren(...chips);
-    ui.chips.hidden = classes.length === 0;
-    ui.classHint.hidden = classes.length > 0;
-    const key = options.join("\n");
-    if (key !== state.optionsKey) {
-      state.optionsKey = key;
-      ui.classList.replaceChildren(...options.map((o) => h(doc, "option", { value: o })));
-    }
-  }
-
-  function updateStatus() {
-    const status = String(model.get("status") ?? "ready");
-    ui.root.dataset.status = status;
-    ui.root.classList.toggle("is-computing", status === "computing");
-    ui.root.setAttribute("aria-busy", String(status === "computing"));
-    const optimizing = status === "optimizing";
-    ui.progress.hidden = !optimizing;
-    if (!optimizing) state.stopping = false;
-    const p = clamp01(Number(model.get("progress")));
-    ui.progressBar.value = p;
-    ui.progressBar.setAttribute("aria-valuetext", `${Math.round(p * 100)}%`);
-    const text = String(model.get("progress_text") ?? "");
-    ui.progressText.textContent = text || `Icons: ${Math.round(p * 100)}%`;
-    ui.stop.disabled = state.stopping;
-    ui.stop.textContent = state.stopping ? "Stopping…" : "Stop";
-    const messages = {
-      computing: "Computing neuron groups…",
-      stopped: "Icon optimisation stopped; icons show their last state.",
+  /** @returns {Selection} */
+  function selection() {
+    const { spatial, n, h: rows, w: cols } = current().data;
+    const pinned = view.pinned;
+    const shown = valid(view.hovered) >= 0 ? view.hovered : pinned;
+    const cell = view.probe;
+    const probing = !!(cell && spatial && cell.row < rows && cell.col < cols);
+    return {
+      shown,
+      pinned,
+      cell: probing ? cell : null,
+      shares: probing && cell && spatial ? cellShares(spatial, n, rows, cols, cell) : null,
     };
-    const msg = /** @type {Record<string, string>} */ (messages)[status] || "";
-    ui.status.textContent = msg;
-    ui.status.hidden = !msg;
   }
 
-  function updateError() {
-    const err = String(model.get("error") ?? "");
-    ui.error.textContent = err;
-    ui.error.hidden = !err;
+  /** Show the hovered/pinned group and the probed cell (no recomputation). */
+  function highlight() {
+    const sel = selection();
+    v.frame.highlight(sel);
+    v.parts.panels.highlight(sel);
+    v.parts.tiles.highlight(sel);
+    v.parts.table.highlight(sel);
   }
 
   /**
-   * Bring the view up to date with the given changed traits.
-   * @param {Set<string>} changed
+   * Re-read the model and update the components that show any of `changed`.
+   * @param {Set<string>} changed trait names, or "connection" / "stopping"
    */
-  function update(changed) {
-    const has = (/** @type {string[]} */ ...names) => names.some((k) => changed.has(k));
-    if (has(...DATA_TRAITS)) {
-      const old = state.data;
-      state.data = readGroupData(model, resolveColor);
-      const d = state.data;
-      const shapeChanged = old.n !== d.n || old.colors.join() !== d.colors.join();
-      if (shapeChanged || state.tiles.length !== d.n) {
-        rebuildTiles();
-        changed.add("icons");
-      }
-      rebuildTable();
-      if (has("spatial", "spatial_shape", "group_colors", "n_groups") || !state.layers) {
-        rebuildLayers();
-      }
-      if (state.hovered >= d.n) state.hovered = -1;
-      changed.add("selected_group");
-      changed.add("n_groups");
-      if (state.probe) applyProbe();
+  function refresh(changed) {
+    const state = readState(model);
+    const first = scene === null;
+    const data = first || DATA_FIELDS.some((f) => changed.has(f)) ? readGroupData(model) : current().data;
+    if (state.status !== "optimizing") view.stopping = false;
+    scene = { state, data, connected: connected(), stopping: view.stopping };
+    for (const [part, fields] of deps) {
+      if (first || fields.some((f) => changed.has(f))) part.update(scene);
     }
-    if (has("icons", "icon_size")) updateIcons();
-    if (has("image")) updateImage();
-    if (has("title", "model_name", "layer", "predictions")) updateCaption();
-    if (has("n_groups", "n_groups_options")) updateGroupsControl();
-    if (has("classes", "class_options")) updateClassesControl();
-    if (has("status", "progress", "progress_text")) updateStatus();
-    if (has("error")) updateError();
-    if (has("selected_group")) applySelection();
+    if (view.hovered >= data.n) view.hovered = -1;
+    highlight();
   }
 
-  // Coalesce the change events of one kernel message (they arrive in the same task).
-  /** @type {Set<string>} */
-  let pending = new Set();
-  let queued = false;
-  /** @param {string} name */
-  function schedule(name) {
-    pending.add(name);
-    if (queued) return;
-    queued = true;
-    queueMicrotask(() => {
-      queued = false;
-      const changed = pending;
-      pending = new Set();
-      if (!state.disposed) update(changed);
-    });
+  /** Re-render the controls from the model now (a refused value may not emit any event). */
+  function refreshControls() {
+    refresh(new Set(["n_groups", "n_groups_options", "classes", "class_options"]));
   }
 
-  // ---- interaction ---------------------------------------------------------------------------
-
-  /**
-   * Group index of the element (or ancestor) with data-group inside `scope`, or -1.
-   * @param {EventTarget | null} target
-   * @param {string} selector
-   * @returns {{ el: HTMLElement, group: number } | null}
-   */
-  function groupTarget(target, selector) {
-    if (!(target instanceof Element)) return null;
-    const node = /** @type {HTMLElement | null} */ (target.closest(selector));
-    if (!node || !ui.root.contains(node)) return null;
-    const group = Number(node.dataset.group);
-    return Number.isInteger(group) && group >= 0 && group < state.data.n ? { el: node, group } : null;
+  /** @param {string} name @param {any} value */
+  function send(name, value) {
+    model.set(name, value);
+    model.save_changes();
   }
 
-  /** @param {number} from @param {number} delta */
-  function focusTile(from, delta) {
-    const n = state.tiles.length;
-    if (n === 0) return;
-    const to = delta === Infinity ? n - 1 : delta === -Infinity ? 0 : (from + delta + n) % n;
-    state.tiles[to].el.focus();
-  }
-
-  const opts = { signal };
-  // Tiles: hover isolates, click/Enter/Space pins, arrows move focus.
-  ui.tiles.addEventListener(
-    "mouseover",
-    (e) => {
-      const t = groupTarget(e.target, ".ng-tile");
-      if (t) setHovered(t.group);
+  return {
+    view,
+    refresh,
+    /** @param {number} j group, -1 none */
+    hover(j) {
+      if (view.hovered === j) return;
+      view.hovered = j;
+      highlight();
     },
-    opts,
-  );
-  ui.tiles.addEventListener("mouseleave", () => setHovered(-1), opts);
-  ui.tiles.addEventListener(
-    "click",
-    (e) => {
-      const t = groupTarget(e.target, ".ng-tile");
-      if (t) togglePin(t.group);
+    /** @param {number} j */
+    togglePin(j) {
+      const next = view.pinned === j ? -1 : j;
+      if (Number(model.get("selected_group")) !== next) send("selected_group", next);
+      highlight();
     },
-    opts,
-  );
-  ui.tiles.addEventListener(
-    "focusin",
-    (e) => {
-      const t = groupTarget(e.target, ".ng-tile");
-      if (t) setHovered(t.group);
+    /** Escape: unpin (and clear the hover); true when something was unpinned. */
+    escape() {
+      view.hovered = -1;
+      const unpin = view.pinned >= 0;
+      if (unpin) send("selected_group", -1);
+      highlight();
+      return unpin;
     },
-    opts,
-  );
-  ui.tiles.addEventListener(
-    "focusout",
-    (e) => {
-      if (!groupTarget(/** @type {FocusEvent} */ (e).relatedTarget, ".ng-tile")) setHovered(-1);
+    /** @param {Cell | null} cell */
+    probe(cell) {
+      const old = view.probe;
+      if (old === cell || (old && cell && old.row === cell.row && old.col === cell.col)) return;
+      view.probe = cell;
+      highlight();
     },
-    opts,
-  );
-  ui.tiles.addEventListener(
-    "keydown",
-    (e) => {
-      const t = groupTarget(e.target, ".ng-tile");
-      if (!t || e.altKey || e.ctrlKey || e.metaKey) return;
-      /** @type {Record<string, number>} */
-      const moves = {
-        ArrowRight: 1,
-        ArrowDown: 1,
-        ArrowLeft: -1,
-        ArrowUp: -1,
-        Home: -Infinity,
-        End: Infinity,
-      };
-      if (e.key in moves) {
-        e.preventDefault();
-        focusTile(t.group, moves[e.key]);
-      } else if (e.key === "Enter" || e.key === " " || e.key === "Spacebar") {
-        e.preventDefault();
-        togglePin(t.group);
+    /** @returns {{ h: number, w: number }} the map's size in cells */
+    mapSize() {
+      const { h: rows, w: cols } = current().data;
+      return { h: rows, w: cols };
+    },
+    /** @returns {number} groups shown now */
+    groupCount() {
+      return current().data.n;
+    },
+    /** @param {number | undefined} n the count chosen in the groups control */
+    chooseGroups(n) {
+      if (n != null && Number.isInteger(n) && n !== readState(model).n_groups) send("n_groups", n);
+      refreshControls();
+    },
+    /**
+     * Add the class a typed text refers to (as its name).
+     * @param {string} text
+     * @returns {boolean} whether the text named a class
+     */
+    addClass(text) {
+      const state = readState(model);
+      const name = resolveClass(text, state.class_options);
+      const picker = v.parts.classes;
+      if (!name) {
+        picker.say(text.trim() ? `No class matches “${text.trim()}”.` : "");
+        if (!text.trim()) picker.input.removeAttribute("aria-invalid");
+        return false;
       }
+      picker.say("");
+      picker.input.value = "";
+      const labels = chipLabels(state.classes, state.class_names, state.class_options);
+      if (!state.classes.includes(name) && !labels.includes(name)) {
+        send("classes", [...state.classes, name]);
+      }
+      refreshControls();
+      return true;
     },
-    opts,
-  );
+    /** @param {number} i index in `classes` (-1: the last one) */
+    removeClass(i) {
+      const { classes } = readState(model);
+      const at = i < 0 ? classes.length + i : i;
+      if (at < 0 || at >= classes.length) return;
+      send("classes", classes.filter((_, k) => k !== at));
+      refreshControls();
+      v.parts.classes.input.focus();
+    },
+    stop() {
+      model.send({ type: "stop" });
+      view.stopping = true;
+      refresh(new Set(["stopping"]));
+    },
+  };
+}
 
-  // Table: hovering a column header or cell isolates its group; click pins.
-  ui.table.addEventListener(
-    "mouseover",
-    (e) => {
-      const t = groupTarget(e.target, "[data-group]");
-      setHovered(t ? t.group : -1);
-    },
-    opts,
-  );
-  ui.table.addEventListener("mouseleave", () => setHovered(-1), opts);
-  ui.table.addEventListener(
-    "click",
-    (e) => {
-      const t = groupTarget(e.target, "[data-group]");
-      if (t) togglePin(t.group);
-    },
-    opts,
-  );
+/** @type {Record<string, number>} keys that move the focus between tiles */
+const TILE_MOVES = { ArrowRight: 1, ArrowDown: 1, ArrowLeft: -1, ArrowUp: -1, Home: -Infinity, End: Infinity };
+
+/**
+ * The one place where events are wired: DOM listeners (removed with one AbortController),
+ * model listeners (coalesced per task) and the connection observer.
+ * @param {WidgetModel} model
+ * @param {HTMLElement} el
+ * @param {ReturnType<typeof createView>} v
+ * @param {ReturnType<typeof createController>} ctl
+ * @returns {() => void} removes everything it added
+ */
+function wire(model, el, v, ctl) {
+  const { root, parts } = v;
+  const { tiles, table, panels, groups, classes, status } = parts;
+  const aborter = new AbortController();
+  /**
+   * @template {keyof HTMLElementEventMap} K
+   * @param {EventTarget} target
+   * @param {K} type
+   * @param {(e: HTMLElementEventMap[K]) => void} fn
+   */
+  const on = (target, type, fn) =>
+    target.addEventListener(type, /** @type {EventListener} */ (fn), { signal: aborter.signal });
+  /** @param {EventTarget | null} t @param {string} selector @param {Element} scope */
+  const group = (t, selector, scope) => groupOf(t, selector, scope, ctl.groupCount());
+
+  // Tiles: hover or focus isolates, click/Enter/Space pins, arrows move focus.
+  on(tiles.el, "mouseover", (e) => {
+    const j = group(e.target, ".ng-tile", tiles.el);
+    if (j >= 0) ctl.hover(j);
+  });
+  on(tiles.el, "mouseleave", () => ctl.hover(-1));
+  on(tiles.el, "click", (e) => {
+    const j = group(e.target, ".ng-tile", tiles.el);
+    if (j >= 0) ctl.togglePin(j);
+  });
+  on(tiles.el, "focusin", (e) => {
+    const j = group(e.target, ".ng-tile", tiles.el);
+    if (j >= 0) ctl.hover(j);
+  });
+  on(tiles.el, "focusout", (e) => {
+    if (group(e.relatedTarget, ".ng-tile", tiles.el) < 0) ctl.hover(-1);
+  });
+  on(tiles.el, "keydown", (e) => {
+    const j = group(e.target, ".ng-tile", tiles.el);
+    if (j < 0 || e.altKey || e.ctrlKey || e.metaKey) return;
+    const n = ctl.groupCount();
+    if (e.key in TILE_MOVES) {
+      e.preventDefault();
+      const d = TILE_MOVES[e.key];
+      tiles.focus(d === Infinity ? n - 1 : d === -Infinity ? 0 : (j + d + n) % n);
+    } else if (e.key === "Enter" || e.key === " " || e.key === "Spacebar") {
+      e.preventDefault();
+      ctl.togglePin(j);
+    }
+  });
+
+  // Table: a column header or cell isolates its group; click pins.
+  on(table.table, "mouseover", (e) => ctl.hover(group(e.target, "[data-group]", table.table)));
+  on(table.table, "mouseleave", () => ctl.hover(-1));
+  on(table.table, "click", (e) => {
+    const j = group(e.target, "[data-group]", table.table);
+    if (j >= 0) ctl.togglePin(j);
+  });
 
   // Panels: probing a cell shows the reticle and fades groups by their share of it.
-  ui.panels.addEventListener("mouseenter", () => setHovered(-1), opts);
-  ui.panels.addEventListener(
-    "mousemove",
-    (e) => {
-      const panel = e.target instanceof Element ? e.target.closest(".ng-panel") : null;
-      if (!panel) return setProbe(null);
-      const { h: rows, w: cols } = state.data;
-      setProbe(cellAt(e.clientX, e.clientY, panel.getBoundingClientRect(), rows, cols));
-    },
-    opts,
-  );
-  ui.panels.addEventListener("mouseleave", () => setProbe(null), opts);
-
-  // A non-square image keeps its shape: both panels (and so the map) take its aspect ratio.
-  ui.image.addEventListener(
-    "load",
-    () => {
-      const { naturalWidth: w, naturalHeight: h } = ui.image;
-      const ratio = w > 0 && h > 0 ? `${w} / ${h}` : "";
-      ui.imagePanel.style.aspectRatio = ratio;
-      ui.mapPanel.style.aspectRatio = ratio;
-    },
-    opts,
-  );
+  on(panels.el, "mouseenter", () => ctl.hover(-1));
+  on(panels.el, "mousemove", (e) => {
+    const panel = e.target instanceof Element ? e.target.closest(".ng-panel") : null;
+    if (!panel) return ctl.probe(null);
+    const { h: rows, w: cols } = ctl.mapSize();
+    ctl.probe(cellAt(e.clientX, e.clientY, panel.getBoundingClientRect(), rows, cols));
+  });
+  on(panels.el, "mouseleave", () => ctl.probe(null));
+  on(panels.image, "load", () => panels.fitImage());
 
   // Escape unpins (and clears hover) anywhere in the widget except text fields. Keys pressed
   // in the widget stop here: notebooks bind single keys to commands at the document (in
   // JupyterLab's command mode "d d" deletes the cell, "b" inserts one), and a
   // data-lm-suppress-shortcuts attribute on the root is not enough, as Lumino checks the focused
   // element first.
-  ui.root.addEventListener(
-    "keydown",
-    (e) => {
-      e.stopPropagation();
-      if (e.key !== "Escape") return;
-      const target = /** @type {HTMLElement} */ (e.target);
-      if (target instanceof HTMLInputElement && target.type === "text" && target.value) return;
-      state.hovered = -1;
-      if (pinnedGroup() >= 0) {
-        e.preventDefault();
-        setPinned(-1);
-      } else {
-        applySelection();
-      }
-    },
-    opts,
-  );
-
-  // Groups control: commit on release / keyboard step.
-  ui.groupsInput.addEventListener(
-    "input",
-    () => {
-      const v = state.groupOptions[Number(ui.groupsInput.value)];
-      if (v != null) ui.groupsValue.textContent = String(v);
-    },
-    opts,
-  );
-  ui.groupsInput.addEventListener(
-    "change",
-    () => {
-      const v = state.groupOptions[Number(ui.groupsInput.value)];
-      if (v != null && v !== Number(model.get("n_groups"))) {
-        model.set("n_groups", v);
-        model.save_changes();
-        updateGroupsControl();
-      }
-    },
-    opts,
-  );
-
-  // Class picker.
-  /**
-   * The class option a typed text refers to: exact (case-insensitive), else the only
-   * option containing it, else the first option starting with it.
-   * @param {string} text
-   * @returns {string | null}
-   */
-  function resolveClass(text) {
-    const q = text.trim().toLowerCase();
-    if (!q) return null;
-    const options = asArray(model.get("class_options")).map(String);
-    const exact = options.find((o) => o.toLowerCase() === q);
-    if (exact) return exact;
-    const containing = options.filter((o) => o.toLowerCase().includes(q));
-    if (containing.length === 1) return containing[0];
-    return containing.find((o) => o.toLowerCase().startsWith(q)) ?? null;
-  }
-
-  /** @param {string} text @returns {boolean} whether a class was added */
-  function addClass(text) {
-    const name = resolveClass(text);
-    if (!name) {
-      ui.classMessage.textContent = text.trim() ? `No class matches “${text.trim()}”.` : "";
-      ui.classInput.setAttribute("aria-invalid", String(!!text.trim()));
-      return false;
-    }
-    ui.classInput.removeAttribute("aria-invalid");
-    ui.classMessage.textContent = "";
-    ui.classInput.value = "";
-    const classes = asArray(model.get("classes")).map(String);
-    if (!classes.includes(name)) {
-      model.set("classes", [...classes, name]);
-      model.save_changes();
-      updateClassesControl();
-    }
-    return true;
-  }
-
-  /** @param {string} name */
-  function removeClass(name) {
-    const classes = asArray(model.get("classes")).map(String);
-    model.set(
-      "classes",
-      classes.filter((c) => c !== name),
-    );
-    model.save_changes();
-    updateClassesControl();
-    ui.classInput.focus();
-  }
-
-  ui.classInput.addEventListener(
-    "keydown",
-    (e) => {
-      if (e.key === "Enter") {
-        e.preventDefault();
-        addClass(ui.classInput.value);
-      } else if (e.key === "Escape" && ui.classInput.value) {
-        ui.classInput.value = "";
-      } else if (e.key === "Backspace" && !ui.classInput.value) {
-        const classes = asArray(model.get("classes")).map(String);
-        if (classes.length) removeClass(classes[classes.length - 1]);
-      }
-    },
-    opts,
-  );
-  ui.classInput.addEventListener(
-    "input",
-    (e) => {
-      // A pick from the datalist arrives as an input event that is not typing.
-      const ev = /** @type {InputEvent} */ (e);
-      const picked = !("inputType" in ev) || ev.inputType === "insertReplacementText";
-      if (picked) {
-        const exact = asArray(model.get("class_options")).map(String).includes(ui.classInput.value);
-        if (exact) addClass(ui.classInput.value);
-      } else if (ui.classInput.hasAttribute("aria-invalid")) {
-        ui.classInput.removeAttribute("aria-invalid");
-        ui.classMessage.textContent = "";
-      }
-    },
-    opts,
-  );
-  ui.classAdd.addEventListener("click", () => addClass(ui.classInput.value), opts);
-  ui.chips.addEventListener(
-    "click",
-    (e) => {
-      const btn = e.target instanceof Element ? e.target.closest(".ng-chip-remove") : null;
-      const chip = btn?.closest(".ng-chip");
-      if (chip instanceof HTMLElement && chip.dataset.class != null) removeClass(chip.dataset.class);
-    },
-    opts,
-  );
-
-  // Stop the icon optimisation.
-  ui.stop.addEventListener(
-    "click",
-    () => {
-      model.send({ type: "stop" });
-      state.stopping = true;
-      updateStatus();
-    },
-    opts,
-  );
-
-  // ---- wire up -------------------------------------------------------------------------------
-
-  for (const name of ALL_TRAITS) {
-    const cb = () => schedule(name);
-    model.on(`change:${name}`, cb);
-    modelListeners.push([`change:${name}`, cb]);
-  }
-  el.append(ui.root);
-  const connection = new MutationObserver(() => {
-    updateGroupsControl();
-    updateClassesControl();
+  on(root, "keydown", (e) => {
+    e.stopPropagation();
+    if (e.key !== "Escape") return;
+    const target = e.target;
+    if (target instanceof HTMLInputElement && target.type === "text" && target.value) return;
+    if (ctl.escape()) e.preventDefault();
   });
-  for (let node = /** @type {Element | null} */ (el); node; node = node.parentElement) {
-    connection.observe(node, { attributes: true, attributeFilter: ["class"] });
-  }
-  rebuildTiles();
-  rebuildTable();
-  rebuildLayers();
-  update(new Set(ALL_TRAITS.filter((t) => !DATA_TRAITS.includes(t))));
 
-  return function cleanup() {
-    state.disposed = true;
-    connection.disconnect();
-    for (const [event, cb] of modelListeners) model.off(event, cb);
-    modelListeners.length = 0;
+  // Groups control: the slider commits on release / keyboard step, the select on change.
+  on(groups.input, "input", () => groups.preview());
+  on(groups.input, "change", () => ctl.chooseGroups(groups.chosen()));
+  on(groups.select, "change", () => ctl.chooseGroups(groups.chosen()));
+
+  // Class picker and chips.
+  on(classes.input, "keydown", (e) => {
+    const input = classes.input;
+    if (e.key === "Enter") {
+      e.preventDefault();
+      ctl.addClass(input.value);
+    } else if (e.key === "Escape" && input.value) {
+      input.value = "";
+    } else if (e.key === "Backspace" && !input.value) {
+      ctl.removeClass(-1);
+    }
+  });
+  on(classes.input, "input", (e) => {
+    // A pick from the datalist arrives as an input event that is not typing.
+    const picked = !("inputType" in e) || /** @type {InputEvent} */ (e).inputType === "insertReplacementText";
+    if (picked) {
+      if (readState(model).class_options.includes(classes.input.value)) ctl.addClass(classes.input.value);
+    } else if (classes.input.hasAttribute("aria-invalid")) {
+      classes.say("");
+    }
+  });
+  on(classes.add, "click", () => ctl.addClass(classes.input.value));
+  on(classes.chips, "click", (e) => {
+    const btn = e.target instanceof Element ? e.target.closest(".ng-chip-remove") : null;
+    const chip = btn?.closest(".ng-chip");
+    if (chip instanceof HTMLElement) ctl.removeClass(Number(chip.dataset.index));
+  });
+
+  on(status.stop, "click", () => ctl.stop());
+
+  // Model: the change events of one kernel message arrive in the same task; coalesce them.
+  /** @type {Set<string>} */
+  let pending = new Set();
+  let disposed = false;
+  /** @param {string} name */
+  const schedule = (name) => {
+    if (pending.size === 0) {
+      queueMicrotask(() => {
+        const changed = pending;
+        pending = new Set();
+        if (!disposed) ctl.refresh(changed);
+      });
+    }
+    pending.add(name);
+  };
+  /** @type {Array<[string, () => void]>} */
+  const listeners = FIELDS.map((name) => [`change:${name}`, () => schedule(name)]);
+  for (const [event, cb] of listeners) model.on(event, cb);
+
+  // The host marks a lost connection on an ancestor's class.
+  const observer = new MutationObserver(() => schedule("connection"));
+  for (let node = /** @type {Element | null} */ (el); node; node = node.parentElement) {
+    observer.observe(node, { attributes: true, attributeFilter: ["class"] });
+  }
+
+  return () => {
+    disposed = true;
+    observer.disconnect();
+    for (const [event, cb] of listeners) model.off(event, cb);
     aborter.abort();
-    urls.revokeAll();
-    ui.root.remove();
   };
 }
 
-// ---------------------------------------------------------------------------------------------
-// StaticModel: an in-memory model for standalone pages and tests
-// ---------------------------------------------------------------------------------------------
+/**
+ * anywidget entry point: build the widget in `el`, keep it in sync with `model`.
+ * @param {{ model: WidgetModel, el: HTMLElement }} ctx
+ * @returns {() => void} cleanup
+ */
+function render({ model, el }) {
+  const doc = el.ownerDocument || document;
+  const urls = new UrlBag();
+  const v = createView(doc, urls);
+  const ctl = createController(model, el, v);
+  const unwire = wire(model, el, v, ctl);
+  el.append(v.root);
+  ctl.refresh(new Set(FIELDS));
+  return function cleanup() {
+    unwire();
+    urls.revokeAll();
+    v.root.remove();
+  };
+}
+
+// =============================================================================================
+// 5. StaticModel and the standalone page
+// =============================================================================================
 
 /**
  * A minimal in-memory stand-in for the anywidget model: get/set/on/off/save_changes/send with
@@ -1662,6 +1903,52 @@ export class StaticModel {
   /** @param {any} msg */
   send(msg) {
     this.sent.push(msg);
+  }
+}
+
+/**
+ * The data a standalone page carries (JSON; bytes as {"$base64": "..."}).
+ * @typedef {object} PageData
+ * @property {string} [esm]                 this module's source (used by the page's loader)
+ * @property {Record<string, any>} state    every field of FIELDS
+ * @property {Record<string, Record<string, any>>} [variants]  GROUP_FIELDS per other cached
+ *                                          count, keyed by the count; the current one is not
+ *                                          repeated (rebuilt here from `state`)
+ */
+
+/**
+ * Start a standalone page: revive the binary values, rebuild the current count's variant from
+ * the state, make a StaticModel and render the widget into `root`, then mark
+ * `root.dataset.ready = "true"`. On failure, show a message in `root` (class ng-page-error)
+ * and rethrow.
+ * @param {HTMLElement} root
+ * @param {PageData} data
+ * @returns {{ model: StaticModel, cleanup: () => void }}
+ */
+export function mountPage(root, data) {
+  try {
+    if (!data || typeof data.state !== "object" || data.state === null) {
+      throw new TypeError("the page has no widget state");
+    }
+    const state = reviveBinary(data.state);
+    /** @type {Record<string, Record<string, any>>} */
+    const variants = reviveBinary(data.variants ?? {});
+    // The count shown first is a variant too (so the control can come back to it).
+    const current = String(state.n_groups);
+    if (Object.keys(variants).length > 0 && !(current in variants)) {
+      variants[current] = Object.fromEntries(GROUP_FIELDS.map((k) => [k, state[k]]));
+    }
+    const model = new StaticModel(state, variants);
+    const cleanup = render({ model, el: root });
+    root.dataset.ready = "true";
+    return { model, cleanup };
+  } catch (err) {
+    const doc = root.ownerDocument;
+    const message = doc.createElement("p");
+    message.className = "ng-page-error";
+    message.textContent = `The neuron groups could not be shown: ${err}`;
+    root.replaceChildren(message);
+    throw err;
   }
 }
 

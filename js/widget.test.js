@@ -2,7 +2,7 @@
 // jsdom has no 2D canvas: getContext is stubbed to return null here, so these tests also prove
 // the widget works (minus pixels) without one. Drawing is tested in drawing.test.js.
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import widget, { StaticModel, decodeBase64 } from "./widget.js";
+import widget, { FIELDS, StaticModel, decodeBase64 } from "./widget.js";
 
 // A valid 1x1 PNG.
 const PNG_B64 =
@@ -46,7 +46,11 @@ function baseState(overrides = {}) {
     ],
     n_groups: 3,
     n_groups_options: [2, 3, 4],
-    group_colors: ["#ff0000", "rgb(0, 128, 0)", "hsl(240, 100%, 50%)"],
+    group_colors: [
+      [255, 0, 0],
+      [0, 128, 0],
+      [0, 0, 255],
+    ],
     selected_group: -1,
     status: "ready",
     progress: 0,
@@ -64,7 +68,12 @@ const VARIANT4 = {
   spatial_shape: [4, 2, 2],
   icons: [EMPTY, EMPTY, EMPTY, EMPTY],
   attributions: f32([0.1, 0.2, 0.3, 0.4, -0.1, -0.2, -0.3, -0.4]),
-  group_colors: ["#ff0000", "#008000", "#0000ff", "#ffa500"],
+  group_colors: [
+    [255, 0, 0],
+    [0, 128, 0],
+    [0, 0, 255],
+    [255, 165, 0],
+  ],
 };
 
 const tick = () => new Promise((r) => setTimeout(r, 0));
@@ -117,7 +126,7 @@ function columnCells(el, j) {
 describe("initial render", () => {
   it("builds image, map, tiles, table and caption from the traits", () => {
     const { el, $, $$ } = mount();
-    expect($(".neuron-groups")).not.toBeNull();
+    expect(el.firstElementChild.className).toBe("neuron-groups");
     expect($(".ng-image").getAttribute("src")).toMatch(/^blob:/);
     expect($(".ng-image").alt).toMatch(/Input image/);
     expect($$(".ng-tile").map((t) => t.dataset.group)).toEqual(["0", "1", "2"]);
@@ -126,7 +135,16 @@ describe("initial render", () => {
       expect(t.getAttribute("tabindex")).toBe("0");
       expect(t.getAttribute("aria-pressed")).toBe("false");
     }
-    expect($(".ng-tile-strip").style.background).toMatch(/255, 0, 0|#ff0000/);
+    expect($$(".ng-tile-strip").map((s) => s.style.background)).toEqual([
+      "rgb(255, 0, 0)",
+      "rgb(0, 128, 0)",
+      "rgb(0, 0, 255)",
+    ]);
+    expect($$(".ng-swatch").map((s) => s.style.background)).toEqual([
+      "rgb(255, 0, 0)",
+      "rgb(0, 128, 0)",
+      "rgb(0, 0, 255)",
+    ]);
     // Icons: group 1 has no icon yet -> placeholder.
     const tile1 = $('.ng-tile[data-group="1"]');
     expect(tile1.querySelector("img.ng-icon").hidden).toBe(true);
@@ -157,7 +175,9 @@ describe("initial render", () => {
     expect($(".ng-progress").hidden).toBe(true);
     expect($(".ng-spotlight").hidden).toBe(true);
     expect($(".ng-spotlight").getAttribute("role")).toBe("img");
-    expect($(".ng-map").getAttribute("aria-label")).toBeTruthy();
+    expect($(".ng-map").getAttribute("aria-label")).toBe(
+      "Group map: each cell is coloured by the groups present there",
+    );
     expect($$(".ng-reticle").every((r) => r.hidden)).toBe(true);
     expect(el.querySelectorAll("img:not([alt])")).toHaveLength(0);
   });
@@ -165,7 +185,7 @@ describe("initial render", () => {
   it("tolerates missing data (empty model)", () => {
     const { $$, $ } = mount(new StaticModel({}).state);
     expect($$(".ng-tile")).toHaveLength(0);
-    expect($(".ng-table .ng-empty")).not.toBeNull();
+    expect($(".ng-table .ng-empty").textContent).toBe("No classes to show yet.");
     expect($(".ng-image").hidden).toBe(true);
   });
 });
@@ -366,7 +386,12 @@ describe("probing a cell", () => {
     expect(op(0)).toBeCloseTo(0.3625, 2);
     expect(op(1)).toBeCloseTo(1, 3);
     expect(op(2)).toBeCloseTo(0.575, 2);
-    expect(columnCells(el, 0).every((c) => Number(c.style.opacity) < 0.4)).toBe(true);
+    // The columns fade like the tiles (header + 2 cells each).
+    for (const [j, opacity] of [[0, 0.3625], [1, 1], [2, 0.575]]) {
+      const cells = columnCells(el, j);
+      expect(cells).toHaveLength(3);
+      for (const c of cells) expect(Number(c.style.opacity)).toBeCloseTo(opacity, 2);
+    }
     expect($('.ng-tile[data-group="1"]').dataset.share).toBe("1.000");
 
     // The map panel probes the same cells.
@@ -617,27 +642,179 @@ describe("class picker", () => {
   });
 
   it("disables the kernel-backed controls while disconnected (exported notebook)", async () => {
-    const { $, el } = mount(baseState({ classes: ["tiger cat"] }));
+    const { $, $$, el } = mount(baseState({ classes: ["tiger cat"] }));
     expect($(".ng-groups-input").disabled).toBe(false);
+    expect($$(".ng-chip-remove")).toHaveLength(1);
     el.classList.add("jupyter-widgets-disconnected");
     await tick();
     expect($(".ng-groups-input").disabled).toBe(true);
     expect($(".ng-class-entry").hidden).toBe(true);
-    expect($(".ng-chip-remove").hidden).toBe(true);
+    expect($$(".ng-chip-remove")).toHaveLength(0);
     el.classList.remove("jupyter-widgets-disconnected");
     await tick();
     expect($(".ng-groups-input").disabled).toBe(false);
     expect($(".ng-class-entry").hidden).toBe(false);
+    expect($$(".ng-chip-remove")).toHaveLength(1);
   });
 
-  it("is read-only without class options (a page with no kernel)", () => {
+  it("is read-only without class options: chips have no remove button, and no room for one", () => {
     const { $, $$ } = mount(baseState({ classes: ["tiger cat"], class_options: [] }));
     expect($(".ng-class-entry").hidden).toBe(true);
-    expect($$(".ng-chip")).toHaveLength(1);
-    expect($(".ng-chip-remove").hidden).toBe(true);
+    expect($$(".ng-chip").map((c) => c.textContent)).toEqual(["tiger cat"]);
+    expect($$(".ng-chip-remove")).toHaveLength(0);
+    expect($(".ng-chip").classList.contains("is-removable")).toBe(false);
     const editable = mount(baseState({ classes: ["tiger cat"] }));
     expect(editable.$(".ng-class-entry").hidden).toBe(false);
-    expect(editable.$(".ng-chip-remove").hidden).toBe(false);
+    expect(editable.$(".ng-chip").classList.contains("is-removable")).toBe(true);
+    expect(editable.$(".ng-chip-remove").getAttribute("aria-label")).toBe("Remove tiger cat");
+  });
+
+  it("integer classes show their row's name and stay integers when another chip changes", () => {
+    const { $, $$, model } = mount(
+      baseState({ classes: [208, "tiger cat"], class_names: ["Labrador retriever", "tiger cat"] }),
+    );
+    expect($$(".ng-chip").map((c) => c.dataset.class)).toEqual(["Labrador retriever", "tiger cat"]);
+    expect($$(".ng-chip-label").map((c) => c.textContent)).toEqual(["Labrador retriever", "tiger cat"]);
+    // Adding from the picker appends the name; the index stays an index.
+    const input = $(".ng-class-input");
+    input.value = "tabby";
+    key(input, "Enter");
+    expect(model.get("classes")).toEqual([208, "tiger cat", "tabby"]);
+    // Removing a chip sends the classes without that element.
+    click($('.ng-chip[data-class="tiger cat"] .ng-chip-remove'));
+    expect(model.get("classes")).toEqual([208, "tabby"]);
+    // Backspace in the empty field removes the last chip.
+    key(input, "Backspace");
+    expect(model.get("classes")).toEqual([208]);
+    click($(".ng-chip-remove"));
+    expect(model.get("classes")).toEqual([]);
+    expect(model.saves).toBe(4);
+  });
+
+  it("adding a class already chosen (by name or by index) sends nothing", () => {
+    const { $, model } = mount(
+      baseState({ classes: [0], class_names: ["Labrador retriever"], class_options: ["Labrador retriever", "tabby"] }),
+    );
+    const input = $(".ng-class-input");
+    input.value = "labrador retriever";
+    key(input, "Enter");
+    expect(model.get("classes")).toEqual([0]);
+    expect(model.saves).toBe(0);
+    expect(input.value).toBe("");
+  });
+});
+
+describe("the groups control", () => {
+  const control = ($) => {
+    const box = $(".ng-groups-control");
+    return {
+      mode: box.dataset.mode,
+      hidden: box.hidden,
+      range: !$(".ng-groups-input").hidden,
+      select: !$(".ng-groups-select").hidden,
+      value: $(".ng-groups-value").hidden ? null : $(".ng-groups-value").textContent,
+    };
+  };
+
+  it("is a slider over a contiguous range of counts (the live widget)", () => {
+    const { $ } = mount(baseState({ n_groups_options: [1, 2, 3, 4, 5, 6] }));
+    expect(control($)).toEqual({ mode: "range", hidden: false, range: true, select: false, value: "3" });
+    expect($(".ng-groups-input").max).toBe("5");
+    expect($(".ng-groups-input").value).toBe("2");
+    expect($(".ng-groups-control label").htmlFor).toBe($(".ng-groups-input").id);
+  });
+
+  it("with one count, shows it as text", () => {
+    const { $ } = mount(baseState({ n_groups_options: [3] }));
+    expect(control($)).toEqual({ mode: "text", hidden: false, range: false, select: false, value: "3 groups" });
+    expect($(".ng-groups-control label").hidden).toBe(true);
+  });
+
+  it("with scattered counts, offers exactly those", () => {
+    const { $, $$, model } = mount(baseState({ n_groups_options: [2, 3, 8] }));
+    expect(control($)).toEqual({ mode: "select", hidden: false, range: false, select: true, value: null });
+    expect($$(".ng-groups-select option").map((o) => o.value)).toEqual(["2", "3", "8"]);
+    expect($(".ng-groups-select").value).toBe("3");
+    expect($(".ng-groups-control label").htmlFor).toBe($(".ng-groups-select").id);
+    $(".ng-groups-select").value = "8";
+    $(".ng-groups-select").dispatchEvent(new Event("change", { bubbles: true }));
+    expect(model.get("n_groups")).toBe(8);
+    expect(model.saves).toBe(1);
+  });
+
+  it("follows n_groups_options when they arrive", async () => {
+    const { $, model } = mount(baseState({ n_groups_options: [] }));
+    expect(control($).mode).toBe("text");
+    model.set("n_groups_options", [1, 2, 3, 4]);
+    await tick();
+    expect(control($)).toEqual({ mode: "range", hidden: false, range: true, select: false, value: "3" });
+  });
+});
+
+/** A model whose "kernel" refuses some values: after save_changes it sets the last valid one. */
+class RefusingModel extends StaticModel {
+  constructor(state, refuse) {
+    super(state);
+    this.refuse = refuse;
+    this.valid = { ...state };
+  }
+
+  save_changes() {
+    super.save_changes();
+    // The kernel answers in a later message.
+    setTimeout(() => {
+      for (const name of ["n_groups", "classes"]) {
+        if (this.refuse(name, this.get(name))) this.set(name, this.valid[name]);
+        else this.valid[name] = this.get(name);
+      }
+    }, 0);
+  }
+}
+
+describe("a refused change", () => {
+  it("the slider goes back to the model's n_groups", async () => {
+    const model = new RefusingModel(baseState({ n_groups_options: [1, 2, 3, 4] }), (name, v) => name === "n_groups" && v === 1);
+    const el = document.createElement("div");
+    document.body.append(el);
+    mounted.push({ cleanup: widget.render({ model, el }) });
+    const input = el.querySelector(".ng-groups-input");
+    input.value = "0"; // count 1
+    input.dispatchEvent(new Event("input", { bubbles: true }));
+    input.dispatchEvent(new Event("change", { bubbles: true }));
+    expect(model.get("n_groups")).toBe(1);
+    expect(el.querySelector(".ng-groups-value").textContent).toBe("1");
+    await tick(); // the kernel refuses
+    await tick();
+    expect(model.get("n_groups")).toBe(3);
+    expect(input.value).toBe("2");
+    expect(el.querySelector(".ng-groups-value").textContent).toBe("3");
+    expect(el.querySelectorAll(".ng-tile")).toHaveLength(3);
+  });
+
+  it("the chips go back to the model's classes", async () => {
+    const model = new RefusingModel(baseState({ classes: ["tiger cat"], class_names: ["tiger cat"] }), (name, v) => name === "classes" && v.includes("tabby"));
+    const el = document.createElement("div");
+    document.body.append(el);
+    mounted.push({ cleanup: widget.render({ model, el }) });
+    const input = el.querySelector(".ng-class-input");
+    input.value = "tabby";
+    key(input, "Enter");
+    const chips = () => [...el.querySelectorAll(".ng-chip")].map((c) => c.dataset.class);
+    expect(chips()).toEqual(["tiger cat", "tabby"]);
+    await tick();
+    await tick();
+    expect(model.get("classes")).toEqual(["tiger cat"]);
+    expect(chips()).toEqual(["tiger cat"]);
+  });
+
+  it("a count the page has no data for leaves the control on the shown count", () => {
+    const { $, model } = mount(baseState({ n_groups_options: [2, 3, 8] }), { 3: baseState(), 8: VARIANT4 });
+    // 8's variant is there, 2's is not: choosing 2 is refused without any n_groups event.
+    $(".ng-groups-select").value = "2";
+    $(".ng-groups-select").dispatchEvent(new Event("change", { bubbles: true }));
+    expect(model.get("n_groups")).toBe(3);
+    expect($(".ng-groups-select").value).toBe("3");
+    expect(model.get("error")).toMatch(/n_groups=2/);
   });
 });
 
@@ -647,7 +824,7 @@ describe("cleanup", () => {
     const el = document.createElement("div");
     document.body.append(el);
     const cleanup = widget.render({ model, el });
-    expect(model.listenerCount()).toBeGreaterThan(10);
+    expect(model.listenerCount()).toBe(FIELDS.length);
     expect(created.length).toBe(3); // image + 2 icons
     const tile = el.querySelector(".ng-tile");
     cleanup();
@@ -673,7 +850,7 @@ describe("cleanup", () => {
     expect(a.querySelector("datalist").id).not.toBe(b.querySelector("datalist").id);
     a.querySelector('.ng-tile[data-group="1"]').dispatchEvent(new MouseEvent("click", { bubbles: true }));
     ca();
-    expect(model.listenerCount()).toBeGreaterThan(0);
+    expect(model.listenerCount()).toBe(FIELDS.length);
     cb();
     expect(model.listenerCount()).toBe(0);
   });
@@ -704,7 +881,7 @@ describe("StaticModel", () => {
   it("swaps variants on n_groups and reports counts it has no data for", () => {
     const m = new StaticModel({ n_groups: 3, spatial_shape: [3, 2, 2], error: "" }, { 3: { spatial_shape: [3, 2, 2] }, 4: { spatial_shape: [4, 2, 2] } });
     const events = [];
-    m.on("change", () => events.push("change"));
+    m.on("change:n_groups change:spatial_shape change:error", (_m, v) => events.push(v));
     m.set("n_groups", 4);
     expect(m.get("spatial_shape")).toEqual([4, 2, 2]);
     expect(m.get("n_groups")).toBe(4);
@@ -714,7 +891,14 @@ describe("StaticModel", () => {
     m.set("n_groups", 3);
     expect(m.get("error")).toBe("");
     expect(m.get("spatial_shape")).toEqual([3, 2, 2]);
-    expect(events.length).toBeGreaterThan(0);
+    expect(events).toEqual([
+      [4, 2, 2], // the variant first, then n_groups
+      4,
+      "No precomputed groups for n_groups=7 in this page (available: 3, 4).",
+      [3, 2, 2],
+      "", // the variant, then the error cleared, then n_groups
+      3,
+    ]);
   });
 
   it("without variants n_groups is a plain trait", () => {

@@ -107,7 +107,7 @@ def test_all_weights_download_with_one_progress_bar(local_upstream, monkeypatch,
 
     import pooch
 
-    from neuron_groups.backends.tensorflow.inceptionv1 import load_weights
+    from neuron_groups.backends.inceptionv1 import load_weights
 
     records = []
     handler = logging.Handler()

@@ -6,9 +6,15 @@ import numpy as np
 import pytest
 from tests.fakes import FakeModel
 
-from neuron_groups.backends.base import IconSettings
+from neuron_groups.backends.base import IconHooks, IconSettings
 from neuron_groups.errors import Cancelled
-from neuron_groups.icons import ICON_CACHE_ENV, cache_key, icon_cache_folder, render_icons
+from neuron_groups.icons import (
+    ICON_CACHE_ENV,
+    cache_key,
+    cached_icons,
+    icon_cache_folder,
+    render_icons,
+)
 
 SETTINGS = IconSettings(size=6, steps=3)
 DIRECTIONS = np.arange(16, dtype=np.float32).reshape(2, 8) / 16
@@ -23,12 +29,29 @@ def test_a_hit_returns_the_stored_icons_without_rendering(tmp_path):
     first = render_icons(model, "conv", DIRECTIONS, SETTINGS, cache=tmp_path)
     calls = []
     again = render_icons(
-        model, "conv", DIRECTIONS, SETTINGS, cache=tmp_path, progress=lambda *a: calls.append(a)
+        model,
+        "conv",
+        DIRECTIONS,
+        SETTINGS,
+        cache=tmp_path,
+        hooks=IconHooks(progress=lambda *a: calls.append(a)),
     )
     assert model.icon_calls == 1 and calls == []
     assert first.shape == (2, 6, 6, 3) and first.dtype == np.float32
     np.testing.assert_array_equal(first, again)
     assert len(entries(tmp_path)) == 1 and entries(tmp_path)[0].endswith(".npy")
+
+
+def test_cached_icons_looks_up_without_rendering(tmp_path):
+    model = FakeModel()
+    assert cached_icons(model, "conv", DIRECTIONS, SETTINGS, cache=tmp_path) is None
+    assert model.icon_calls == 0 and entries(tmp_path) == []
+    rendered = render_icons(model, "conv", DIRECTIONS, SETTINGS, cache=tmp_path)
+    found = cached_icons(model, "block/conv", DIRECTIONS, SETTINGS, cache=tmp_path)
+    np.testing.assert_array_equal(found, rendered)
+    assert cached_icons(model, "conv", DIRECTIONS * 2, SETTINGS, cache=tmp_path) is None
+    assert cached_icons(model, "conv", DIRECTIONS, SETTINGS, cache=False) is None
+    assert model.icon_calls == 1
 
 
 def test_the_alias_of_a_layer_shares_its_entry(tmp_path):
@@ -97,7 +120,9 @@ def test_cancelling_leaves_no_entry_and_no_temporary_file(tmp_path):
         return len(asked) > 2
 
     with pytest.raises(Cancelled):
-        render_icons(model, "conv", DIRECTIONS, SETTINGS, cache=tmp_path, should_stop=stop)
+        render_icons(
+            model, "conv", DIRECTIONS, SETTINGS, cache=tmp_path, hooks=IconHooks(should_stop=stop)
+        )
     assert entries(tmp_path) == []
 
 

@@ -12,8 +12,9 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from neuron_groups.backends.base import IconSettings, VisionModel
-from neuron_groups.backends.tensorflow.inceptionv1 import InceptionV1, weight_shapes
+from neuron_groups.backends.base import IconHooks, IconSettings, Targets, VisionModel
+from neuron_groups.backends.inceptionv1 import weight_shapes
+from neuron_groups.backends.tensorflow.inceptionv1 import InceptionV1
 from neuron_groups.errors import ClassNameError, DataError, ImageError, LayerError, ModelError
 from neuron_groups.models import load_model
 
@@ -212,42 +213,78 @@ def test_batch_of_one_is_accepted(inception, dog_cat):
     np.testing.assert_array_equal(inception.logits(dog_cat[None]), inception.logits(dog_cat))
 
 
-# -- gradients API ----------------------------------------------------------------------
-def test_activations_and_gradients_shapes(inception, dog_cat):
-    acts, logits, grads = inception.activations_and_gradients(dog_cat, "mixed4d", [208, 282])
-    assert acts.shape == (14, 14, 528)
-    assert grads.shape == (2, 14, 14, 528)
-    np.testing.assert_allclose(acts, inception.activations(dog_cat, "mixed4d"), atol=1e-5)
-    np.testing.assert_allclose(logits, inception.logits(dog_cat), atol=1e-4)
-    assert not np.allclose(grads[0], grads[1])
+# -- read: one forward and backward pass ---------------------------------------------------
+def test_read_shapes(inception, dog_cat):
+    reading = inception.read(dog_cat, "mixed4d", Targets.classes([208, 282]))
+    assert reading.acts.shape == (14, 14, 528)
+    assert reading.grads.shape == (2, 14, 14, 528)
+    np.testing.assert_array_equal(reading.targets, [208, 282])
+    np.testing.assert_allclose(reading.acts, inception.activations(dog_cat, "mixed4d"), atol=1e-5)
+    np.testing.assert_allclose(reading.logits, inception.logits(dog_cat), atol=1e-4)
+    assert not np.allclose(reading.grads[0], reading.grads[1])
 
 
-def test_gradients_for_no_class(inception, dog_cat):
-    acts, logits, grads = inception.activations_and_gradients(dog_cat, "mixed4d", [])
-    assert grads.shape == (0, *acts.shape)
-    assert logits.shape == (1000,)
+def test_read_without_targets(inception, dog_cat):
+    reading = inception.read(dog_cat, "mixed4d")
+    assert reading.grads.shape == (0, *reading.acts.shape)
+    assert reading.targets.shape == (0,)
+    assert reading.logits.shape == (1000,)
+    np.testing.assert_allclose(reading.logits, inception.logits(dog_cat), atol=1e-4)
+    np.testing.assert_allclose(reading.acts, inception.activations(dog_cat, "mixed4d"), atol=1e-5)
+    # A layer after the logits is read too when no gradient is asked for.
+    probs = inception.read(dog_cat, "softmax2")
+    np.testing.assert_allclose(probs.acts, softmax(probs.logits), atol=1e-6)
 
 
-def test_gradients_bad_class_or_layer(inception, dog_cat):
+def test_read_bad_class_or_layer(inception, dog_cat):
     with pytest.raises(ClassNameError, match=r"0\.\.999"):
-        inception.activations_and_gradients(dog_cat, "mixed4d", [1000])
+        inception.read(dog_cat, "mixed4d", Targets.classes([1000]))
     with pytest.raises(ClassNameError, match="integers"):
-        inception.activations_and_gradients(dog_cat, "mixed4d", ["tiger cat"])
+        inception.read(dog_cat, "mixed4d", Targets(indices=("tiger cat",)))
+    with pytest.raises(ClassNameError, match="1000 classes"):
+        inception.read(dog_cat, "mixed4d", Targets.top_classes(1001))
     with pytest.raises(LayerError, match="after the logits"):
-        inception.activations_and_gradients(dog_cat, "softmax2", [1])
+        inception.read(dog_cat, "softmax2", Targets.classes([1]))
+    with pytest.raises(LayerError, match="after the logits"):
+        inception.read(dog_cat, "softmax2", Targets.top_classes(1))
+    with pytest.raises(LayerError, match="mixed4d"):
+        inception.read(dog_cat, "mixed4z", Targets.classes([1]))
+
+
+def test_read_bad_direction_targets(inception, dog_cat):
+    vectors = np.ones((2, 528), np.float32)
+    with pytest.raises(LayerError, match="must come after the layer read"):
+        inception.read(dog_cat, "mixed4d", Targets.directions("mixed4d", vectors))
+    with pytest.raises(LayerError, match="must come after the layer read"):
+        inception.read(dog_cat, "mixed5a", Targets.directions("inception_4d/output", vectors))
+    with pytest.raises(LayerError, match="Did you mean"):
+        inception.read(dog_cat, "mixed4a", Targets.directions("mixed4dd", vectors))
+    with pytest.raises(LayerError, match="528 channels but layer 'mixed5a' has 832"):
+        inception.read(dog_cat, "mixed4a", Targets.directions("mixed5a", vectors))
+
+
+def test_read_bad_image(inception):
+    with pytest.raises(ImageError, match="divide by 255"):
+        inception.read(np.full((224, 224, 3), 200.0), "mixed4d", Targets.top_classes(2))
+    with pytest.raises(ImageError, match="smallest input that reaches softmax2_pre_activation"):
+        inception.read(np.zeros((20, 20, 3), np.float32), "mixed4d", Targets.top_classes(2))
 
 
 # -- identity, icons --------------------------------------------------------------------
 def test_identity(inception):
     assert inception.identity.startswith("inceptionv1-")
     assert len(inception.identity) == len("inceptionv1-") + 12
+    arrays = list(inception.weight_arrays())
+    shapes = weight_shapes()
+    assert len(arrays) == 2 * len(shapes)
+    assert arrays[0].shape == shapes["conv1/7x7_s2"] and arrays[1].shape == (64,)
 
 
 def test_render_icons_delegates_to_optvis(inception, monkeypatch):
     seen = {}
 
-    def fake_render(forward, directions, settings, **kwargs):
-        seen.update(kwargs, settings=settings, directions=directions)
+    def fake_render(forward, directions, settings, hooks):
+        seen.update(hooks=hooks, settings=settings, directions=directions)
         relus = []
         acts = forward(tf.fill((2, 64, 64, 3), 0.5), lambda x: relus.append(1) or tf.nn.relu(x))
         seen.update(shape=tuple(acts.shape), relus=len(relus))
@@ -257,13 +294,14 @@ def test_render_icons_delegates_to_optvis(inception, monkeypatch):
     fake.render_directions = fake_render
     monkeypatch.setitem(sys.modules, fake.__name__, fake)
     directions = np.ones((2, 480), np.float32)
-    icons = inception.render_icons("inception_3b/output", directions, IconSettings(size=8))
+    hooks = IconHooks(snapshot_every=3)
+    icons = inception.render_icons("inception_3b/output", directions, IconSettings(size=8), hooks)
     assert icons.shape == (2, 8, 8, 3)
     assert seen["shape"] == (2, 8, 8, 480)  # 64 -> 32 -> 16 -> 8, read at mixed3b
     assert seen["relus"] == 3 + 6 + 6
     assert seen["settings"].size == 8
     assert seen["directions"] is directions
-    assert set(seen) >= {"progress", "snapshot", "snapshot_every", "should_stop"}
+    assert seen["hooks"] is hooks
 
 
 # -- load_model -------------------------------------------------------------------------

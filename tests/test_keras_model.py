@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
+from neuron_groups.backends.base import Targets
 from neuron_groups.backends.tensorflow.keras_model import KerasVisionModel
 from neuron_groups.errors import ImageError, LayerError, ModelError
 from neuron_groups.models import load_model
@@ -76,7 +77,9 @@ def test_class_names_and_synonyms(model):
 
 def test_one_pass_gradients_match_per_class_tapes(model, image):
     vision = KerasVisionModel(model, value_range=(0, 255))
-    acts, logits, grads = vision.activations_and_gradients(image, "c1", [2, 0])
+    reading = vision.read(image, "c1", Targets.classes([2, 0]))
+    acts, logits, grads = reading.acts, reading.logits, reading.grads
+    np.testing.assert_array_equal(reading.targets, [2, 0])
     sub = keras.Model(model.inputs[0], [model.get_layer("c1").output, model.output])
     for row, cls in enumerate([2, 0]):
         with tf.GradientTape() as tape:
@@ -86,6 +89,33 @@ def test_one_pass_gradients_match_per_class_tapes(model, image):
         np.testing.assert_allclose(grads[row], expected, rtol=1e-4, atol=1e-6)
     assert acts.shape == grads.shape[1:] == (18, 22, 6)
     assert logits.shape == (3,)
+
+
+def test_top_classes_are_chosen_in_the_same_pass(model, image):
+    vision = KerasVisionModel(model, value_range=(0, 255))
+    top = vision.read(image, "c2", Targets.top_classes(2))
+    np.testing.assert_array_equal(top.targets, np.argsort(-top.logits, kind="stable")[:2])
+    named = vision.read(image, "c2", Targets.classes(top.targets))
+    np.testing.assert_allclose(top.grads, named.grads, rtol=1e-5, atol=1e-7)
+    traced = vision.tracing_count()
+    vision.read(image, "c2", Targets.top_classes(3))
+    vision.read(image, "c2", Targets.classes([0]))
+    assert vision.tracing_count() == traced
+
+
+def test_direction_targets_through_the_tiled_image(model, image):
+    vision = KerasVisionModel(model)
+    vectors = np.eye(8, dtype=np.float32)[[1, 5]]  # channels 1 and 5 of c2
+    reading = vision.read(image, "c1", Targets.directions("c2", vectors))
+    sub = keras.Model(model.inputs[0], [model.get_layer("c1").output, model.get_layer("c2").output])
+    for row in range(2):
+        with tf.GradientTape() as tape:
+            inner, later = sub(image[None])
+            target = tf.reduce_sum(later[..., [1, 5][row]])
+        expected = tape.gradient(target, inner).numpy()[0]
+        np.testing.assert_allclose(reading.grads[row], expected, rtol=1e-4, atol=1e-6)
+    with pytest.raises(LayerError, match="must come after the layer read"):
+        vision.read(image, "c2", Targets.directions("c1", np.ones((1, 6))))
 
 
 def test_softmax_output_warns_and_logits_layer_picks_logits(image):
@@ -99,7 +129,7 @@ def test_softmax_output_warns_and_logits_layer_picks_logits(image):
     with pytest.raises(ModelError, match="Did you mean 'logits'"):
         load_model(model, logits_layer="logit")
     with pytest.raises(LayerError, match="after the logits"):
-        vision.activations_and_gradients(image, "probs", [0])
+        vision.read(image, "probs", Targets.classes([0]))
 
 
 def test_logits_layer_must_be_a_vector(model):
@@ -159,6 +189,7 @@ def test_identity_follows_the_weights():
     assert before.startswith("tiny-")
     assert KerasVisionModel(model).identity == before
     assert KerasVisionModel(model, value_range=(0, 255)).identity != before
+    assert KerasVisionModel(model, logits_layer="pool").identity != before
     layer = model.get_layer("logits")
     layer.set_weights([w + 1 for w in layer.get_weights()])
     assert vision.identity != before

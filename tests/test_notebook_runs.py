@@ -81,12 +81,15 @@ def test_both_widgets_are_displayed_and_saved_with_their_final_state(executed) -
         # The notebook waits for the icons (w.wait()), so the saved state is the final one.
         assert traits["status"] == "ready"
         assert traits["spatial_shape"][0] == n_groups
-        assert len(traits["group_colors"]) == n_groups
+        colors = traits["group_colors"]  # numbers, not CSS strings
+        assert len(colors) == n_groups and all(len(c) == 3 for c in colors)
+        assert all(isinstance(v, int) and 0 <= v <= 255 for c in colors for v in c)
         icons = [b for b in model.get("buffers", []) if b["path"][0] == "icons"]
         assert sorted(b["path"][1] for b in icons) == list(range(n_groups)), "icons missing"
         assert all(len(b["data"]) > 100 for b in icons), "empty icon"
     dog_cat = state[views[0]]["state"]
     assert dog_cat["class_names"] == ["Labrador retriever", "tiger cat"]
+    assert dog_cat["classes"] == dog_cat["class_names"]  # as asked, one per row
     assert dog_cat["layer"] == "mixed4d"
     assert len(state[views[1]]["state"]["class_names"]) == 5  # the top 5 predicted
 

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from neuron_groups.backends.base import IconSettings
+from neuron_groups.backends.base import IconHooks, IconSettings
 
 LAYER = "mixed4a"
 SETTINGS = IconSettings(size=48, steps=60)
@@ -25,7 +25,7 @@ def test_icons_excite_their_direction_far_more_than_the_start(inception):
     directions[1] = np.abs(rng.normal(size=512)) * (rng.random(512) < 0.1)  # a sparse mix
     seen = []
     icons = inception.render_icons(
-        LAYER, directions, SETTINGS, progress=lambda s, o: seen.append(o)
+        LAYER, directions, SETTINGS, IconHooks(progress=lambda s, o: seen.append(o))
     )
     start = inception.render_icons(LAYER, directions, IconSettings(size=48, steps=0))
     assert icons.shape == (2, 48, 48, 3)

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from neuron_groups.backends.base import IconSettings, LayerInfo
+from neuron_groups.backends.base import IconHooks, IconSettings, LayerInfo
 from neuron_groups.backends.tensorflow.common import TFVisionModel
 from neuron_groups.backends.tensorflow.optvis import Renderer, render_directions
 from neuron_groups.backends.tensorflow.optvis.render import Adam
@@ -39,7 +39,8 @@ def scores_of(forward, images, directions=DIRECTIONS):
 
 def test_icons_have_the_right_shape_and_range_and_the_objective_rises():
     forward, seen = tiny_net(), []
-    icons = render_directions(forward, DIRECTIONS, FAST, progress=lambda s, o: seen.append(o))
+    hooks = IconHooks(progress=lambda s, o: seen.append(o))
+    icons = render_directions(forward, DIRECTIONS, FAST, hooks)
     assert icons.shape == (2, 24, 24, 3) and icons.dtype == np.float32
     assert icons.min() >= 0 and icons.max() <= 1 and icons.std() > 0.01
     assert len(seen) == 12 and all(o.shape == (2,) for o in seen)
@@ -78,9 +79,11 @@ def test_progress_and_snapshots_are_reported():
         tiny_net(),
         DIRECTIONS,
         IconSettings(size=24, steps=10),
-        progress=lambda s, o: progress.append((s, o)),
-        snapshot=lambda s, im: snaps.append((s, im)),
-        snapshot_every=4,
+        IconHooks(
+            progress=lambda s, o: progress.append((s, o)),
+            snapshot=lambda s, im: snaps.append((s, im)),
+            snapshot_every=4,
+        ),
     )
     assert [s for s, _ in progress] == list(range(10))
     assert [s for s, _ in snaps] == [3, 7, 9]
@@ -98,7 +101,10 @@ def test_should_stop_cancels_between_steps():
 
     with pytest.raises(Cancelled):
         render_directions(
-            tiny_net(), DIRECTIONS, FAST, should_stop=stop, progress=lambda s, o: progress.append(s)
+            tiny_net(),
+            DIRECTIONS,
+            FAST,
+            IconHooks(should_stop=stop, progress=lambda s, o: progress.append(s)),
         )
     assert progress == [0, 1, 2]
 
@@ -169,18 +175,18 @@ class TinyModel(TFVisionModel):
     def layers(self):
         return [LayerInfo("conv2", (5, 5, 6))]
 
+    def weight_arrays(self):
+        return []
+
     def forward_to(self, images, layer, relu=tf.nn.relu):
         return self.net(images, relu)
 
 
 def test_cached_icons_through_the_tensorflow_model(tmp_path):
     model, steps = TinyModel(), []
-    icons = render_icons(
-        model, "conv2", DIRECTIONS, FAST, cache=tmp_path, progress=lambda s, o: steps.append(s)
-    )
-    again = render_icons(
-        model, "conv2", DIRECTIONS, FAST, cache=tmp_path, progress=lambda s, o: steps.append(s)
-    )
+    hooks = IconHooks(progress=lambda s, o: steps.append(s))
+    icons = render_icons(model, "conv2", DIRECTIONS, FAST, cache=tmp_path, hooks=hooks)
+    again = render_icons(model, "conv2", DIRECTIONS, FAST, cache=tmp_path, hooks=hooks)
     assert steps == list(range(12))  # the second call is a hit
     np.testing.assert_array_equal(icons, again)
     np.testing.assert_array_equal(icons, render_directions(tiny_net(), DIRECTIONS, FAST))
@@ -193,6 +199,7 @@ def test_cancelling_a_tensorflow_render_leaves_no_cache_entry(tmp_path):
         asked.append(1)
         return len(asked) > 5
 
+    hooks = IconHooks(should_stop=stop)
     with pytest.raises(Cancelled):
-        render_icons(TinyModel(), "conv2", DIRECTIONS, FAST, cache=tmp_path, should_stop=stop)
+        render_icons(TinyModel(), "conv2", DIRECTIONS, FAST, cache=tmp_path, hooks=hooks)
     assert list(tmp_path.iterdir()) == []

@@ -120,7 +120,7 @@ def test_standard_transforms_are_lucids_in_order():
     assert (pad.width, pad.value) == (12, 0.5)
     assert (jitter8.d, jitter4.d) == (8, 4)
     assert len(scale.scales) == 11
-    assert rotate.angles == [*range(-10, 11), 0, 0, 0, 0, 0]
+    assert list(rotate.angles) == [*range(-10, 11), 0, 0, 0, 0, 0]
 
 
 def test_compose_draws_and_applies_in_order():

@@ -61,7 +61,7 @@ def test_neuron_groups_runs_one_pass(image):
 
 def test_bad_layers_and_classes(image):
     model = FakeModel()
-    with pytest.raises(LayerError, match="no spatial extent.*conv"):
+    with pytest.raises(LayerError, match=r"no spatial extent.*conv"):
         LayerReading(model, image, "logits")
     with pytest.raises(ClassNameError, match="list of names"):
         LayerReading(model, image, "conv", "cat")

@@ -9,9 +9,13 @@ import pytest
 import traitlets
 from tests.fakes import FakeModel
 
+import neuron_groups.display.state as view
+import neuron_groups.display.widget as widget_module
 from neuron_groups import IconSettings
+from neuron_groups.backends.base import IconHooks
+from neuron_groups.display.state import even_hues, hue_colors
+from neuron_groups.display.widget import GroupWidget
 from neuron_groups.pipeline import LayerReading
-from neuron_groups.widget import GroupWidget
 
 IMAGE = np.random.default_rng(1).random((56, 56, 3)).astype(np.float32)
 
@@ -46,7 +50,9 @@ def test_traits_hold_the_result_as_binary_buffers():
     np.testing.assert_allclose(table, w.result.attributions)
     assert w.class_names == [FakeModel.class_names[i] for i in w.result.top5_indices[:4]]
     assert w.class_options == list(FakeModel.class_names)
-    assert len(w.group_colors) == 3 and w.group_colors[0] == "hsl(0, 80%, 50%)"
+    assert (
+        w.group_colors == hue_colors(even_hues(3)) == [[230, 26, 26], [26, 230, 26], [26, 26, 230]]
+    )
     assert w.icons == [b"", b"", b""]
     assert w.n_groups_options == list(range(1, 9))  # min(16, 7*7 positions, 8 channels)
 
@@ -71,13 +77,14 @@ def test_changing_groups_is_cached_and_keeps_colours():
     model = FakeModel()
     w = make(model)
     first = w.result
-    colours = dict(zip(map(bytes, first.channel.round(4)), w.group_colors, strict=True))
+    colours = dict(zip(map(bytes, first.channel.round(4)), map(tuple, w.group_colors), strict=True))
     w.n_groups = 4
     assert w.spatial_shape == [4, 7, 7] and w.result.n_groups == 4
-    assert len(set(w.group_colors)) == 4
+    assert len(set(map(tuple, w.group_colors))) == 4
     w.n_groups = 3
     assert w.result is first  # cached per value
-    assert dict(zip(map(bytes, first.channel.round(4)), w.group_colors, strict=True)) == colours
+    again = dict(zip(map(bytes, first.channel.round(4)), map(tuple, w.group_colors), strict=True))
+    assert again == colours
 
 
 def test_classes_by_name_synonym_and_errors_shown_in_widget():
@@ -86,8 +93,10 @@ def test_classes_by_name_synonym_and_errors_shown_in_widget():
     assert w.class_names == ["cat", "dog"]
     assert floats(w.attributions, (2, 3)).shape == (2, 3)
     w.classes = ["dgo"]
-    assert "Unknown class 'dgo'" in w.error and "'dog'" in w.error
+    assert w.error.startswith("classes=['dgo'] was refused: Unknown class 'dgo'")
+    assert "'dog'" in w.error
     assert w.status == "error" and w.class_names == ["cat", "dog"]  # the last good table stays
+    assert w.classes == ["kitty", "dog"]  # and the classes that made it
     w.classes = ["car"]
     assert w.error == "" and w.class_names == ["car"]
 
@@ -95,8 +104,9 @@ def test_classes_by_name_synonym_and_errors_shown_in_widget():
 def test_bad_layer_is_a_message_not_a_traceback():
     w = make()
     w.layer = "convv"
-    assert "Unknown layer 'convv'" in w.error and "Did you mean 'conv'" in w.error
-    assert w.spatial_shape == [3, 7, 7]
+    assert w.error.startswith("layer='convv' was refused: Unknown layer 'convv'")
+    assert "Did you mean 'conv'" in w.error
+    assert w.spatial_shape == [3, 7, 7] and w.layer == "conv"
     bad = GroupWidget(IMAGE, layer="logits", model=FakeModel(), icons=False)
     assert "no spatial extent" in bad.error and bad.status == "error"
 
@@ -105,6 +115,7 @@ def test_invalid_trait_values_raise_specific_errors():
     w = make()
     with pytest.raises(traitlets.TraitError, match="Nearest valid: 8"):
         w.n_groups = 50
+    assert w.n_groups == 3 and w.error.startswith("n_groups=50 was refused: n_groups must be")
     with pytest.raises(traitlets.TraitError, match=r"0\.\.2, or -1"):
         w.selected_group = 3
     w.selected_group = 2
@@ -189,13 +200,21 @@ def test_changing_classes_during_icons_keeps_them_running():
     w.close()
 
 
-def test_image_is_encoded_once():
+def test_image_is_encoded_once(monkeypatch):
+    encoded = []
+    original = view.png_bytes
+
+    def spy(array):
+        encoded.append(array.shape)
+        return original(array)
+
+    monkeypatch.setattr(view, "png_bytes", spy)
     w = make()
-    sent = []
-    w.observe(lambda change: sent.append(change["name"]), names="image")
+    assert encoded.count(IMAGE.shape) == 1
     w.n_groups = 2
     w.classes = ["tree"]
-    assert sent == []
+    w.n_groups = 3
+    assert encoded.count(IMAGE.shape) == 1  # the groups changed, the image did not
 
 
 def test_failed_icon_computation_is_shown():
@@ -232,3 +251,149 @@ def test_background_updates_come_from_one_worker_thread():
     w = make(model, steps=10)
     assert w.wait(timeout=10)
     assert names == {"neuron-groups-icons"}
+
+
+# -- integer and repeated classes ------------------------------------------------------------
+
+
+def test_integer_classes_stay_integers_through_every_action():
+    w = make(classes=[2, np.int64(0)])
+    assert w.classes == [2, 0] and all(type(c) is int for c in w.classes)
+    assert w.class_names == ["car", "cat"]
+    w.n_groups = 4
+    assert w.classes == [2, 0] and w.class_names == ["car", "cat"]
+    w.classes = [3, "dog"]
+    assert w.classes == [3, "dog"] and w.class_names == ["tree", "dog"]
+    w.layer = "block/conv"  # another name of the same layer: a new reading
+    assert w.layer == "conv" and w.error == ""
+    assert w.classes == [3, "dog"] and w.class_names == ["tree", "dog"]
+
+
+def test_repeated_classes_are_one_row_and_the_list_is_rewritten():
+    w = make(classes=["cat", "kitty", 0])
+    assert w.class_names == ["cat"] and w.classes == ["cat"]
+    assert w.result.attributions.shape == (1, 3)
+    w.classes = ["dog", "cat", 1, "kitty", "car"]
+    assert w.class_names == ["dog", "cat", "car"]
+    assert w.classes == ["dog", "cat", "car"]  # classes[i] is the row class_names[i]
+    w.classes = []
+    assert w.classes == [] and len(w.class_names) == 4  # the top 5 of 4 classes
+
+
+# -- refused changes go back -------------------------------------------------------------------
+
+
+def test_failed_computation_puts_n_groups_back(monkeypatch):
+    w = make()
+    before = w.spatial
+    reading = w._reading
+    original = reading.analyze
+
+    def analyze(n_groups, *args, **kwargs):
+        if n_groups == 4:
+            raise RuntimeError("factorization diverged")
+        return original(n_groups, *args, **kwargs)
+
+    monkeypatch.setattr(reading, "analyze", analyze)
+    w.n_groups = 4
+    assert w.n_groups == 3 and w.spatial == before and w.result.n_groups == 3
+    assert w.error == "n_groups=4 was refused: RuntimeError: factorization diverged"
+    w.n_groups = 2  # still usable
+    assert w.n_groups == 2 and w.error == "" and w.result.n_groups == 2
+
+
+def test_bad_classes_from_python_go_back_to_the_last_valid_list():
+    w = make(classes=[1, "cat"])
+    w.classes = ["cat", "no such class"]
+    assert w.classes == [1, "cat"] and w.class_names == ["dog", "cat"]
+    assert w.error.startswith("classes=['cat', 'no such class'] was refused: Unknown class")
+
+
+class Sent:
+    """Records the names the widget sends to the front end (``send_state``)."""
+
+    def __init__(self, widget):
+        self.names: list[str] = []
+        original = widget.send_state
+
+        def send_state(key=None):
+            keys = [key] if isinstance(key, str) else list(key or [])
+            self.names.extend(keys)
+            return original(key)
+
+        widget.send_state = send_state
+
+
+def test_refused_value_from_the_front_end_is_sent_back():
+    w = make()
+    sent = Sent(w)
+    w.set_state({"n_groups": 50})  # as a comm message does; no exception escapes
+    assert w.n_groups == 3
+    assert w.error.startswith("n_groups=50 was refused: n_groups must be between 1 and 8")
+    assert "n_groups" in sent.names  # the front end's control goes back to 3
+    sent.names.clear()
+    w.set_state({"classes": ["dgo"]})
+    assert w.classes == [] and w.error.startswith("classes=['dgo'] was refused")
+    assert "classes" in sent.names and "class_names" not in sent.names
+
+
+def test_failed_computation_from_the_front_end_is_sent_back(monkeypatch):
+    w = make()
+
+    def analyze(*args, **kwargs):
+        raise MemoryError("no room")
+
+    monkeypatch.setattr(w._reading, "analyze", analyze)
+    sent = Sent(w)
+    w.set_state({"n_groups": 5})
+    assert w.n_groups == 3 and w.result.n_groups == 3
+    assert w.error == "n_groups=5 was refused: MemoryError: no room"
+    assert "n_groups" in sent.names
+
+
+# -- how it prints -------------------------------------------------------------------------------
+
+
+def test_repr_says_what_is_shown():
+    w = make(classes=["cat", "dog"])
+    expected = (
+        "GroupWidget(image 56x56, layer='conv', 3 groups, classes=['cat', 'dog'], status='ready')"
+    )
+    assert repr(w) == str(w) == expected
+    w.classes = ["dgo"]
+    assert repr(w).startswith(expected[: -len("status='ready')")] + "status='error', error=")
+    assert GroupWidget().__repr__() == "GroupWidget(status='computing')"
+    bad = GroupWidget(IMAGE, layer="logits", model=FakeModel(), icons=False)
+    assert repr(bad).startswith("GroupWidget(status='error', error=\"Layer 'logits' has no")
+
+
+# -- icons -------------------------------------------------------------------------------------
+
+
+def test_icon_worker_passes_one_hooks_object(monkeypatch):
+    seen = []
+    original = widget_module.add_icons
+
+    def spy(*args, **kwargs):
+        seen.append(kwargs)
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(widget_module, "add_icons", spy)
+    w = make(steps=6, snapshot_every=2)
+    assert w.wait(timeout=10) and w.status == "ready"
+    (kwargs,) = seen
+    hooks = kwargs["hooks"]
+    assert isinstance(hooks, IconHooks) and hooks.snapshot_every == 2
+    assert set(kwargs) == {"cache", "hooks"}
+
+
+@pytest.mark.slow
+def test_real_model_integer_and_repeated_classes(inception, dog_cat):
+    w = GroupWidget(dog_cat, "mixed4d", 3, [208], model=inception, icons=False)
+    assert w.classes == [208] and w.class_names == ["Labrador retriever"]
+    w.n_groups = 4
+    assert w.classes == [208] and w.class_names == ["Labrador retriever"] and w.error == ""
+    w.classes = ["Labrador retriever", 208, "tiger cat", "labrador retriever"]
+    assert w.class_names == ["Labrador retriever", "tiger cat"]
+    assert w.classes == ["Labrador retriever", "tiger cat"]
+    assert w.result.attributions.shape == (2, 4)

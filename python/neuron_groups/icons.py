@@ -14,17 +14,11 @@ import json
 import os
 import tempfile
 import warnings
-from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 
-from neuron_groups.backends.base import (
-    IconSettings,
-    ProgressCallback,
-    SnapshotCallback,
-    VisionModel,
-)
+from neuron_groups.backends.base import NO_HOOKS, IconHooks, IconSettings, VisionModel
 from neuron_groups.data import cache_dir
 
 ICON_CACHE_ENV = "NEURON_GROUPS_ICON_CACHE"
@@ -116,6 +110,48 @@ def save_atomic(path: Path, icons: np.ndarray) -> None:
         raise
 
 
+def _check_directions(directions: np.ndarray) -> np.ndarray:
+    directions = np.asarray(directions, dtype=np.float32)
+    if directions.ndim != 2 or 0 in directions.shape:
+        raise ValueError(f"directions must have shape (n, C); got {directions.shape}.")
+    return directions
+
+
+def _entry(
+    model: VisionModel,
+    layer: str,
+    directions: np.ndarray,
+    settings: IconSettings,
+    cache: bool | str | os.PathLike,
+) -> Path | None:
+    """The cache file of these icons, or None when caching is off."""
+    folder = icon_cache_folder(cache)
+    if folder is None:
+        return None
+    return folder / f"{cache_key(model, layer, directions, settings)}.npy"
+
+
+def cached_icons(
+    model: VisionModel,
+    layer: str,
+    directions: np.ndarray,
+    settings: IconSettings = DEFAULT_SETTINGS,
+    cache: bool | str | os.PathLike = True,
+) -> np.ndarray | None:
+    """The icons :func:`render_icons` would return from the cache, or None; never renders.
+
+    Parameters are those of :func:`render_icons`.
+
+    Returns
+    -------
+    ndarray, float32, shape (n, S, S, 3), or None
+        None when caching is off or the cache has no valid entry for them.
+    """
+    directions = _check_directions(directions)
+    path = _entry(model, layer, directions, settings, cache)
+    return None if path is None else load_cached(path, len(directions), settings.size)
+
+
 def render_icons(
     model: VisionModel,
     layer: str,
@@ -123,10 +159,7 @@ def render_icons(
     settings: IconSettings = DEFAULT_SETTINGS,
     *,
     cache: bool | str | os.PathLike = True,
-    progress: ProgressCallback | None = None,
-    snapshot: SnapshotCallback | None = None,
-    snapshot_every: int = 0,
-    should_stop: Callable[[], bool] | None = None,
+    hooks: IconHooks = NO_HOOKS,
 ) -> np.ndarray:
     """One feature-visualization icon per direction, from the cache when it has them.
 
@@ -141,8 +174,9 @@ def render_icons(
         Size, steps, learning rate, seed, transforms, ReLU redirection.
     cache : bool or path
         See :func:`icon_cache_folder`.
-    progress, snapshot, snapshot_every, should_stop
-        Passed to :meth:`VisionModel.render_icons`; not called on a cache hit.
+    hooks : IconHooks
+        Progress, snapshots and stop, passed to :meth:`VisionModel.render_icons`; not
+        called on a cache hit.
 
     Returns
     -------
@@ -151,33 +185,18 @@ def render_icons(
     Raises
     ------
     neuron_groups.errors.Cancelled
-        When ``should_stop()`` turns true; nothing is written to the cache then.
+        When ``hooks.should_stop()`` turns true; nothing is written to the cache then.
     """
-    directions = np.asarray(directions, dtype=np.float32)
-    if directions.ndim != 2 or 0 in directions.shape:
-        raise ValueError(f"directions must have shape (n, C); got {directions.shape}.")
-    folder = icon_cache_folder(cache)
-    path = None
-    if folder is not None:
-        path = folder / f"{cache_key(model, layer, directions, settings)}.npy"
+    directions = _check_directions(directions)
+    path = _entry(model, layer, directions, settings, cache)
+    if path is not None:
         icons = load_cached(path, len(directions), settings.size)
         if icons is not None:
             return icons
-    icons = np.asarray(
-        model.render_icons(
-            layer,
-            directions,
-            settings,
-            progress=progress,
-            snapshot=snapshot,
-            snapshot_every=snapshot_every,
-            should_stop=should_stop,
-        ),
-        dtype=np.float32,
-    )
+    icons = np.asarray(model.render_icons(layer, directions, settings, hooks), dtype=np.float32)
     if path is not None:
         try:
             save_atomic(path, icons)
         except OSError as exc:
-            warnings.warn(f"Could not cache the icons in {folder}: {exc}", stacklevel=2)
+            warnings.warn(f"Could not cache the icons in {path.parent}: {exc}", stacklevel=2)
     return icons

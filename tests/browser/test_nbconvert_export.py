@@ -1,6 +1,6 @@
 """Notebooks exported with nbconvert show the live widget offline, and a fallback without JS.
 
-``neuron_groups.export.export_notebook`` points the exported page at local copies of
+``neuron_groups.display.export.export_notebook`` points the exported page at local copies of
 require.js, the widgets HTML manager and anywidget's front end (no CDN). The npm packages it
 copies from (``export.NPM_PACKAGES``) must be installed: in the repository's
 ``node_modules`` (``npm ci``) or where ``$NEURON_GROUPS_NODE_MODULES`` says.
@@ -24,7 +24,7 @@ import nbformat
 import pytest
 from tests.fakes import fake_result
 
-from neuron_groups import export
+from neuron_groups.display import export
 
 from .chromium import browser
 from .test_standalone_page import LOAD_TIMEOUT, UI_TIMEOUT, check_hover_and_pin, open_page
@@ -41,7 +41,7 @@ EVIL_CLASS = "</script><img src=x onerror=alert(1)>"
 FALLBACK_WIDGET = """
 import numpy as np
 from neuron_groups.result import NeuronGroupsResult
-from neuron_groups.widget import GroupWidget
+from neuron_groups.display.widget import GroupWidget
 
 rng = np.random.default_rng(0)
 result = NeuronGroupsResult(
@@ -81,21 +81,6 @@ def test_assets_are_local_copies(tmp_path: Path, node_modules: Path) -> None:
     embed = (folder / "embed-amd.js").read_text(encoding="utf-8")
     assert 'define("@jupyter-widgets/base"' in embed
     assert list(folder.glob("*.woff2"))
-
-
-def test_missing_packages_say_what_to_install(tmp_path: Path, monkeypatch) -> None:
-    monkeypatch.setattr(export, "_candidates", lambda given: [tmp_path])
-    with pytest.raises(export.AssetsError, match=r"npm install @jupyter-widgets/html-manager@"):
-        export.find_node_modules()
-
-
-def test_nbconvert_config() -> None:
-    config = export.nbconvert_config("nb_files/")["HTMLExporter"]
-    assert config == {
-        "require_js_url": "nb_files/require.js",
-        "widget_renderer_url": "nb_files/embed-amd.js",
-        "mathjax_url": "",
-    }
 
 
 # -- the example notebook, executed and exported ---------------------------------------------
@@ -165,13 +150,13 @@ def fallback_notebook(tmp_path_factory) -> Path:
     """A notebook whose one output is a GroupWidget with the fallback, state saved (no kernel)."""
     from ipywidgets.embed import embed_data
 
-    from neuron_groups.widget import GroupWidget
+    from neuron_groups.display.widget import GroupWidget
 
     widget = GroupWidget.from_result(
         fake_result(4, classes=["tabby", EVIL_CLASS], icons=True), title="fallback <b>test</b>"
     )
     try:
-        data, metadata = export.widget_mimebundle(widget, widget._repr_mimebundle_())
+        data, metadata = widget._repr_mimebundle_()
         state = embed_data(views=[widget], drop_defaults=False)["manager_state"]
     finally:
         widget.close()

@@ -1,4 +1,4 @@
-"""The standalone page (``save_html`` / ``to_html`` / the CLI's ``--out``) in headless chromium.
+"""The standalone page (``save_html`` / ``save_page`` / the CLI's ``--out``) in headless chromium.
 
 The page is opened from disk with every host but localhost unresolvable (``chromium.FLAGS``),
 and again in a context with ``offline=True``; every request it makes must be ``file:``,
@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 from tests.fakes import fake_result
 
-from neuron_groups.html import results_html
+from neuron_groups.display.page import results_page, save_page
 from neuron_groups.pipeline import LayerReading
 
 from .chromium import browser
@@ -109,7 +109,7 @@ def demo_page(tmp_path_factory, inception, dog_cat) -> Path:
     results = {n: reading.analyze(n) for n in (6, 4)}
     results[6].icons = np.random.default_rng(0).random((6, 80, 80, 3)).astype(np.float32)
     path = tmp_path_factory.mktemp("standalone") / "dog_cat.html"
-    results_html(results, 6, path, title="dog_cat at mixed4d")
+    results_page(results, 6, path, title="dog_cat at mixed4d")
     return path
 
 
@@ -130,18 +130,24 @@ def test_page_is_interactive_without_network(demo_page: Path, offline: bool) -> 
         expect(widget.locator(".ng-icon:visible")).to_have_count(6)
         check_hover_and_pin(widget, page, 6)
 
-        # The groups control moves between the cached counts: 6 -> 4 -> 6.
-        slider = widget.locator(".ng-groups-input")
-        expect(slider).to_be_enabled()
-        slider.focus()
-        page.keyboard.press("ArrowLeft")
-        expect(widget.locator(".ng-groups-value")).to_have_text("4", timeout=UI_TIMEOUT)
+        # The groups control offers exactly the cached counts (not a slider over 1..6, whose
+        # far-left thumb would read as a minimum), and moves between them: 6 -> 4 -> 6.
+        control = widget.locator(".ng-groups-control")
+        expect(control).to_have_attribute("data-mode", "select")
+        expect(widget.locator(".ng-groups-input")).to_be_hidden()
+        select = widget.locator(".ng-groups-select")
+        expect(select).to_be_enabled()
+        assert select.locator("option").all_inner_texts() == ["4", "6"]
+        expect(select).to_have_value("6")
+        select.focus()  # as a person does: the control takes the focus from the pinned tile
+        select.select_option("4")
         expect(widget.locator(".ng-tile")).to_have_count(4, timeout=UI_TIMEOUT)
         expect(widget.locator(".ng-table thead th[data-group]")).to_have_count(4)
         expect(widget.locator(".ng-error")).to_be_hidden()
         check_hover_and_pin(widget, page, 4, group=1)
-        slider.focus()
-        page.keyboard.press("ArrowRight")
+        select.focus()
+        select.select_option("6")
+        expect(select).to_have_value("6")
         expect(widget.locator(".ng-tile")).to_have_count(6, timeout=UI_TIMEOUT)
         expect(widget.locator(".ng-icon:visible")).to_have_count(6)
         expect(widget.locator(".ng-error")).to_be_hidden()
@@ -172,7 +178,7 @@ def test_user_strings_are_text(tmp_path: Path) -> None:
 
     result = fake_result(3, ("tabby", EVIL_CLASS), seed=1, top5=[EVIL_CLASS, "b", "c", "d", "e"])
     path = tmp_path / "evil.html"
-    result.to_html(path, title=EVIL_TITLE)
+    save_page(result, path, title=EVIL_TITLE)
     with browser() as chromium:
         for javascript in (True, False):
             context = chromium.new_context(offline=True, java_script_enabled=javascript)
@@ -224,4 +230,20 @@ def test_text_is_readable_in_light_and_dark_schemes(demo_page: Path, scheme: str
             lighter, darker = sorted((_luminance(color), _luminance(background)), reverse=True)
             contrast = (lighter + 0.05) / (darker + 0.05)
             assert contrast >= 4.5, f"{selector}: {color} on {background} ({scheme})"
+        context.close()
+
+
+def test_a_module_that_fails_to_load_says_so(tmp_path: Path) -> None:
+    from playwright.sync_api import expect
+
+    path = tmp_path / "broken.html"
+    text = save_page(fake_result(3), None)
+    assert text.count('"esm":"') == 1
+    path.write_text(text.replace('"esm":"', '"esm":"throw new Error(\\"module broken\\");', 1))
+    with browser() as chromium:
+        context = chromium.new_context(offline=True)
+        visit = open_page(context, path.as_uri())
+        root = visit.page.locator("#neuron-groups-root")
+        expect(root).to_have_text(re.compile("could not be shown: Error: module broken"))
+        expect(root).to_have_class("ng-page-error")
         context.close()

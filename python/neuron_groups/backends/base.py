@@ -294,14 +294,21 @@ class VisionModel(ABC):
         """
         cached = self.__dict__.get("_identity")
         if cached is None:
-            digest = hashlib.sha256(self.name.encode())
-            for array in self.weight_arrays():
-                array = np.ascontiguousarray(array)
-                digest.update(f"{array.dtype}{array.shape}".encode())
-                digest.update(array.tobytes())
-            cached = f"{self.name}-{digest.hexdigest()[:12]}"
-            self.__dict__["_identity"] = cached
+            cached = self.__dict__["_identity"] = self.weights_identity()
         return cached
+
+    def weights_identity(self) -> str:
+        """The name and a digest of :meth:`weight_arrays`, computed anew on every call.
+
+        For backends whose weights can change in place, whose :attr:`identity` must not be
+        kept.
+        """
+        digest = hashlib.sha256(self.name.encode())
+        for array in self.weight_arrays():
+            array = np.ascontiguousarray(array)
+            digest.update(f"{array.dtype}{array.shape}".encode())
+            digest.update(array.tobytes())
+        return f"{self.name}-{digest.hexdigest()[:12]}"
 
     # -- forward and backward ----------------------------------------------------------
     @abstractmethod

@@ -8,8 +8,8 @@ from neuron_groups.backends.tensorflow._import import import_tensorflow
 
 import_tensorflow()  # before the modules below import it, so its start-up lines stay quiet
 
-from neuron_groups.backends.tensorflow.common import TFVisionModel, check_image  # noqa: E402
+from neuron_groups.backends.tensorflow.common import TFVisionModel  # noqa: E402
 from neuron_groups.backends.tensorflow.inceptionv1 import InceptionV1  # noqa: E402
 from neuron_groups.backends.tensorflow.keras_model import KerasVisionModel  # noqa: E402
 
-__all__ = ["InceptionV1", "KerasVisionModel", "TFVisionModel", "check_image"]
+__all__ = ["InceptionV1", "KerasVisionModel", "TFVisionModel"]

@@ -8,16 +8,21 @@ redirection for Keras models: :meth:`KerasVisionModel.forward_to` ignores ``relu
 
 from __future__ import annotations
 
-import hashlib
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
 
 import keras
 import numpy as np
 import tensorflow as tf
 
 from neuron_groups.backends.base import LayerInfo
-from neuron_groups.backends.tensorflow.common import Relu, TFVisionModel, short_hash
+from neuron_groups.backends.tensorflow.common import (
+    Relu,
+    TFVisionModel,
+    direction_scores,
+    pick_classes,
+    picked_logits,
+)
 from neuron_groups.errors import LayerError, ModelError, did_you_mean
 
 OUTPUT = "output"
@@ -68,7 +73,7 @@ class KerasVisionModel(TFVisionModel):
         self.logits_layer = self._find_logits(logits_layer)
         self._layers = self._measure_layers()
         self.class_names, self.class_synonyms = _class_names(class_names, self._n_logits())
-        self._submodels: dict[str, keras.Model] = {}
+        self._submodels: dict[tuple[str, ...], keras.Model] = {}
 
     # -- layers ------------------------------------------------------------------------
     def layers(self) -> list[LayerInfo]:
@@ -80,13 +85,24 @@ class KerasVisionModel(TFVisionModel):
         height, width = self._input_hw
         return (height, width) if height and width else None
 
+    def weight_arrays(self) -> Iterator[np.ndarray]:
+        """The model's weights, then the value range and the logits layer's name as arrays.
+
+        The range and the logits layer change what the model computes for an image, so a
+        change of either changes :attr:`identity` as a change of weights does.
+        """
+        yield from self.model.get_weights()
+        yield np.asarray(self.value_range, dtype=np.float64)  # (2,)
+        yield np.frombuffer(self.logits_layer.encode(), dtype=np.uint8)
+
     @property
     def identity(self) -> str:
-        """The model's name and a short digest of its weights, range and logits layer."""
-        digest = hashlib.sha256(repr((self.value_range, self.logits_layer)).encode())
-        for weights in self.model.get_weights():
-            digest.update(np.ascontiguousarray(weights).tobytes())
-        return f"{self.name}-{short_hash(digest.hexdigest())}"
+        """The model's name and a digest of :meth:`weight_arrays`, taken anew on each call.
+
+        A Keras model's weights can change in place (training, ``set_weights``), so the
+        digest is not kept.
+        """
+        return self.weights_identity()
 
     def _find_logits(self, logits_layer: str | None) -> str:
         if logits_layer is not None:
@@ -130,14 +146,14 @@ class KerasVisionModel(TFVisionModel):
         return shape[0]
 
     # -- tensor functions --------------------------------------------------------------
-    def _submodel(self, layer: str, with_logits: bool = False) -> keras.Model:
-        key = f"{layer}+logits" if with_logits else layer
-        if key not in self._submodels:
-            outputs = self._outputs[layer]
-            if with_logits:
-                outputs = [outputs, self._outputs[self.logits_layer]]
-            self._submodels[key] = keras.Model(self.model.inputs[0], outputs)
-        return self._submodels[key]
+    def _submodel(self, *layers: str) -> keras.Model:
+        """A model from the input to the outputs of ``layers``, built once per tuple."""
+        if layers not in self._submodels:
+            outputs = [self._outputs[name] for name in layers]
+            if len(outputs) == 1:
+                outputs = outputs[0]
+            self._submodels[layers] = keras.Model(self.model.inputs[0], outputs)
+        return self._submodels[layers]
 
     def _to_range(self, images: tf.Tensor) -> tf.Tensor:
         low, high = self.value_range
@@ -152,23 +168,49 @@ class KerasVisionModel(TFVisionModel):
         acts = self._submodel(name)(self._to_range(images), training=False)
         return tf.cast(acts, tf.float32)
 
-    def _gradient_graph(
-        self, image: tf.Tensor, layer: str, classes: tf.Tensor
-    ) -> tuple[tf.Tensor, tf.Tensor, tf.Tensor]:
-        """Activations, logits and per-class gradients, in one pass.
+    def _outputs_of(self, images: tf.Tensor, *layers: str) -> list[tf.Tensor]:
+        outputs = self._submodel(*layers)(self._to_range(images), training=False)
+        if not isinstance(outputs, (list, tuple)):
+            outputs = [outputs]
+        return [tf.cast(out, tf.float32) for out in outputs]
+
+    def _forward_graph(self, layer: str) -> Callable:
+        """``graph(image) -> (acts (1, ...), logits (1, K))``, one forward pass."""
+
+        def graph(image):
+            acts, logits = self._outputs_of(image, layer, self.logits_layer)
+            return acts, logits
+
+        return graph
+
+    def _read_graph(self, layer: str, kind: str, later: str) -> Callable:
+        """``graph(image, arg) -> (acts, logits, grads (T, ...), targets (T,))``, one pass.
 
         A Keras model cannot be restarted from an inner layer, so the image is tiled once
-        per class instead; rows do not interact (inference mode), so row k of the gradient
-        of the sum of ``logits[k, classes[k]]`` is the gradient of class k alone.
+        per target instead and run through the model as one batch; rows do not interact
+        (inference mode), so row t of the gradient of the summed targets is target t's.
         """
-        tiled = tf.repeat(self._to_range(image), tf.shape(classes)[0], axis=0)  # (K, H, W, 3)
-        with tf.GradientTape() as tape:
-            acts, logits = self._submodel(layer, with_logits=True)(tiled, training=False)
-            picked = tf.reduce_sum(logits * tf.one_hot(classes, tf.shape(logits)[1]))
-        grads = tape.gradient(picked, acts)  # (K, H, W, C)
-        if grads is None:
-            raise LayerError(f"The logits of {self.name!r} do not depend on layer {layer!r}.")
-        return acts[0], logits[0], grads
+
+        def graph(image, arg):
+            count = arg if kind == "top" else tf.shape(arg)[0]
+            tiled = tf.repeat(image, count, axis=0)  # (T, H, W, 3)
+            names = (layer, later, self.logits_layer) if later else (layer, self.logits_layer)
+            with tf.GradientTape() as tape:
+                outputs = self._outputs_of(tiled, *names)
+                acts, logits = outputs[0], outputs[-1]  # (T, H', W', C), (T, K)
+                if kind == "directions":
+                    targets = tf.range(count)
+                    total = direction_scores(outputs[1], arg)
+                else:
+                    targets = pick_classes(kind, logits[0], arg)  # (T,)
+                    total = picked_logits(logits, targets)
+            grads = tape.gradient(total, acts)  # (T, H', W', C)
+            if grads is None:
+                what = "logits" if kind != "directions" else f"activations at {later!r}"
+                raise LayerError(f"The {what} of {self.name!r} do not depend on layer {layer!r}.")
+            return acts[0], logits[0], grads, targets
+
+        return graph
 
 
 def _check_range(value_range: tuple[float, float]) -> tuple[float, float]:

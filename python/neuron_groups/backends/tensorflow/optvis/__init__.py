@@ -1,10 +1,13 @@
 """Feature visualization in TensorFlow 2, after Lucid's ``optvis`` (Apache-2.0).
 
-Small composable pieces, as in Lucid: :mod:`.param` (the image as a Fourier spectrum,
-colour-decorrelated), :mod:`.transforms` (the random transforms), :mod:`.objectives`
-(direction scores), :mod:`.relu` (the redirected ReLU gradient) and :mod:`.render` (the
-compiled optimization loop, :func:`render_directions`). Lucid, by the Lucid Authors:
-https://github.com/tensorflow/lucid. Written anew; no Lucid code is used.
+The framework-neutral parts (checks, seeded generators, spectrum and colour constants, the
+transforms' descriptions and draws) are shared in :mod:`neuron_groups.backends.optvis`; this
+package holds the TensorFlow ops, in small composable pieces as in Lucid: :mod:`.param` (the
+image as a Fourier spectrum, colour-decorrelated), :mod:`.transforms` (the random
+transforms), :mod:`.objectives` (direction scores), :mod:`.relu` (the redirected ReLU
+gradient) and :mod:`.render` (the compiled optimization loop, :func:`render_directions`).
+Lucid, by the Lucid Authors: https://github.com/tensorflow/lucid. Written anew; no Lucid code
+is used.
 """
 
 from neuron_groups.backends.tensorflow.optvis.render import Renderer, render_directions

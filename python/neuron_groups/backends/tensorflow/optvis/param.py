@@ -1,9 +1,11 @@
 """Image parameterizations: the image as a Fourier spectrum, colour-decorrelated, squashed.
 
 A reimplementation in TensorFlow 2 of Lucid's ``param.image(size, batch=n)`` defaults
-(``fft_image`` + ``to_valid_rgb(decorrelate=True, sigmoid=True)``). Lucid, by the Lucid
-Authors, is Apache-2.0 licensed: https://github.com/tensorflow/lucid. The code here is written
-anew; the constants and formulas are Lucid's.
+(``fft_image`` + ``to_valid_rgb(decorrelate=True, sigmoid=True)``). The numpy parts (the
+frequencies, their scale, the initial spectrum, the colour matrix) are shared by every
+backend in :mod:`neuron_groups.backends.optvis`. Lucid, by the Lucid Authors, is Apache-2.0
+licensed: https://github.com/tensorflow/lucid. The code here is written anew; the constants
+and formulas are Lucid's.
 """
 
 from __future__ import annotations
@@ -11,57 +13,7 @@ from __future__ import annotations
 import numpy as np
 import tensorflow as tf
 
-COLOR_CORRELATION_SVD_SQRT = np.array(
-    [[0.26, 0.09, 0.02], [0.27, 0.00, -0.05], [0.27, -0.09, 0.03]], dtype=np.float32
-)
-"""Square root of ImageNet's colour correlation matrix, as Lucid measured it."""
-
-MAX_NORM_SVD_SQRT = float(np.max(np.linalg.norm(COLOR_CORRELATION_SVD_SQRT, axis=0)))
-"""The largest column norm of :data:`COLOR_CORRELATION_SVD_SQRT` (0.46195...)."""
-
-COLOR_MATRIX = COLOR_CORRELATION_SVD_SQRT / np.float32(MAX_NORM_SVD_SQRT)
-"""Maps decorrelated colour to RGB (before the sigmoid): ``rgb = x @ COLOR_MATRIX.T``."""
-
-
-def rfft2d_freqs(h: int, w: int) -> np.ndarray:
-    """Return the magnitude of each frequency of a real 2D FFT of an (h, w) image.
-
-    Parameters
-    ----------
-    h, w : int
-        Image height and width.
-
-    Returns
-    -------
-    ndarray, shape (h, w // 2 + 1), or (h, w // 2 + 2) when ``w`` is odd
-        As Lucid, an odd width keeps one extra column; the inverse transform is then one
-        pixel too wide and is cropped.
-    """
-    fy = np.fft.fftfreq(h)[:, None]
-    fx = np.fft.fftfreq(w)[: w // 2 + (2 if w % 2 else 1)]
-    return np.sqrt(fx * fx + fy * fy)
-
-
-def spectrum_scale(h: int, w: int, decay_power: float = 1.0) -> np.ndarray:
-    """Per-frequency scale of the spectrum: ``1 / max(f, 1/max(w, h))**decay * sqrt(w*h)``.
-
-    Returns
-    -------
-    ndarray, float32, shape of :func:`rfft2d_freqs`
-    """
-    freqs = rfft2d_freqs(h, w)
-    scale = 1.0 / np.maximum(freqs, 1.0 / max(w, h)) ** decay_power
-    return (scale * np.sqrt(w * h)).astype(np.float32)
-
-
-def init_spectrum(n: int, h: int, w: int, rng: np.random.Generator, sd: float = 0.01) -> np.ndarray:
-    """Draw an initial spectrum (real and imaginary parts) ~ N(0, sd).
-
-    Returns
-    -------
-    ndarray, float32, shape (2, n, 3, h, w // 2 + 1)  (``+ 2`` for odd ``w``)
-    """
-    return rng.normal(0.0, sd, size=(2, n, 3, *rfft2d_freqs(h, w).shape)).astype(np.float32)
+from neuron_groups.backends.optvis import COLOR_MATRIX, init_spectrum, spectrum_scale
 
 
 def fft_image(spectrum: tf.Tensor, scale: tf.Tensor, h: int, w: int) -> tf.Tensor:

@@ -22,20 +22,17 @@ from collections.abc import Callable
 import numpy as np
 import tensorflow as tf
 
-from neuron_groups.backends.base import IconSettings, ProgressCallback, SnapshotCallback
+from neuron_groups.backends.base import NO_HOOKS, IconHooks, IconSettings
+from neuron_groups.backends.optvis import TRANSFORMS, check_directions, rngs
 from neuron_groups.backends.tensorflow.optvis import objectives
 from neuron_groups.backends.tensorflow.optvis.param import FourierImage
 from neuron_groups.backends.tensorflow.optvis.relu import redirected_relu
-from neuron_groups.backends.tensorflow.optvis.transforms import Compose, standard_transforms
-from neuron_groups.errors import Cancelled
+from neuron_groups.backends.tensorflow.optvis.transforms import Compose
 
 Forward = Callable[[tf.Tensor, Callable[[tf.Tensor], tf.Tensor]], tf.Tensor]
 """``forward(images, relu)``: images (B, H, W, 3) in [0, 1] -> activations (B, h, w, C)."""
 
 DEFAULT_SETTINGS = IconSettings()
-
-TRANSFORMS = {"standard": standard_transforms, "none": list}
-"""The transform sets :attr:`IconSettings.transforms` can name."""
 
 
 class Adam:
@@ -74,29 +71,6 @@ class Adam:
         )
 
 
-def _rngs(seed: int) -> tuple[np.random.Generator, np.random.Generator]:
-    """Independent generators for the initial spectrum and the transforms' draws."""
-    init, draws = np.random.SeedSequence(seed).spawn(2)
-    return np.random.default_rng(init), np.random.default_rng(draws)
-
-
-def _check(directions: np.ndarray, settings: IconSettings) -> np.ndarray:
-    directions = np.asarray(directions, dtype=np.float32)
-    if directions.ndim != 2 or directions.shape[0] < 1 or directions.shape[1] < 1:
-        raise ValueError(f"directions must have shape (n, C); got {directions.shape}.")
-    if not np.all(np.isfinite(directions)):
-        raise ValueError("directions contain NaN or infinite values.")
-    if settings.transforms not in TRANSFORMS:
-        raise ValueError(
-            f"Unknown transforms {settings.transforms!r}; choose one of {sorted(TRANSFORMS)}."
-        )
-    if settings.size < 8:
-        raise ValueError(f"Icon size must be at least 8 pixels; got {settings.size}.")
-    if settings.steps < 0:
-        raise ValueError(f"steps must be >= 0; got {settings.steps}.")
-    return directions
-
-
 class Renderer:
     """The state and the compiled step of one batch of feature visualizations.
 
@@ -109,9 +83,9 @@ class Renderer:
     """
 
     def __init__(self, forward: Forward, directions: np.ndarray, settings: IconSettings):
-        directions = _check(directions, settings)
+        directions = check_directions(directions, settings)
         self.forward, self.settings = forward, settings
-        init_rng, self.draw_rng = _rngs(settings.seed)
+        init_rng, self.draw_rng = rngs(settings.seed)
         self.param = FourierImage(len(directions), settings.size, init_rng)
         self.transforms = Compose(TRANSFORMS[settings.transforms]())
         self.objective = objectives.direction(directions)
@@ -137,33 +111,22 @@ class Renderer:
         self.step.assign_add(1)
         return scores
 
-    def run(
-        self,
-        progress: ProgressCallback | None = None,
-        snapshot: SnapshotCallback | None = None,
-        snapshot_every: int = 0,
-        should_stop: Callable[[], bool] | None = None,
-    ) -> np.ndarray:
+    def run(self, hooks: IconHooks = NO_HOOKS) -> np.ndarray:
         """Run ``settings.steps`` updates; return the images (n, S, S, 3) in [0, 1].
+
+        ``hooks`` hears of every step (``progress``, ``snapshot``) and is asked before
+        each whether to stop.
 
         Raises
         ------
         Cancelled
-            When ``should_stop()`` returns true (it is asked before each step).
+            When ``hooks.should_stop()`` returns true (it is asked before each step).
         """
         steps = self.settings.steps
         for i in range(steps):
-            if should_stop is not None and should_stop():
-                raise Cancelled(f"Icon rendering was cancelled at step {i} of {steps}.")
+            hooks.before_step(i, steps)
             scores = self.train_step(tf.constant(self.transforms.draw(self.draw_rng)))
-            if progress is not None:
-                progress(i, scores.numpy())
-            if (
-                snapshot is not None
-                and snapshot_every > 0
-                and ((i + 1) % snapshot_every == 0 or i == steps - 1)
-            ):
-                snapshot(i, self.images().numpy())
+            hooks.after_step(i, steps, scores.numpy(), lambda: self.images().numpy())
         return self.images().numpy()
 
 
@@ -171,11 +134,7 @@ def render_directions(
     forward: Forward,
     directions: np.ndarray,
     settings: IconSettings = DEFAULT_SETTINGS,
-    *,
-    progress: ProgressCallback | None = None,
-    snapshot: SnapshotCallback | None = None,
-    snapshot_every: int = 0,
-    should_stop: Callable[[], bool] | None = None,
+    hooks: IconHooks = NO_HOOKS,
 ) -> np.ndarray:
     """Optimize one image per direction, all as one batch; Lucid's ``render_vis`` defaults.
 
@@ -189,21 +148,15 @@ def render_directions(
         Batch item i maximizes the mean over positions of ``acts[i] . directions[i]``.
     settings : IconSettings
         Size, steps, learning rate, seed, transforms, ReLU redirection.
-    progress : callable, optional
-        ``progress(step, scores)`` after each step; ``scores`` (n,) are the batch items'
-        objectives at that step (on its transformed images, before its update).
-    snapshot : callable, optional
+    hooks : IconHooks
+        ``progress(step, scores)`` after each step, ``scores`` (n,) being the batch items'
+        objectives at that step (on its transformed images, before its update);
         ``snapshot(step, images)`` with the current images (n, S, S, 3) after every
-        ``snapshot_every``-th step and after the last.
-    snapshot_every : int
-        0 disables snapshots.
-    should_stop : callable, optional
-        Asked before each step; when it returns true, :class:`~neuron_groups.errors.Cancelled`
-        is raised.
+        ``snapshot_every``-th step and after the last; ``should_stop()`` before each step,
+        which raises :class:`~neuron_groups.errors.Cancelled` when it returns true.
 
     Returns
     -------
     ndarray, float32, shape (n, S, S, 3), values in [0, 1]
     """
-    renderer = Renderer(forward, directions, settings)
-    return renderer.run(progress, snapshot, snapshot_every, should_stop)
+    return Renderer(forward, directions, settings).run(hooks)

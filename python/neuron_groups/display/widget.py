@@ -1,9 +1,14 @@
 """GroupWidget: the interactive neuron-groups view for notebooks, built on anywidget.
 
-The kernel side computes (activations, groups, attributions, icons) and keeps the model
-state in traits; the front end (``js/widget.js``) draws it and sends back what the user
-chose (``selected_group``, ``n_groups``, ``classes``) and actions (``{"type": "stop"}``).
-Icons are optimized in a background thread, so the kernel stays usable.
+The kernel side computes (activations, groups, attributions, icons) and keeps the front-end
+state in the traits of :class:`~neuron_groups.display.state.ViewState`; the front end
+(``js/widget.js``) draws it and sends back what the user chose (``selected_group``,
+``n_groups``, ``classes``) and actions (``{"type": "stop"}``). Icons are optimized in a
+background thread, so the kernel stays usable.
+
+A choice that cannot be honoured (a group count out of range, an unknown class or layer, a
+failed computation) is refused: the trait goes back to its last valid value, here and in the
+front end, and ``error`` says what was refused and why.
 """
 
 from __future__ import annotations
@@ -17,20 +22,18 @@ import anywidget
 import numpy as np
 import traitlets
 
-from neuron_groups.backends.base import IconSettings, VisionModel
-from neuron_groups.errors import Cancelled, NeuronGroupsError
-from neuron_groups.images import load_image, png_bytes
+import neuron_groups.display.state as view
+from neuron_groups.backends.base import IconHooks, IconSettings, VisionModel
+from neuron_groups.display.assets import CSS, ESM, asset_path
+from neuron_groups.display.fallback import static_fallback, with_fallback
+from neuron_groups.display.state import ViewState, hue_colors, stable_hues
+from neuron_groups.errors import Cancelled, ClassNameError, NeuronGroupsError
+from neuron_groups.images import load_image
 from neuron_groups.pipeline import DEFAULT_GROUPS, DEFAULT_LAYER, LayerReading, add_icons
 from neuron_groups.result import NeuronGroupsResult
-from neuron_groups.view import group_state, icon_pngs, predictions, stable_hues
 
 MAX_GROUP_OPTIONS = 16
 """The groups control offers 1 .. min(this, positions, channels)."""
-
-
-def _static(name: str) -> Path:
-    source = Path(__file__).resolve().parents[2] / "js" / name  # a source checkout
-    return source if source.exists() else Path(__file__).parent / "static" / name
 
 
 class _IconJob:
@@ -42,7 +45,20 @@ class _IconJob:
         self.thread: threading.Thread | None = None
 
 
-class GroupWidget(anywidget.AnyWidget):
+def _class_list(classes: Any) -> list[str | int]:
+    """The ``classes`` trait of what was asked: ints stay ints, anything else is a name."""
+    if classes is None or isinstance(classes, (str, int, np.integer)):
+        return []  # a single class, not a list, is refused by the reading with its message
+    return [int(c) if isinstance(c, (int, np.integer)) else str(c) for c in classes]
+
+
+def _message(exc: Exception) -> str:
+    if isinstance(exc, NeuronGroupsError):
+        return str(exc)
+    return f"{type(exc).__name__}: {exc}"  # a failed computation: say what failed
+
+
+class GroupWidget(anywidget.AnyWidget, ViewState):
     """The neuron groups of an image at a layer, interactive.
 
     Parameters
@@ -74,72 +90,15 @@ class GroupWidget(anywidget.AnyWidget):
     -----
     Errors (an unknown layer or class, a failed computation) are shown in the widget as a
     message and the widget stays usable. ``w.result`` is the current
-    :class:`~neuron_groups.NeuronGroupsResult`.
+    :class:`~neuron_groups.NeuronGroupsResult`. The synced traits are those of
+    :class:`~neuron_groups.display.state.ViewState`.
     """
 
-    _esm = _static("widget.js")
-    _css = _static("widget.css")
+    _esm = asset_path(ESM)
+    _css = asset_path(CSS)
 
-    # -- data shown (kernel -> front end) ----------------------------------------------
-    image = traitlets.Bytes(b"", help="PNG of the input image. Default: b''.").tag(sync=True)
-    spatial = traitlets.Bytes(
-        b"", help="float32 (n, h, w) group maps scaled to [0, 1] for display. Default: b''."
-    ).tag(sync=True)
-    spatial_shape = traitlets.List(
-        traitlets.Int(), [], help="Shape [n, h, w] of `spatial`. Default: []."
-    ).tag(sync=True)
-    icons = traitlets.List(
-        traitlets.Bytes(), [], help="PNG per group; b'' until ready. Default: []."
-    ).tag(sync=True)
-    icon_size = traitlets.Int(80, help="Icon side in pixels. Default: 80.").tag(sync=True)
-    attributions = traitlets.Bytes(
-        b"", help="float32 (len(class_names), n) class x group effects. Default: b''."
-    ).tag(sync=True)
-    class_names = traitlets.List(
-        traitlets.Unicode(), [], help="Row names of the table. Default: []."
-    ).tag(sync=True)
-    class_options = traitlets.List(
-        traitlets.Unicode(), [], help="Every class name, for the class picker. Default: []."
-    ).tag(sync=True)
-    predictions = traitlets.List(
-        traitlets.Dict(), [], help="Top 5 as {name, probability}. Default: []."
-    ).tag(sync=True)
-    group_colors = traitlets.List(
-        traitlets.Unicode(), [], help="CSS colour per group. Default: []."
-    ).tag(sync=True)
-    n_groups_options = traitlets.List(
-        traitlets.Int(), [], help="Values the groups control offers. Default: []."
-    ).tag(sync=True)
-    layer = traitlets.Unicode(DEFAULT_LAYER, help="Layer factorized. Default: 'mixed4d'.").tag(
-        sync=True
-    )
-    model_name = traitlets.Unicode("", help="Name of the model. Default: ''.").tag(sync=True)
-    title = traitlets.Unicode("", help="Caption. Default: ''.").tag(sync=True)
-    status = traitlets.Enum(
-        ["computing", "optimizing", "ready", "stopped", "error"],
-        "computing",
-        help="What the kernel is doing. Default: 'computing'.",
-    ).tag(sync=True)
-    progress = traitlets.Float(0.0, help="Icon optimization progress, 0..1. Default: 0.").tag(
-        sync=True
-    )
-    progress_text = traitlets.Unicode("", help="Progress in words. Default: ''.").tag(sync=True)
-    error = traitlets.Unicode("", help="Message shown when something failed. Default: ''.").tag(
-        sync=True
-    )
-
-    # -- what the user chooses (both ways) ---------------------------------------------
-    n_groups = traitlets.Int(DEFAULT_GROUPS, help="Number of groups. Default: 6.").tag(sync=True)
-    classes = traitlets.List(
-        traitlets.Unicode(), [], help="Classes asked for; [] means the top 5. Default: []."
-    ).tag(sync=True)
-    selected_group = traitlets.Int(-1, help="Pinned group, -1 for none. Default: -1.").tag(
-        sync=True
-    )
-
-    # -- Python only ---------------------------------------------------------------------
     result = traitlets.Instance(
-        NeuronGroupsResult, allow_none=True, help="The current result. Default: None."
+        NeuronGroupsResult, allow_none=True, help="The current result (Python only). Default: None."
     )
 
     def __init__(
@@ -169,6 +128,8 @@ class GroupWidget(anywidget.AnyWidget):
         self._reading: LayerReading | None = None
         self._results: dict[int, NeuronGroupsResult] = {}
         self._hues: dict[int, list[float]] = {}
+        self._valid_classes: list[str | int] = []  # the classes of the table shown
+        self._snapshot: tuple[NeuronGroupsResult, np.ndarray] | None = None
         self._job: _IconJob | None = None
         self._lock = threading.RLock()
         self._quiet = False  # set while the kernel itself updates user traits
@@ -176,8 +137,11 @@ class GroupWidget(anywidget.AnyWidget):
         self.on_msg(self._on_message)
         if img is None:
             return  # e.g. from_result
-        self._set_quietly(n_groups=int(n_groups), classes=[str(c) for c in (classes or [])])
-        self._run(self._load, img, layer, model, classes, n_groups)
+        self._set_quietly(n_groups=int(n_groups), classes=_class_list(classes))
+        try:
+            self._load(img, layer, model, classes, int(n_groups))
+        except Exception as exc:
+            self.error, self.status = _message(exc), "error"
 
     # -- construction helpers ----------------------------------------------------------
     @classmethod
@@ -193,25 +157,41 @@ class GroupWidget(anywidget.AnyWidget):
 
         self.status = "computing"
         self._model = load_model("inceptionv1" if model is None else model)
-        image = load_image(img)
-        self._reading = LayerReading(self._model, image, layer)
         names = self._model.class_names
         self.class_options = list(names) if names is not None else []
         self.model_name = self._model.name
-        h, w, c = self._reading.acts.shape
-        self.n_groups_options = list(range(1, min(MAX_GROUP_OPTIONS, h * w, c) + 1))
+        self._reading = self._read(load_image(img), layer, classes)
+        self.n_groups_options = self._group_options(self._reading)
         self._set_quietly(layer=self._reading.layer)
-        self._analyze(int(n_groups), classes)
+        self._analyze(n_groups, classes)
+
+    def _read(self, image: np.ndarray, layer: str, classes: Any) -> LayerReading:
+        """Read the image at a layer, with the gradients of the classes in the same pass."""
+        assert self._model is not None
+        try:
+            return LayerReading(self._model, image, layer, classes)
+        except ClassNameError:  # read anyway, so that the classes can be fixed afterwards
+            return LayerReading(self._model, image, layer)
+
+    @staticmethod
+    def _group_options(reading: LayerReading) -> list[int]:
+        h, w, c = reading.acts.shape
+        return list(range(1, min(MAX_GROUP_OPTIONS, h * w, c) + 1))
 
     def _analyze(self, n_groups: int, classes: Any) -> None:
+        """Show ``n_groups`` groups with these classes (computed, or from the cache)."""
         assert self._reading is not None
+        reading = self._reading
         result = self._results.get(n_groups)
         if result is None:
-            result = self._reading.analyze(n_groups, classes, self._method, self._seed)
+            result = reading.analyze(n_groups, classes, self._method, self._seed)
             self._results[n_groups] = result
-        elif list(result.class_indices) != self._reading.resolve(classes):
-            self._reading.attribute(result, classes)
+        elif list(result.class_indices) != reading.resolve(classes):
+            reading.attribute(result, classes)
+        asked = _class_list(classes)
+        self._valid_classes = reading.unique_classes(asked) if asked else []
         self._show_result(result)
+        self._set_quietly(classes=list(self._valid_classes))  # classes[i] is row i
         running = self._job is not None and self._job.result is result
         if self._want_icons and result.icons is None and not running:
             self._start_icons(result)
@@ -227,17 +207,18 @@ class GroupWidget(anywidget.AnyWidget):
                 previous.channel if previous is not None else None,
                 self._hues.get(previous.n_groups) if previous is not None else None,
             )
-        state = {
-            **group_state(result, self._hues[n]),
-            "predictions": predictions(result),
+        snapshot = self._snapshot[1] if self._snapshot and self._snapshot[0] is result else None
+        values = {
+            **view.group_state(result, hue_colors(self._hues[n]), snapshot),
+            "predictions": view.predictions(result),
             "layer": result.layer,
             "model_name": result.model_name,
         }
         if result.image is not self._shown_image:  # encode the PNG only when it changes
-            state["image"] = png_bytes(result.image)
+            values["image"] = view.image_png(result.image)
             self._shown_image = result.image
         with self.hold_sync():
-            self._set_quietly(result=result, **state)
+            self._set_quietly(result=result, **values)
             if self.selected_group >= n:
                 self.selected_group = -1
             self.error = ""
@@ -261,7 +242,8 @@ class GroupWidget(anywidget.AnyWidget):
         with self._lock:
             return self._job is job and not job.stop.is_set()
 
-    def _icons_worker(self, job: _IconJob, result: NeuronGroupsResult) -> None:
+    def _icon_hooks(self, job: _IconJob, result: NeuronGroupsResult) -> IconHooks:
+        """Progress and snapshots sent to the front end; stop when the job is cancelled."""
         total = self._icon_settings.steps
         last = [0.0]
 
@@ -273,21 +255,22 @@ class GroupWidget(anywidget.AnyWidget):
                     self.progress = (step + 1) / total
                     self.progress_text = f"Icons: step {step + 1} / {total}"
 
-        def snapshot(step: int, images: np.ndarray) -> None:
+        def snapshot(step: int, images: np.ndarray) -> None:  # images (n, S, S, 3)
             if self._is_current(job) and result is self.result:
-                self.icons = icon_pngs(images, result.n_groups)
+                self._snapshot = (result, images)
+                self.icons = view.icon_pngs(images, result.n_groups)
 
+        return IconHooks(
+            progress=progress,
+            snapshot=snapshot,
+            snapshot_every=self._snapshot_every,
+            should_stop=job.stop.is_set,
+        )
+
+    def _icons_worker(self, job: _IconJob, result: NeuronGroupsResult) -> None:
+        hooks = self._icon_hooks(job, result)
         try:
-            add_icons(
-                result,
-                self._model,
-                self._icon_settings,
-                cache=self._icon_cache,
-                progress=progress,
-                snapshot=snapshot,
-                snapshot_every=self._snapshot_every,
-                should_stop=job.stop.is_set,
-            )
+            add_icons(result, self._model, self._icon_settings, cache=self._icon_cache, hooks=hooks)
         except Cancelled:  # whoever cancelled has set the status
             return
         except Exception as exc:  # shown in the widget, never lost silently
@@ -296,7 +279,7 @@ class GroupWidget(anywidget.AnyWidget):
                 self.status = "error"
             return
         if result is self.result:
-            self.icons = icon_pngs(result.icons, result.n_groups)
+            self.icons = view.icon_pngs(result.icons, result.n_groups)
         if self._is_current(job):
             self.status, self.progress = "ready", 1.0
             self.progress_text = "Icons done."
@@ -338,6 +321,18 @@ class GroupWidget(anywidget.AnyWidget):
         if isinstance(content, dict) and content.get("type") == "stop" and self._cancel_icons():
             self._mark_stopped()
 
+    def set_state(self, sync_data: dict) -> None:
+        """Apply a change from the front end; a refused value is sent back as it was."""
+        try:
+            super().set_state(sync_data)
+        except traitlets.TraitError as exc:
+            # Every change of the message was rolled back (the error message too): say it
+            # again, and send the kernel's values, since the front end shows the refused ones.
+            names = [name for name in sync_data if name in self.keys]
+            asked = ", ".join(f"{name}={sync_data[name]!r}" for name in names)
+            self.error = f"{asked} was refused: {exc}"
+            self.send_state(names)
+
     def _set_quietly(self, **values: Any) -> None:
         self._quiet = True
         try:
@@ -348,14 +343,21 @@ class GroupWidget(anywidget.AnyWidget):
         finally:
             self._quiet = False
 
-    def _run(self, action: Any, *args: Any) -> None:
+    def _refuse(self, name: str, value: Any, reason: str) -> None:
+        """Say why ``name=value`` was refused and put the choices back to the shown result."""
+        self.error, self.status = f"{name}={value!r} was refused: {reason}", "error"
+        if self.result is not None:
+            self._set_quietly(
+                n_groups=self.result.n_groups,
+                classes=list(self._valid_classes),
+                layer=self.result.layer,
+            )
+
+    def _try(self, name: str, value: Any, action: Any, *args: Any) -> None:
         try:
             action(*args)
-        except NeuronGroupsError as exc:
-            self.error, self.status = str(exc), "error"
-        except Exception as exc:  # a failed computation: say what failed
-            self.error = f"{type(exc).__name__}: {exc}"
-            self.status = "error"
+        except Exception as exc:
+            self._refuse(name, value, _message(exc))
 
     @traitlets.validate("n_groups")
     def _check_n_groups(self, proposal: dict) -> int:
@@ -365,10 +367,12 @@ class GroupWidget(anywidget.AnyWidget):
             return value
         if not options[0] <= value <= options[-1]:
             limit = options[-1]
-            raise traitlets.TraitError(
+            reason = (
                 f"n_groups must be between 1 and {limit} here; got {value}. "
                 f"Nearest valid: {min(max(value, 1), limit)}."
             )
+            self.error = f"n_groups={value!r} was refused: {reason}"  # status unchanged
+            raise traitlets.TraitError(reason)
         return value
 
     @traitlets.validate("selected_group")
@@ -385,28 +389,32 @@ class GroupWidget(anywidget.AnyWidget):
     def _on_n_groups(self, change: dict) -> None:
         if not self._quiet and self._reading is not None:
             self.status = "computing"
-            self._run(self._analyze, change["new"], list(self.classes))
+            self._try("n_groups", change["new"], self._analyze, change["new"], self.classes)
 
     @traitlets.observe("classes")
     def _on_classes(self, change: dict) -> None:
         if not self._quiet and self._reading is not None:
             n = self.result.n_groups if self.result is not None else self.n_groups
-            self._run(self._analyze, n, list(change["new"]))
+            self._try("classes", change["new"], self._analyze, n, list(change["new"]))
 
     @traitlets.observe("layer")
     def _on_layer(self, change: dict) -> None:
         if not self._quiet and self._reading is not None:
             self.status = "computing"
-            self._run(self._change_layer, change["new"])
+            self._try("layer", change["new"], self._change_layer, change["new"])
 
     def _change_layer(self, layer: str) -> None:
         assert self._reading is not None
-        reading = LayerReading(self._model, self._reading.image, layer)
+        classes = list(self.classes)
+        reading = self._read(self._reading.image, layer, classes or None)
+        n = self.result.n_groups if self.result is not None else self.n_groups
+        result = reading.analyze(n, classes, self._method, self._seed)  # fails: nothing changed
         self._cancel_icons()
-        self._reading, self._results, self._hues = reading, {}, {}
-        self.set_trait("result", None)
+        self._reading, self._results, self._hues = reading, {n: result}, {}
+        self.set_trait("result", None)  # new groups: new colours
+        self.n_groups_options = self._group_options(reading)
         self._set_quietly(layer=reading.layer)
-        self._analyze(self.n_groups, list(self.classes))
+        self._analyze(n, classes)
 
     @traitlets.observe("result")
     def _on_result(self, change: dict) -> None:
@@ -416,12 +424,30 @@ class GroupWidget(anywidget.AnyWidget):
             self._show_result(change["new"])
             self.status = "ready"
 
-    # -- sharing ---------------------------------------------------------------------------
+    # -- reading and sharing -------------------------------------------------------------
+    def __repr__(self) -> str:
+        shown = self.result
+        if shown is None:
+            error = f", error={self.error!r}" if self.error else ""
+            return f"GroupWidget(status={self.status!r}{error})"
+        h, w = shown.image.shape[:2]
+        error = f", error={self.error!r}" if self.error else ""
+        return (
+            f"GroupWidget(image {w}x{h}, layer={shown.layer!r}, {shown.n_groups} groups, "
+            f"classes={list(shown.classes)!r}, status={self.status!r}{error})"
+        )
+
     def _repr_mimebundle_(self, **kwargs: Any) -> Any:
         """The widget view, plus a static fallback for where widgets don't render."""
-        from neuron_groups.export import widget_mimebundle
+        return with_fallback(super()._repr_mimebundle_(**kwargs), self._static_fallback)
 
-        return widget_mimebundle(self, super()._repr_mimebundle_(**kwargs))
+    def _static_fallback(self) -> dict[str, str]:
+        shown = self.result
+        if shown is None:
+            return {}
+        snapshot = self._snapshot[1] if self._snapshot and self._snapshot[0] is shown else None
+        icons = shown.icons if shown.icons is not None else snapshot
+        return static_fallback(shown, self.group_colors, title=self.title, icons=icons)
 
     def cached_results(self) -> dict[int, NeuronGroupsResult]:
         """The results computed so far, by number of groups (the current one included)."""
@@ -430,8 +456,13 @@ class GroupWidget(anywidget.AnyWidget):
             results[self.result.n_groups] = self.result
         return results
 
+    def group_hues(self) -> dict[int, list[float]]:
+        """The hue (degrees) of each group, per group count computed so far."""
+        return {n: list(h) for n, h in self._hues.items()}
+
     def save_html(self, path: str | Path, title: str | None = None) -> Path:
         """Write a standalone interactive page (every group count explored is included)."""
-        from neuron_groups.html import widget_html
+        from neuron_groups.display.page import save_page
 
-        return widget_html(self, path, title=title)
+        save_page(self, path, title=title)
+        return Path(path)

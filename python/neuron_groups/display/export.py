@@ -1,4 +1,4 @@
-r"""Exported notebooks that show the widget with no network, and the widget's static fallback.
+r"""Exported notebooks whose widgets work with no network: nbconvert tooling and its command.
 
 ``jupyter nbconvert --to html`` writes a page that renders saved widget state with the
 Jupyter widgets HTML manager. By default that page loads everything from CDNs: require.js
@@ -23,8 +23,8 @@ The widget's own ES module and CSS are part of its saved state, so nothing else 
 MathJax is not loaded unless ``mathjax_url`` names a local copy.
 
 The same settings, for ``jupyter nbconvert`` itself once the folder exists
-(``python -m neuron_groups.export --assets-only DIR`` writes it; ``DIR`` is a URL relative
-to the exported page, which nbconvert writes next to the notebook)::
+(``python -m neuron_groups.display.export --assets-only DIR`` writes it; ``DIR`` is a URL
+relative to the exported page, which nbconvert writes next to the notebook)::
 
     jupyter nbconvert --to html NOTEBOOK.ipynb \
         --HTMLExporter.require_js_url=DIR/require.js \
@@ -32,22 +32,29 @@ to the exported page, which nbconvert writes next to the notebook)::
         --HTMLExporter.mathjax_url=
 
 :func:`export_notebook` also uses a small template that keeps a widget's ``text/html``
-fallback (see :func:`widget_mimebundle`) under its live view, hidden once the view has
-rendered: the page stays readable where JavaScript does not run.
+fallback (see :mod:`neuron_groups.display.fallback`) under its live view, hidden once the
+view has rendered: the page stays readable where JavaScript does not run.
+
+nbconvert, nbformat, jinja2 and nbclient are not dependencies of the widget: they come with
+the ``export`` extra (``pip install "neuron-groups[export]"``), and are imported only when
+a notebook is exported; without them :class:`MissingDependencyError` says what to install.
 """
 
 from __future__ import annotations
 
 import argparse
-import base64
+import importlib
 import os
 import shutil
 import sys
 import warnings
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 from urllib.parse import quote
+
+from neuron_groups.display.assets import checkout_root
 
 NODE_MODULES_ENV = "NEURON_GROUPS_NODE_MODULES"
 """Environment variable naming the ``node_modules`` folder that holds the npm packages."""
@@ -58,7 +65,6 @@ NPM_PACKAGES = {"@jupyter-widgets/html-manager": "1.0.15", "requirejs": "2.3.8"}
 _HTML_MANAGER = ("@jupyter-widgets", "html-manager", "dist")
 _FONT_SUFFIXES = (".woff2", ".woff")  # what browsers fetch for the bundled icon fonts
 
-_WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 _WIDGET_STATE = "application/vnd.jupyter.widget-state+json"
 
 # Appended to require.js: resolve "anywidget" next to this very file (an absolute URL, so the
@@ -104,85 +110,32 @@ _TEMPLATE = """{%- extends 'index.html.j2' -%}
 """.replace("FALLBACK", FALLBACK_CLASS)
 
 
+EXPORT_INSTALL = 'pip install "neuron-groups[export]"'
+"""What installs the Python packages a notebook export needs."""
+
+
 class AssetsError(RuntimeError):
     """The npm packages the offline export copies from are not installed."""
 
 
-# -- the widget's mimebundle ----------------------------------------------------------------
+class MissingDependencyError(ImportError):
+    """A Python package the notebook export needs (nbconvert, nbformat, ...) is missing."""
 
 
-def widget_mimebundle(widget: Any, bundle: Any) -> Any:
-    """Add a static fallback to a widget's ``_repr_mimebundle_`` result.
-
-    Next to ``text/plain`` and the widget view, the bundle gets ``text/html`` (caption,
-    image, group map, icons and attribution table; see :func:`neuron_groups.html.static_html`)
-    and ``image/jpeg`` (the picture alone). Front ends that render widgets pick the widget
-    view (JupyterLab ranks it above HTML for trusted output); the others, nbconvert without
-    saved widget state, GitHub and nbviewer among them, show the fallback.
-
-    Parameters
-    ----------
-    widget : GroupWidget
-        The widget; its synced traits are read, nothing is computed.
-    bundle : tuple of (dict, dict), dict or None
-        What ``anywidget.AnyWidget._repr_mimebundle_`` returned.
-
-    Returns
-    -------
-    The same shape as ``bundle``, with the fallback added when the widget shows an image.
-
-    Examples
-    --------
-    In ``GroupWidget``::
-
-        def _repr_mimebundle_(self, **kwargs):
-            from neuron_groups.export import widget_mimebundle
-
-            return widget_mimebundle(self, super()._repr_mimebundle_(**kwargs))
-    """
-    if bundle is None:
-        return None
-    data, metadata = bundle if isinstance(bundle, tuple) else (bundle, None)
-    try:
-        fallback = static_fallback(widget)
-    except Exception as exc:  # a fallback must never break displaying the live widget
-        warnings.warn(f"neuron-groups: no static fallback ({exc})", RuntimeWarning, stacklevel=2)
-        fallback = {}
-    data = {**data, **fallback}
-    return (data, metadata) if isinstance(bundle, tuple) else data
-
-
-def _trait_state(widget: Any) -> dict[str, Any]:
-    names = (
-        "image",
-        "spatial",
-        "spatial_shape",
-        "icons",
-        "attributions",
-        "class_names",
-        "group_colors",
-        "predictions",
-        "title",
-        "layer",
-        "model_name",
-    )
-    return {name: getattr(widget, name, None) for name in names}
-
-
-def static_fallback(widget_or_state: Any) -> dict[str, Any]:
-    """The ``text/html`` and ``image/jpeg`` entries of the static view ({} before an image)."""
-    from neuron_groups.html import static_html, static_image
-
-    state = (
-        widget_or_state if isinstance(widget_or_state, Mapping) else _trait_state(widget_or_state)
-    )
-    jpeg = static_image(state)
-    if not jpeg:
-        return {}
-    return {
-        "text/html": static_html(state, image=jpeg),
-        "image/jpeg": base64.b64encode(jpeg).decode("ascii"),
-    }
+def _require(*names: str) -> list[ModuleType]:
+    """Import these modules, or say in one message which are missing and how to install them."""
+    modules, missing = [], []
+    for name in names:
+        try:
+            modules.append(importlib.import_module(name))
+        except ImportError:
+            missing.append(name)
+    if missing:
+        raise MissingDependencyError(
+            f"Exporting a notebook needs {', '.join(missing)}, which "
+            f"{'is' if len(missing) == 1 else 'are'} not installed: {EXPORT_INSTALL}"
+        )
+    return modules
 
 
 # -- offline assets -------------------------------------------------------------------------
@@ -214,8 +167,9 @@ def find_node_modules(node_modules: str | os.PathLike | None = None) -> Path:
 
 def _candidates(node_modules: str | os.PathLike | None) -> list[Path]:
     given = [node_modules, os.environ.get(NODE_MODULES_ENV)]
-    checkout = Path(__file__).resolve().parents[2] / "node_modules"
-    return [Path(c) for c in given if c] + [checkout, Path("node_modules")]
+    root = checkout_root()
+    checkout = [root / "node_modules"] if root is not None else []
+    return [Path(c) for c in given if c] + [*checkout, Path("node_modules")]
 
 
 def _has_packages(folder: Path) -> bool:
@@ -297,12 +251,11 @@ def nbconvert_config(assets_url: str, *, mathjax_url: str = "") -> dict[str, dic
 
 def execute_notebook(nb: Any, *, cwd: str | os.PathLike, kernel_name: str | None, timeout: int):
     """Run every cell of ``nb`` (in place) with nbclient, keeping the widgets' state."""
-    from nbclient import NotebookClient
-
+    (nbclient,) = _require("nbclient")
     kwargs: dict[str, Any] = {"timeout": timeout, "store_widget_state": True}
     if kernel_name:
         kwargs["kernel_name"] = kernel_name
-    NotebookClient(nb, resources={"metadata": {"path": str(cwd)}}, **kwargs).execute()
+    nbclient.NotebookClient(nb, resources={"metadata": {"path": str(cwd)}}, **kwargs).execute()
     return nb
 
 
@@ -349,11 +302,19 @@ def export_notebook(
     -------
     Path
         The page written.
+
+    Raises
+    ------
+    MissingDependencyError
+        nbconvert, nbformat or jinja2 (nbclient with ``execute``) is not installed.
+    AssetsError
+        The npm packages to copy the scripts from are not installed.
     """
-    import nbformat
-    from jinja2 import DictLoader
-    from nbconvert import HTMLExporter
     from traitlets.config import Config
+
+    nbformat, jinja2, nbconvert = _require("nbformat", "jinja2", "nbconvert")
+    if execute:
+        _require("nbclient")
 
     notebook = Path(notebook)
     html_path = Path(html_path) if html_path is not None else notebook.with_suffix(".html")
@@ -379,9 +340,9 @@ def export_notebook(
     )
     options: dict[str, Any] = {"config": config, "template_name": "lab"}
     if static_fallback:
-        options["extra_loaders"] = [DictLoader({_TEMPLATE_NAME: _TEMPLATE})]
+        options["extra_loaders"] = [jinja2.DictLoader({_TEMPLATE_NAME: _TEMPLATE})]
         options["template_file"] = _TEMPLATE_NAME
-    exporter = HTMLExporter(**options)
+    exporter = nbconvert.HTMLExporter(**options)
     resources = {"metadata": {"name": notebook.stem, "path": str(notebook.parent)}}
     body, _ = exporter.from_notebook_node(nb, resources=resources)
     html_path.write_text(body, encoding="utf-8")
@@ -389,9 +350,9 @@ def export_notebook(
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """``python -m neuron_groups.export``: the command line of :func:`export_notebook`."""
+    """``python -m neuron_groups.display.export``: the command line of :func:`export_notebook`."""
     parser = argparse.ArgumentParser(
-        prog="python -m neuron_groups.export",
+        prog="python -m neuron_groups.display.export",
         description="Export a notebook to HTML whose widgets work offline (no CDN).",
     )
     parser.add_argument("notebook", nargs="?", help="the .ipynb to export")
@@ -427,7 +388,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             mathjax_url=args.mathjax_url,
             static_fallback=not args.no_fallback,
         )
-    except (AssetsError, OSError) as exc:
+    except (AssetsError, MissingDependencyError, OSError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     print(f"Wrote {page}")

@@ -1,0 +1,39 @@
+"""The display layer: everything that shows a result (widget, page, static view, export).
+
+Nothing in the numpy core imports this package. Its modules, from the bottom up:
+
+- :mod:`~neuron_groups.display.assets`: where ``js/widget.js`` and ``js/widget.css`` are;
+- :mod:`~neuron_groups.display.state`: the one description of the front-end data
+  (:class:`ViewState`), built from a result;
+- :mod:`~neuron_groups.display.fallback`: the static view (HTML + JPEG);
+- :mod:`~neuron_groups.display.page`: the standalone page (:func:`save_page`);
+- :mod:`~neuron_groups.display.widget`: :class:`GroupWidget` (anywidget);
+- :mod:`~neuron_groups.display.export`: offline notebook export (nbconvert), and
+  ``python -m neuron_groups.display.export``.
+
+Names are imported on first use, so that ``import neuron_groups.display`` stays light.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+_NAMES = {
+    "GroupWidget": "neuron_groups.display.widget",
+    "ViewState": "neuron_groups.display.state",
+    "FIELDS": "neuron_groups.display.state",
+    "GROUP_FIELDS": "neuron_groups.display.state",
+    "save_page": "neuron_groups.display.page",
+    "results_page": "neuron_groups.display.page",
+    "static_fallback": "neuron_groups.display.fallback",
+    "export_notebook": "neuron_groups.display.export",
+}
+
+__all__ = sorted(_NAMES)
+
+
+def __getattr__(name: str) -> Any:
+    if name in _NAMES:
+        return getattr(importlib.import_module(_NAMES[name]), name)
+    raise AttributeError(f"module 'neuron_groups.display' has no attribute {name!r}")
