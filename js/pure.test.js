@@ -52,7 +52,8 @@ describe("module", () => {
         "attributions", "class_names", "class_options", "classes", "error", "group_colors",
         "icon_size", "icons", "image", "layer", "model_name", "n_groups", "n_groups_options",
         "predictions", "progress", "progress_text", "selected_group", "spatial", "spatial_shape",
-        "status", "title",
+        "status", "title", "earlier_layers", "flows", "layer_groups", "selected_layer",
+        "image_options",
       ].sort(),
     );
     expect([...GROUP_FIELDS].sort()).toEqual(

@@ -5,7 +5,10 @@
  *
  * Shows the "neuron groups" of one layer of a vision network for one image: the input image and
  * a colour-coded map of where each group fires, one feature-visualisation icon per group, and a
- * class x group attribution table. The layout and interactions follow the GroupWidget of Lucid
+ * class x group attribution table. With several layers (`earlier_layers` not empty) it shows, as
+ * the article's second figure does, one column of group tiles per layer, left to right, then the
+ * classes, with curves between neighbouring columns whose width is the flow's size (normalized
+ * per pair of layers) and whose colour is its sign; the table and the map stay the last layer's. The layout and interactions follow the GroupWidget of Lucid
  * and Distill's "The Building Blocks of Interpretability" (Olah et al., 2018): spotlight of the
  * hovered group over the image, lighter-wins group map, reticle and fading when a cell is
  * probed. This file is a new implementation (plain DOM, no framework); no code was copied.
@@ -19,7 +22,8 @@
  *   1. The contract: FIELDS, GROUP_FIELDS and the State typedef (== Python display/state.py).
  *   2. Pure functions: decoding, colours, pixels, shares, formatting (exported, unit-tested;
  *      formatValue, attributionColor, textColor, groupMapPixels are cross-checked by a pytest).
- *   3. Components: header, error, groups control, class picker, status, panels, tiles, table.
+ *   3. Components: header, error, groups control, class picker, image picker, status, panels,
+ *      tiles, the multi-layer diagram (flow), table.
  *      Each builds its DOM and has `update(scene)`; the ones that show a group also have
  *      `highlight(selection)`. None of them listens to anything.
  *   4. render(): the view state (hovered, pinned, probe), the actions, and `wire()`, the one
@@ -53,6 +57,27 @@
  *   .ng-class-input, .ng-class-add, .ng-chip[data-class][data-index] (> .ng-chip-remove only
  *                                  where classes can be changed), .ng-class-hint
  *   .ng-title, .ng-meta, .ng-predictions
+ *   .ng-image-picker               hidden without a kernel (standalone page, disconnected):
+ *     .ng-image-select (examples; sends {type: "image", name}), .ng-image-upload (button) and
+ *     .ng-image-file (input type=file, hidden; sends {type: "image", filename} + the bytes as one
+ *     buffer, as does a file dropped on the root, which has class is-dropping meanwhile),
+ *     .ng-image-message; the root shows is-computing / data-status "computing" until the kernel
+ *     answers
+ *   .ng-flow                       the last layer's tiles; class is-single (no box) in the
+ *                                  single-layer view; in the multi-layer view also data-curves
+ *                                  (curves drawn), class has-focus while a group is shown:
+ *     .ng-column[data-layer]       one per layer, input to output, then data-layer="classes";
+ *       .ng-column-head            .ng-column-name, and .ng-layer-groups[data-layer] (select:
+ *                                  an earlier layer's sends layer_groups, the last's n_groups)
+ *                                  or .ng-layer-count (one count)
+ *       .ng-tile[data-layer][data-group]  as above, every layer; .ng-class-node[data-class]
+ *     svg.ng-curves > path.ng-curve  data-pair, data-from-layer, data-from, data-to-layer,
+ *                                  data-to, data-value, data-fraction (|v| / pair max); <title>
+ *                                  with the value; classes is-hidden (under the threshold),
+ *                                  is-emphasized / is-faded (a group is shown), is-hovered
+ *     .ng-flow-tip                 the hovered curve's value
+ *   .ng-flow-controls > .ng-threshold (range 0..1, view only), .ng-threshold-value
+ *   root data-selected-layer / data-pinned-layer: layer of the shown / pinned group ("" none)
  */
 
 // =============================================================================================
@@ -97,6 +122,11 @@ export const FIELDS = Object.freeze([
   "n_groups",
   "classes",
   "selected_group",
+  "earlier_layers",
+  "flows",
+  "layer_groups",
+  "selected_layer",
+  "image_options",
 ]);
 
 /** The traits the decoded group data (GroupData) is read from. */
@@ -144,6 +174,35 @@ const DATA_FIELDS = Object.freeze([
  * @property {number} n_groups             both ways
  * @property {Array<string | number>} classes  both ways; [] = top 5; ints are class indices
  * @property {number} selected_group       both ways; pinned group, -1 none
+ * @property {EarlierLayer[]} earlier_layers  layers before the last, input to output; [] in the
+ *                                         single-layer view
+ * @property {FlowEntry[]} flows           one per neighbouring pair, input to output; []
+ *                                         single-layer; the last pair's `to` is `layer`
+ * @property {number[]} layer_groups       both ways; group count per layer, input to output
+ *                                         ([] single-layer); the last entry is n_groups
+ * @property {string} selected_layer       both ways; layer of the pinned group, "" = the last
+ * @property {string[]} image_options      example image names the image picker offers
+ */
+
+/**
+ * One layer before the last, as sent in `earlier_layers`.
+ * @typedef {object} EarlierLayer
+ * @property {string} layer
+ * @property {number} n_groups
+ * @property {number[]} n_groups_options
+ * @property {Binary} spatial              float32 little-endian (n, h, w) maps in [0, 1]
+ * @property {number[]} spatial_shape      [n, h, w]
+ * @property {Binary[]} icons              PNG per group; empty while pending
+ * @property {RGB[]} group_colors
+ */
+
+/**
+ * The flow between two neighbouring layers, as sent in `flows`.
+ * @typedef {object} FlowEntry
+ * @property {string} from
+ * @property {string} to
+ * @property {Binary} values               float32 little-endian (n_from, n_to)
+ * @property {number[]} shape              [n_from, n_to]
  */
 
 /**
@@ -248,6 +307,47 @@ export function readState(model) {
     n_groups: Math.max(0, Math.trunc(Number(get("n_groups")) || 0)),
     classes: asArray(get("classes")).filter((c) => typeof c === "string" || Number.isInteger(c)),
     selected_group: Number.isInteger(selected) ? selected : -1,
+    earlier_layers: asArray(get("earlier_layers")).filter(isRecord).map(readEarlierLayer),
+    flows: asArray(get("flows"))
+      .filter(isRecord)
+      .map((f) => ({
+        from: asString(f.from),
+        to: asString(f.to),
+        values: f.values,
+        shape: asArray(f.shape).map(Number).filter((v) => Number.isInteger(v)),
+      })),
+    layer_groups: ints("layer_groups"),
+    selected_layer: asString(get("selected_layer")),
+    image_options: asArray(get("image_options")).map(asString),
+  };
+}
+
+/**
+ * @param {unknown} v
+ * @returns {v is Record<string, any>}
+ */
+function isRecord(v) {
+  return !!v && typeof v === "object" && !Array.isArray(v);
+}
+
+/**
+ * One entry of `earlier_layers`, each value brought to its type.
+ * @param {Record<string, any>} e
+ * @returns {EarlierLayer}
+ */
+function readEarlierLayer(e) {
+  const ints = (/** @type {unknown} */ v) =>
+    asArray(v)
+      .map(Number)
+      .filter((x) => Number.isInteger(x));
+  return {
+    layer: asString(e.layer),
+    n_groups: Math.max(0, Math.trunc(Number(e.n_groups)) || 0),
+    n_groups_options: ints(e.n_groups_options).filter((x) => x > 0),
+    spatial: e.spatial,
+    spatial_shape: ints(e.spatial_shape),
+    icons: asArray(e.icons),
+    group_colors: asArray(e.group_colors).map((c) => toRGB(c) ?? FALLBACK_RGB),
   };
 }
 
@@ -336,16 +436,18 @@ export function reviveBinary(value) {
 }
 
 /**
- * Read the group traits into one consistent GroupData. The number of groups comes from the
- * spatial maps when they are present and well formed (traits may arrive one by one while the
- * kernel recomputes), otherwise from n_groups (or group_colors).
- * @param {{ get: (name: string) => any }} model
- * @returns {GroupData}
+ * Decode one layer's group maps and colours: the number of groups comes from the spatial maps
+ * when they are present and well formed (traits may arrive one by one while the kernel
+ * recomputes), otherwise from `nGroups` (or the colours).
+ * @param {unknown} shape [n, h, w]
+ * @param {unknown} spatialBinary float32 little-endian (n, h, w)
+ * @param {unknown} colorList [[r, g, b], ...]
+ * @param {unknown} nGroups
+ * @returns {{ n: number, h: number, w: number, spatial: Float32Array | null, rgb: RGB[] }}
  */
-export function readGroupData(model) {
-  const shape = model.get("spatial_shape");
-  let spatial = decodeFloat32(model.get("spatial"));
-  const colors = asArray(model.get("group_colors")).map(toRGB);
+function decodeGroups(shape, spatialBinary, colorList, nGroups) {
+  let spatial = decodeFloat32(spatialBinary);
+  const colors = asArray(colorList).map(toRGB);
   let n = 0;
   let h = 0;
   let w = 0;
@@ -354,12 +456,28 @@ export function readGroupData(model) {
   }
   if (!spatial || n * h * w === 0 || spatial.length !== n * h * w) {
     spatial = null;
-    n = Math.max(0, Number(model.get("n_groups")) || 0) || colors.length;
+    n = Math.max(0, Number(nGroups) || 0) || colors.length;
     if (!(h > 0 && w > 0)) h = w = 0;
   }
   /** @type {RGB[]} */
   const rgb = [];
   for (let j = 0; j < n; j++) rgb.push(colors[j] ?? FALLBACK_RGB);
+  return { n, h, w, spatial, rgb };
+}
+
+/**
+ * Read the group traits into one consistent GroupData (see decodeGroups for the count).
+ * @param {{ get: (name: string) => any }} model
+ * @returns {GroupData}
+ */
+export function readGroupData(model) {
+  const groups = decodeGroups(
+    model.get("spatial_shape"),
+    model.get("spatial"),
+    model.get("group_colors"),
+    model.get("n_groups"),
+  );
+  const n = groups.n;
   const classNames = asArray(model.get("class_names")).map(asString);
   let attributions = decodeFloat32(model.get("attributions"));
   if (attributions && attributions.length !== classNames.length * n) attributions = null;
@@ -367,7 +485,227 @@ export function readGroupData(model) {
   if (attributions) {
     for (const v of attributions) if (Number.isFinite(v)) maxAbs = Math.max(maxAbs, Math.abs(v));
   }
-  return { n, h, w, spatial, rgb, classNames, attributions, maxAbs };
+  return { ...groups, classNames, attributions, maxAbs };
+}
+
+// ---- layers and flows (the multi-layer view) ---------------------------------------------------
+
+/**
+ * One column of group tiles in the multi-layer view.
+ * @typedef {object} LayerColumn
+ * @property {string} layer      the layer's name
+ * @property {string} key        how selected_layer names it: "" for the last layer, else `layer`
+ * @property {GroupData} data    its groups (no classes)
+ * @property {Binary[]} icons    PNG per group; empty while pending
+ * @property {number} count      its n_groups
+ * @property {number[]} options  the counts its control offers
+ */
+
+/**
+ * The decoded flow between two neighbouring columns.
+ * @typedef {object} Flow
+ * @property {string} from                 layer (or "classes") on the left
+ * @property {string} to                   layer (or "classes") on the right
+ * @property {number} nFrom
+ * @property {number} nTo
+ * @property {Float32Array | null} values  nFrom * nTo, row-major (from, to); null when malformed
+ */
+
+/** The `to` of the flow from the last layer to the table's classes. */
+export const CLASSES_COLUMN = "classes";
+
+/**
+ * The columns of the earlier layers (input to output), decoded.
+ * @param {EarlierLayer[]} earlier
+ * @returns {LayerColumn[]}
+ */
+export function earlierColumns(earlier) {
+  return earlier.map((e) => {
+    const groups = decodeGroups(e.spatial_shape, e.spatial, e.group_colors, e.n_groups);
+    return {
+      layer: e.layer,
+      key: e.layer,
+      data: { ...groups, classNames: [], attributions: null, maxAbs: 0 },
+      icons: e.icons,
+      count: e.n_groups || groups.n,
+      options: e.n_groups_options,
+    };
+  });
+}
+
+/**
+ * A `flows` entry decoded; values null unless there are exactly shape[0] * shape[1] of them.
+ * @param {FlowEntry} entry
+ * @returns {Flow}
+ */
+export function decodeFlow(entry) {
+  const [nFrom, nTo] = entry.shape.length === 2 ? entry.shape : [0, 0];
+  let values = decodeFloat32(entry.values);
+  if (!values || values.length !== nFrom * nTo) values = null;
+  return { from: entry.from, to: entry.to, nFrom, nTo, values };
+}
+
+/**
+ * The flow from the last layer's groups to the table's classes: the attributions, transposed
+ * to (groups, classes).
+ * @param {GroupData} data
+ * @param {string} layer the last layer's name
+ * @returns {Flow}
+ */
+export function classFlow(data, layer) {
+  const { n, classNames, attributions } = data;
+  const k = classNames.length;
+  let values = null;
+  if (attributions) {
+    values = new Float32Array(n * k);
+    for (let i = 0; i < k; i++) for (let j = 0; j < n; j++) values[j * k + i] = attributions[i * n + j];
+  }
+  return { from: layer, to: CLASSES_COLUMN, nFrom: n, nTo: k, values };
+}
+
+/**
+ * Each flow's share of its pair's largest: |v| / max |v| (0 where the pair has no flow).
+ * @param {ArrayLike<number>} values
+ * @returns {{ maxAbs: number, fractions: Float32Array }}
+ */
+export function normalizeFlow(values) {
+  let maxAbs = 0;
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i];
+    if (Number.isFinite(v)) maxAbs = Math.max(maxAbs, Math.abs(v));
+  }
+  const fractions = new Float32Array(values.length);
+  if (maxAbs > 0) {
+    for (let i = 0; i < values.length; i++) {
+      const v = values[i];
+      fractions[i] = Number.isFinite(v) ? Math.abs(v) / maxAbs : 0;
+    }
+  }
+  return { maxAbs, fractions };
+}
+
+/** Stroke width (px) of the largest flow of a pair; the others scale with |flow|. */
+export const CURVE_MAX_WIDTH = 8;
+/** Thinnest stroke drawn, so that a small flow above the threshold stays visible. */
+export const CURVE_MIN_WIDTH = 0.5;
+
+/**
+ * Where a node (tile) sits in the diagram, in px relative to it.
+ * @typedef {{ left: number, right: number, y: number }} NodeBox
+ */
+
+/**
+ * One curve of the diagram.
+ * @typedef {object} Curve
+ * @property {number} pair      index p of the pair (columns p and p + 1)
+ * @property {number} from      group in column p
+ * @property {number} to        group (or class row) in column p + 1
+ * @property {number} value     the flow
+ * @property {number} fraction  |value| / the pair's max |value|, in [0, 1]
+ * @property {number} width     stroke width, px
+ * @property {string} color     by sign, the table's palette
+ * @property {string} d         SVG path: from the right edge of `from` to the left edge of `to`
+ * @property {boolean} hidden   fraction below the threshold
+ */
+
+/**
+ * Whether a curve is hidden: under the threshold (a fraction of its pair's largest), or 0.
+ * @param {number} fraction
+ * @param {number} threshold
+ * @returns {boolean}
+ */
+export function belowThreshold(fraction, threshold) {
+  return !(fraction >= threshold) || fraction === 0;
+}
+
+/**
+ * A horizontal S-curve from (x0, y0) to (x1, y1).
+ * @param {number} x0
+ * @param {number} y0
+ * @param {number} x1
+ * @param {number} y1
+ * @returns {string}
+ */
+export function curveD(x0, y0, x1, y1) {
+  const r = (/** @type {number} */ v) => Math.round(v * 10) / 10;
+  const xm = r((x0 + x1) / 2);
+  return `M ${r(x0)} ${r(y0)} C ${xm} ${r(y0)}, ${xm} ${r(y1)}, ${r(x1)} ${r(y1)}`;
+}
+
+/**
+ * The curves between neighbouring columns: one per (from, to) of each pair whose flow matches
+ * the columns' sizes. Width by |flow| normalized per pair (the pair's largest gets
+ * CURVE_MAX_WIDTH), colour by sign, hidden under `threshold` (a fraction of the pair's largest).
+ * @param {Array<{ values: ArrayLike<number> | null, nFrom: number, nTo: number } | null>} flows
+ *        flows[p]: between columns p and p + 1, row-major (from, to)
+ * @param {NodeBox[][]} columns each column's nodes, in group order
+ * @param {number} threshold 0..1
+ * @returns {Curve[]}
+ */
+export function curvePaths(flows, columns, threshold) {
+  /** @type {Curve[]} */
+  const curves = [];
+  flows.forEach((flow, p) => {
+    const left = columns[p];
+    const right = columns[p + 1];
+    if (!flow || !flow.values || !left || !right) return;
+    const { values, nFrom, nTo } = flow;
+    if (left.length !== nFrom || right.length !== nTo || values.length !== nFrom * nTo) return;
+    const { fractions } = normalizeFlow(values);
+    for (let a = 0; a < nFrom; a++) {
+      for (let b = 0; b < nTo; b++) {
+        const value = values[a * nTo + b];
+        const fraction = fractions[a * nTo + b];
+        curves.push({
+          pair: p,
+          from: a,
+          to: b,
+          value,
+          fraction,
+          width: Math.max(CURVE_MIN_WIDTH, CURVE_MAX_WIDTH * fraction),
+          color: signColor(value),
+          d: curveD(left[a].right, left[a].y, right[b].left, right[b].y),
+          hidden: belowThreshold(fraction, threshold),
+        });
+      }
+    }
+  });
+  return curves;
+}
+
+/**
+ * Where the focus goes from group `group` of column `col` for a key, in the multi-layer view:
+ * Up/Down within the column (wrapping), Home/End to its ends, Left/Right to the neighbouring
+ * column (the same index, or its last group), not past the first or last column.
+ * @param {string} key
+ * @param {number} col
+ * @param {number} group
+ * @param {number[]} counts groups per column
+ * @returns {{ col: number, group: number } | null} null when the key does not move the focus
+ */
+export function moveAcrossColumns(key, col, group, counts) {
+  const n = counts[col] ?? 0;
+  if (n === 0) return null;
+  switch (key) {
+    case "ArrowUp":
+      return { col, group: (group - 1 + n) % n };
+    case "ArrowDown":
+      return { col, group: (group + 1) % n };
+    case "Home":
+      return { col, group: 0 };
+    case "End":
+      return { col, group: n - 1 };
+    case "ArrowLeft":
+    case "ArrowRight": {
+      const step = key === "ArrowLeft" ? -1 : 1;
+      for (let c = col + step; c >= 0 && c < counts.length; c += step) {
+        if (counts[c] > 0) return { col: c, group: Math.min(group, counts[c] - 1) };
+      }
+      return { col, group };
+    }
+    default:
+      return null;
+  }
 }
 
 // ---- colours ----------------------------------------------------------------------------------
@@ -416,7 +754,23 @@ export function textColor(rgb) {
 export function attributionColor(v, maxAbs) {
   if (!Number.isFinite(v) || !(maxAbs > 0) || v === 0) return "transparent";
   const a = Math.round(Math.min(1, Math.abs(v) / maxAbs) * 0.8 * 1000) / 1000;
-  return v > 0 ? `rgba(33, 113, 181, ${a})` : `rgba(230, 85, 13, ${a})`;
+  const [r, g, b] = v > 0 ? POSITIVE_RGB : NEGATIVE_RGB;
+  return `rgba(${r}, ${g}, ${b}, ${a})`;
+}
+
+/** The table's palette: blue for a positive effect, orange for a negative one. */
+const POSITIVE_RGB = Object.freeze([33, 113, 181]);
+const NEGATIVE_RGB = Object.freeze([230, 85, 13]);
+const ZERO_RGB = Object.freeze([128, 128, 128]);
+
+/**
+ * Colour of a flow curve: the table's hue for its sign (grey for 0 or not a number).
+ * @param {number} v
+ * @returns {string}
+ */
+export function signColor(v) {
+  const [r, g, b] = v > 0 ? POSITIVE_RGB : v < 0 ? NEGATIVE_RGB : ZERO_RGB;
+  return `rgb(${r}, ${g}, ${b})`;
 }
 
 /**
@@ -662,6 +1016,16 @@ export function resolveClass(text, options) {
  * @property {GroupData} data
  * @property {boolean} connected  something can recompute (false in an exported notebook)
  * @property {boolean} stopping   Stop was pressed and the kernel is still optimising
+ * @property {boolean} multi      the multi-layer view (earlier_layers is not empty)
+ * @property {LayerColumn[]} columns  one per layer, input to output (the last layer's last;
+ *                                the only one in the single-layer view)
+ * @property {boolean} kernel     a kernel can take an image (false in a standalone page)
+ * @property {boolean} pending    an image was sent and the kernel has not answered yet
+ */
+
+/**
+ * A group of one layer: the layer's name and the group's index in it.
+ * @typedef {{ layer: string, group: number }} Ref
  */
 
 /**
@@ -671,6 +1035,8 @@ export function resolveClass(text, options) {
  * @property {number} pinned  selected_group when valid, else -1
  * @property {Cell | null} cell  probed cell (inside the map) or null
  * @property {Float32Array | null} shares  each group's share of the probed cell
+ * @property {Ref | null} shownRef   the shown group, of any layer
+ * @property {Ref | null} pinnedRef  the pinned group (selected_layer, selected_group)
  */
 
 // ---- DOM helpers ------------------------------------------------------------------------------
@@ -694,23 +1060,6 @@ function h(doc, tag, props = {}, children = []) {
   }
   for (const c of children) if (c) node.append(c);
   return node;
-}
-
-/**
- * The group index of the closest element matching `selector` around `target` inside `scope`,
- * or -1.
- * @param {EventTarget | null} target
- * @param {string} selector
- * @param {Element} scope
- * @param {number} n number of groups
- * @returns {number}
- */
-function groupOf(target, selector, scope, n) {
-  if (!(target instanceof Element)) return -1;
-  const node = /** @type {HTMLElement | null} */ (target.closest(selector));
-  if (!node || !scope.contains(node)) return -1;
-  const j = Number(node.dataset.group);
-  return Number.isInteger(j) && j >= 0 && j < n ? j : -1;
 }
 
 /**
@@ -839,10 +1188,11 @@ function createHeader(doc) {
   return {
     el,
     /** @param {Scene} s */
-    update({ state }) {
+    update({ state, columns, multi }) {
       title.textContent = state.title;
       title.hidden = !state.title;
-      const parts = [state.model_name, state.layer].filter(Boolean);
+      const layers = multi ? columns.map((c) => c.layer).join(" → ") : state.layer;
+      const parts = [state.model_name, layers].filter(Boolean);
       meta.textContent = parts.join(" · ");
       meta.hidden = parts.length === 0;
       const preds = state.predictions.map(({ name, probability }) =>
@@ -894,15 +1244,15 @@ function createStatus(doc) {
     nodes: [line, progress],
     stop,
     /** @param {Scene} s */
-    update({ state, stopping }) {
-      progress.hidden = state.status !== "optimizing";
+    update({ state, stopping, pending }) {
+      progress.hidden = state.status !== "optimizing" || pending;
       const pct = `${Math.round(state.progress * 100)}%`;
       bar.value = state.progress;
       bar.setAttribute("aria-valuetext", pct);
       text.textContent = state.progress_text || `Icons: ${pct}`;
       stop.disabled = stopping;
       stop.textContent = stopping ? "Stopping…" : "Stop";
-      const msg = STATUS_MESSAGES[state.status] ?? "";
+      const msg = STATUS_MESSAGES[pending ? "computing" : state.status] ?? "";
       line.textContent = msg;
       line.hidden = !msg;
     },
@@ -946,12 +1296,13 @@ function createGroupsControl(doc, uid) {
       if (n != null) value.textContent = String(n);
     },
     /** @param {Scene} s */
-    update({ state, data, connected }) {
+    update({ state, data, connected, multi }) {
       const n = state.n_groups || data.n;
       counts = groupCounts(state.n_groups_options, n);
       const mode = groupsMode(counts);
       el.dataset.mode = mode;
-      el.hidden = counts.length === 0;
+      // The multi-layer view has a count control on each layer's column instead.
+      el.hidden = counts.length === 0 || multi;
       label.hidden = mode === "text";
       label.htmlFor = mode === "select" ? select.id : input.id;
       input.hidden = mode !== "range";
@@ -1083,6 +1434,38 @@ function createPanels(doc, urls) {
   let canvases = { color: [], gray: [] };
   /** @type {GroupData | null} */
   let drawn = null;
+  /** @type {LayerColumn[]} the layers before the last (the multi-layer view) */
+  let earlier = [];
+  /** @type {Map<string, { data: GroupData, canvases: typeof canvases }>} their canvases, drawn on first use */
+  const earlierCanvases = new Map();
+
+  /**
+   * Every group's colour and spotlight canvases; null where the canvas can't draw.
+   * @param {GroupData} d
+   * @returns {{ layers: Layers, canvases: typeof canvases } | null}
+   */
+  function groupCanvases(d) {
+    if (!d.spatial || !context2d(map)) return null;
+    const layers = computeLayers(d.spatial, d.n, d.h, d.w, d.rgb);
+    /** @type {typeof canvases} */
+    const out = { color: [], gray: [] };
+    for (let j = 0; j < d.n; j++) {
+      for (const kind of /** @type {const} */ (["color", "gray"])) {
+        const c = doc.createElement("canvas");
+        c.width = d.w;
+        c.height = d.h;
+        putPixels(c, layers[kind][j], d.w, d.h);
+        out[kind].push(c);
+      }
+    }
+    return { layers, canvases: out };
+  }
+
+  /** @param {HTMLCanvasElement} c @param {number} w @param {number} h */
+  function resize(c, w, h) {
+    if (c.width !== w) c.width = w;
+    if (c.height !== h) c.height = h;
+  }
 
   /** Compute and cache every group's canvases; draw the composite map. @param {GroupData} d */
   function draw(d) {
@@ -1099,17 +1482,25 @@ function createPanels(doc, urls) {
       ctx.fillRect(0, 0, map.width, map.height);
       return;
     }
-    const layers = computeLayers(d.spatial, d.n, d.h, d.w, d.rgb);
-    putPixels(map, layers.composite, d.w, d.h);
-    for (let j = 0; j < d.n; j++) {
-      for (const kind of /** @type {const} */ (["color", "gray"])) {
-        const c = doc.createElement("canvas");
-        c.width = d.w;
-        c.height = d.h;
-        putPixels(c, layers[kind][j], d.w, d.h);
-        canvases[kind].push(c);
-      }
+    const drawnGroups = /** @type {NonNullable<ReturnType<typeof groupCanvases>>} */ (groupCanvases(d));
+    putPixels(map, drawnGroups.layers.composite, d.w, d.h);
+    canvases = drawnGroups.canvases;
+  }
+
+  /**
+   * The canvases and size of the shown group's layer (an earlier layer's drawn on first use).
+   * @param {Ref | null} ref
+   * @returns {{ canvases: typeof canvases, w: number, h: number } | null}
+   */
+  function layerCanvases(ref) {
+    const column = ref ? earlier.find((c) => c.layer === ref.layer) : undefined;
+    if (!column) return drawn ? { canvases, w: drawn.w || 1, h: drawn.h || 1 } : null;
+    let cached = earlierCanvases.get(column.layer);
+    if (!cached || cached.data !== column.data) {
+      cached = { data: column.data, canvases: groupCanvases(column.data)?.canvases ?? { color: [], gray: [] } };
+      earlierCanvases.set(column.layer, cached);
     }
+    return { canvases: cached.canvases, w: column.data.w || 1, h: column.data.h || 1 };
   }
 
   return {
@@ -1123,25 +1514,38 @@ function createPanels(doc, urls) {
       mapPanel.style.aspectRatio = ratio;
     },
     /** @param {Scene} s */
-    update({ state, data }) {
+    update({ state, data, columns }) {
       const url = urls.set("image", toBytes(state.image));
       if (url) image.src = url;
       else image.removeAttribute("src");
       image.hidden = !url;
       image.alt = `Input image${state.title ? `: ${state.title}` : ""}`;
       if (data !== drawn) draw(data);
+      earlier = columns.slice(0, -1);
+      for (const layer of [...earlierCanvases.keys()]) {
+        if (!earlier.some((c) => c.layer === layer)) earlierCanvases.delete(layer);
+      }
     },
     /** @param {Selection} sel */
-    highlight({ shown, cell }) {
+    highlight({ shown: lastShown, cell, shownRef }) {
+      const isEarlier = !!shownRef && earlier.some((c) => c.layer === shownRef.layer);
+      const shown = isEarlier && shownRef ? shownRef.group : lastShown;
       if (shown >= 0) {
-        blit(spotlight, canvases.gray[shown]);
-        blit(mapGroup, canvases.color[shown]);
-        spotlight.setAttribute("aria-label", `Spotlight: where group ${shown} is present in the image`);
-        mapGroup.setAttribute("aria-label", `Map of group ${shown}: where it is present`);
+        const source = layerCanvases(isEarlier ? shownRef : null);
+        if (source) {
+          resize(spotlight, source.w, source.h);
+          resize(mapGroup, source.w, source.h);
+          blit(spotlight, source.canvases.gray[shown]);
+          blit(mapGroup, source.canvases.color[shown]);
+        }
+        const name = isEarlier && shownRef ? `${shownRef.layer} group ${shown}` : `group ${shown}`;
+        spotlight.setAttribute("aria-label", `Spotlight: where ${name} is present in the image`);
+        mapGroup.setAttribute("aria-label", `Map of ${name}: where it is present`);
       }
       spotlight.hidden = shown < 0;
       mapGroup.hidden = shown < 0;
       map.hidden = shown >= 0;
+      spotlight.dataset.layer = shown >= 0 && shownRef ? shownRef.layer : "";
       const rows = drawn?.h ?? 0;
       const cols = drawn?.w ?? 0;
       for (const r of reticles) {
@@ -1161,11 +1565,13 @@ function createPanels(doc, urls) {
 // ---- tiles ------------------------------------------------------------------------------------
 
 /**
- * One tile per group: its icon (or a placeholder) over a strip in its colour.
+ * One tile per group of one layer: its icon (or a placeholder) over a strip in its colour.
+ * The last layer's tiles (`update`) are today's; an earlier layer's column calls `show`.
  * @param {Document} doc
  * @param {UrlBag} urls
+ * @param {string} [urlPrefix] key prefix of its icons in `urls` ("icon-" for the last layer)
  */
-function createTiles(doc, urls) {
+function createTiles(doc, urls, urlPrefix = "icon-") {
   const el = h(doc, "div", {
     class: "ng-tiles",
     role: "group",
@@ -1175,18 +1581,23 @@ function createTiles(doc, urls) {
   let tiles = [];
   let builtKey = "";
 
-  /** @param {number} j @param {RGB} rgb */
-  function tile(j, rgb) {
+  /**
+   * @param {number} j
+   * @param {RGB} rgb
+   * @param {string} layer the layer's name (data-layer)
+   * @param {string} name how the tile names its group: "Group 3" or "mixed4a group 3"
+   */
+  function tile(j, rgb, layer, name) {
     const img = h(doc, "img", {
       class: "ng-icon",
-      alt: `Feature visualisation of group ${j}`,
+      alt: `Feature visualisation of ${name.charAt(0).toLowerCase()}${name.slice(1)}`,
       draggable: "false",
       hidden: true,
     });
     const placeholder = h(doc, "div", {
       class: "ng-icon ng-icon-placeholder",
       role: "img",
-      "aria-label": `Icon of group ${j} not ready yet`,
+      "aria-label": `Icon of ${name.charAt(0).toLowerCase()}${name.slice(1)} not ready yet`,
     });
     const strip = h(doc, "div", { class: "ng-tile-strip" }, [
       h(doc, "span", { class: "ng-tile-label", text: String(j) }),
@@ -1199,11 +1610,12 @@ function createTiles(doc, urls) {
       {
         class: "ng-tile",
         "data-group": j,
+        "data-layer": layer || null,
         role: "button",
         tabindex: 0,
         "aria-pressed": "false",
-        "aria-label": `Group ${j}`,
-        title: `Group ${j}: hover to isolate, click to pin`,
+        "aria-label": name,
+        title: `${name}: hover to isolate, click to pin`,
       },
       [img, placeholder, strip],
     );
@@ -1211,42 +1623,63 @@ function createTiles(doc, urls) {
     return { el: node, img, placeholder };
   }
 
-  /** @param {GroupData} d */
-  function build(d) {
+  /**
+   * @param {GroupData} d
+   * @param {string} layer
+   * @param {boolean} named whether tiles name their layer (the multi-layer view)
+   */
+  function build(d, layer, named) {
     const focused = doc.activeElement;
     const refocus = focused instanceof HTMLElement && el.contains(focused) ? focused.dataset.group : null;
-    tiles = d.rgb.map((rgb, j) => tile(j, rgb));
+    tiles = d.rgb.map((rgb, j) => tile(j, rgb, layer, named ? `${layer} group ${j}` : `Group ${j}`));
     el.replaceChildren(...tiles.map((t) => t.el));
     if (refocus != null) tiles[Number(refocus)]?.el.focus();
   }
 
+  /**
+   * Show a layer's groups and icons.
+   * @param {GroupData} data
+   * @param {Binary[]} icons
+   * @param {string} layer
+   * @param {boolean} named
+   */
+  function show(data, icons, layer, named) {
+    const key = `${layer}|${named}|${data.rgb.map((c) => c.join(",")).join(";")}`;
+    if (key !== builtKey || tiles.length !== data.n) {
+      builtKey = key;
+      build(data, layer, named);
+    }
+    tiles.forEach((t, j) => {
+      const url = urls.set(`${urlPrefix}${j}`, toBytes(icons[j]));
+      if (url) t.img.src = url;
+      else t.img.removeAttribute("src");
+      t.img.hidden = !url;
+      t.placeholder.hidden = !!url;
+      t.el.classList.toggle("is-loading", !url);
+    });
+    urls.revokeWhere((k) => k.startsWith(urlPrefix) && Number(k.slice(urlPrefix.length)) >= tiles.length);
+  }
+
   return {
     el,
+    show,
+    /** @returns {HTMLElement[]} the tiles, in group order */
+    nodes() {
+      return tiles.map((t) => t.el);
+    },
     /** @param {number} j */
     focus(j) {
       tiles[j]?.el.focus();
     },
     /** @param {Scene} s */
-    update({ state, data }) {
-      const key = data.rgb.map((c) => c.join(",")).join(";");
-      if (key !== builtKey || tiles.length !== data.n) {
-        builtKey = key;
-        build(data);
-      }
-      tiles.forEach((t, j) => {
-        const url = urls.set(`icon-${j}`, toBytes(state.icons[j]));
-        if (url) t.img.src = url;
-        else t.img.removeAttribute("src");
-        t.img.hidden = !url;
-        t.placeholder.hidden = !!url;
-        t.el.classList.toggle("is-loading", !url);
-      });
-      urls.revokeWhere((key) => {
-        const m = /^icon-(\d+)$/.exec(key);
-        return !!m && Number(m[1]) >= tiles.length;
-      });
+    update({ state, data, multi }) {
+      show(data, state.icons, state.layer, multi);
     },
-    /** @param {Selection} sel */
+    /** Forget its icons' URLs (the column is gone). */
+    dispose() {
+      urls.revokeWhere((k) => k.startsWith(urlPrefix));
+    },
+    /** @param {{ shown: number, pinned: number, shares?: Float32Array | null }} sel */
     highlight({ shown, pinned, shares }) {
       tiles.forEach((t, j) => {
         t.el.classList.toggle("is-selected", j === shown);
@@ -1353,6 +1786,371 @@ function createTable(doc) {
   };
 }
 
+// ---- the multi-layer diagram ------------------------------------------------------------------
+
+const SVG_NS = "http://www.w3.org/2000/svg";
+
+/** Default threshold of the curves: hide those under this fraction of their pair's largest. */
+export const DEFAULT_THRESHOLD = 0.1;
+
+/**
+ * The multi-layer diagram: one column of group tiles per layer, left to right (the last one
+ * holds the last layer's `.ng-tiles`), then a column of the table's classes; curves between
+ * neighbouring columns, and a threshold control. In the single-layer view it holds the last
+ * layer's tiles only and takes no box (display: contents), so that view is today's.
+ * @param {Document} doc
+ * @param {UrlBag} urls
+ * @param {ReturnType<typeof createTiles>} lastTiles
+ * @param {string} uid
+ */
+function createFlow(doc, urls, lastTiles, uid) {
+  const svg = /** @type {SVGSVGElement} */ (doc.createElementNS(SVG_NS, "svg"));
+  svg.setAttribute("class", "ng-curves");
+  svg.setAttribute("aria-hidden", "true");
+  const tip = h(doc, "div", { class: "ng-flow-tip", role: "tooltip", hidden: true });
+  const columnsEl = h(doc, "div", { class: "ng-columns" });
+  const threshold = h(doc, "input", {
+    class: "ng-threshold",
+    id: `${uid}-threshold`,
+    type: "range",
+    min: 0,
+    max: 1,
+    step: 0.05,
+    value: DEFAULT_THRESHOLD,
+  });
+  const thresholdValue = h(doc, "output", { class: "ng-threshold-value", for: threshold.id });
+  const controls = h(doc, "div", { class: "ng-flow-controls", hidden: true }, [
+    h(doc, "label", { for: threshold.id, text: "Hide curves under" }),
+    threshold,
+    thresholdValue,
+  ]);
+  const el = h(doc, "div", { class: "ng-flow is-single" }, [svg, columnsEl, tip]);
+  el.append(lastTiles.el);
+
+  /**
+   * @typedef {object} ColumnView
+   * @property {string} layer
+   * @property {HTMLElement} el
+   * @property {HTMLElement} head
+   * @property {ReturnType<typeof createTiles> | null} tiles  null for the classes column
+   * @property {HTMLElement[]} classNodes                      the classes column's nodes
+   */
+  /** @type {ColumnView[]} earlier layers, then the last, then the classes */
+  let views = [];
+  let builtKey = "";
+  /** @type {Array<Flow | null>} */
+  let flows = [];
+  /** @type {Curve[]} */
+  let curves = [];
+  /** @type {SVGPathElement[]} */
+  let paths = [];
+  /** @type {string[]} layer name of each column (the classes column last) */
+  let names = [];
+  let cut = DEFAULT_THRESHOLD;
+  /** @type {{ col: number, group: number } | null} */
+  let focus = null;
+
+  /**
+   * The count control of a column: a select of its counts, or its count as text.
+   * @param {string} layer
+   * @param {number} count
+   * @param {number[]} options
+   * @param {boolean} enabled
+   */
+  function countControl(layer, count, options, enabled) {
+    const counts = groupCounts(options, count);
+    if (counts.length < 2) {
+      return h(doc, "span", { class: "ng-layer-count", text: `${count} group${count === 1 ? "" : "s"}` });
+    }
+    const select = h(
+      doc,
+      "select",
+      { class: "ng-layer-groups", "data-layer": layer, "aria-label": `Groups at ${layer}`, disabled: !enabled },
+      counts.map((c) => h(doc, "option", { value: c, text: `${c} groups` })),
+    );
+    select.value = String(count);
+    return select;
+  }
+
+  /**
+   * @param {LayerColumn} column
+   * @param {boolean} last
+   * @param {boolean} enabled
+   * @returns {ColumnView}
+   */
+  function layerColumn(column, last, enabled) {
+    const tiles = last ? lastTiles : createTiles(doc, urls, `icon:${column.layer}:`);
+    const head = h(doc, "div", { class: "ng-column-head" }, [
+      h(doc, "span", { class: "ng-column-name", text: column.layer }),
+      countControl(column.layer, column.count, column.options, enabled),
+    ]);
+    const node = h(doc, "div", { class: "ng-column", "data-layer": column.layer }, [head, tiles.el]);
+    return { layer: column.layer, el: node, head, tiles, classNodes: [] };
+  }
+
+  /** @param {string[]} classNames @returns {ColumnView} */
+  function classesColumn(classNames) {
+    const classNodes = classNames.map((name, i) =>
+      h(doc, "div", { class: "ng-class-node", "data-class": name, "data-row": i, title: name, text: name }),
+    );
+    const head = h(doc, "div", { class: "ng-column-head" }, [h(doc, "span", { class: "ng-column-name", text: "Classes" })]);
+    const node = h(doc, "div", { class: "ng-column ng-column-classes", "data-layer": CLASSES_COLUMN }, [
+      head,
+      h(doc, "div", { class: "ng-class-nodes" }, classNodes),
+    ]);
+    return { layer: CLASSES_COLUMN, el: node, head, tiles: null, classNodes };
+  }
+
+  /** @param {ColumnView} view @returns {HTMLElement[]} */
+  const nodesOf = (view) => (view.tiles ? view.tiles.nodes() : view.classNodes);
+
+  /** Node boxes relative to the diagram (all zeros where nothing is laid out). */
+  function measure() {
+    const base = el.getBoundingClientRect();
+    const x0 = base.left - el.scrollLeft;
+    const y0 = base.top - el.scrollTop;
+    return views.map((view) =>
+      nodesOf(view).map((node) => {
+        const r = node.getBoundingClientRect();
+        return { left: r.left - x0, right: r.right - x0, y: r.top + r.height / 2 - y0 };
+      }),
+    );
+  }
+
+  /** Recompute the curves from the flows and the nodes' places; (re)build the paths. */
+  function layout() {
+    if (views.length === 0) {
+      curves = [];
+      paths = [];
+      svg.replaceChildren();
+      return;
+    }
+    const next = curvePaths(flows, measure(), cut);
+    const same =
+      next.length === curves.length &&
+      next.every((c, i) => c.pair === curves[i].pair && c.from === curves[i].from && c.to === curves[i].to && c.value === curves[i].value);
+    curves = next;
+    if (!same) {
+      paths = curves.map(curveElement);
+      svg.replaceChildren(...paths);
+    }
+    curves.forEach((c, i) => paths[i].setAttribute("d", c.d));
+    svg.setAttribute("width", String(el.scrollWidth || 0));
+    svg.setAttribute("height", String(el.scrollHeight || 0));
+    applyClasses();
+  }
+
+  /**
+   * The path of a curve (its `d` is set by layout), with its value as a <title>.
+   * @param {Curve} c
+   * @returns {SVGPathElement}
+   */
+  function curveElement(c) {
+    const path = /** @type {SVGPathElement} */ (doc.createElementNS(SVG_NS, "path"));
+    const toClass = names[c.pair + 1] === CLASSES_COLUMN;
+    const from = `${names[c.pair]} group ${c.from}`;
+    const to = toClass
+      ? `“${nodesOf(views[c.pair + 1])[c.to]?.dataset.class ?? c.to}”`
+      : `${names[c.pair + 1]} group ${c.to}`;
+    const title = /** @type {SVGTitleElement} */ (doc.createElementNS(SVG_NS, "title"));
+    title.textContent = `${from} → ${to}: ${formatValue(c.value)}`;
+    path.append(title);
+    path.setAttribute("class", "ng-curve");
+    path.setAttribute("fill", "none");
+    path.setAttribute("stroke", c.color);
+    path.setAttribute("stroke-width", String(Math.round(c.width * 100) / 100));
+    Object.assign(path.dataset, {
+      pair: String(c.pair),
+      fromLayer: names[c.pair],
+      from: String(c.from),
+      toLayer: names[c.pair + 1],
+      to: String(c.to),
+      value: String(c.value),
+      fraction: c.fraction.toFixed(3),
+    });
+    return path;
+  }
+
+  /** Threshold and emphasis classes of the curves. */
+  function applyClasses() {
+    curves.forEach((c, i) => {
+      const hidden = belowThreshold(c.fraction, cut);
+      const touches =
+        !!focus && ((c.pair === focus.col && c.from === focus.group) || (c.pair + 1 === focus.col && c.to === focus.group));
+      const path = paths[i];
+      path.classList.toggle("is-hidden", hidden);
+      path.classList.toggle("is-emphasized", touches);
+      path.classList.toggle("is-faded", !!focus && !touches);
+    });
+    el.classList.toggle("has-focus", !!focus);
+    const shown = paths.filter((p) => !p.classList.contains("is-hidden")).length;
+    el.dataset.curves = String(shown);
+    thresholdValue.textContent = `${Math.round(cut * 100)}% of the largest (${shown} of ${paths.length} shown)`;
+  }
+
+  return {
+    el,
+    controls,
+    threshold,
+    svg,
+    /** @returns {string[]} each column's layer name, the classes column last */
+    names() {
+      return names.slice();
+    },
+    /** @returns {number[]} nodes per group column (the classes column excluded) */
+    counts() {
+      return views.filter((v) => v.tiles).map((v) => nodesOf(v).length);
+    },
+    /** @param {number} col @param {number} group */
+    focusTile(col, group) {
+      views[col]?.tiles?.focus(group);
+    },
+    /** @param {number} t 0..1 */
+    setThreshold(t) {
+      cut = clamp01(t);
+      applyClasses();
+    },
+    layout,
+    /**
+     * Show the value of a curve next to the pointer (null hides it).
+     * @param {Element | null} path
+     * @param {number} [x] clientX
+     * @param {number} [y] clientY
+     */
+    showTip(path, x = 0, y = 0) {
+      const i = path ? paths.indexOf(/** @type {SVGPathElement} */ (path)) : -1;
+      for (const p of paths) p.classList.toggle("is-hovered", p === path);
+      if (i < 0) {
+        tip.hidden = true;
+        return;
+      }
+      tip.textContent = paths[i].querySelector("title")?.textContent ?? "";
+      const base = el.getBoundingClientRect();
+      tip.style.left = `${Math.round(x - base.left + 12)}px`;
+      tip.style.top = `${Math.max(0, Math.round(y - base.top - 30))}px`;
+      tip.hidden = false;
+    },
+    /** @param {Scene} s */
+    update({ state, data, columns, multi, kernel }) {
+      el.classList.toggle("is-single", !multi);
+      svg.style.display = multi ? "" : "none";
+      controls.hidden = !multi;
+      if (!multi) {
+        if (views.length) {
+          for (const v of views) if (v.tiles && v.tiles !== lastTiles) v.tiles.dispose();
+          views = [];
+          names = [];
+          flows = [];
+          builtKey = "";
+          columnsEl.replaceChildren();
+          el.append(lastTiles.el);
+          layout();
+        }
+        return;
+      }
+      const key = JSON.stringify([
+        columns.map((c) => [c.layer, c.count, c.options, c.data.n]),
+        data.classNames,
+        kernel,
+      ]);
+      if (key !== builtKey) {
+        builtKey = key;
+        for (const v of views) if (v.tiles && v.tiles !== lastTiles) v.tiles.dispose();
+        views = columns.map((c, i) => layerColumn(c, i === columns.length - 1, kernel));
+        views.push(classesColumn(data.classNames));
+        names = views.map((v) => v.layer);
+        columnsEl.replaceChildren(...views.map((v) => v.el));
+        paths = [];
+        curves = [];
+      }
+      columns.forEach((c, i) => {
+        const tiles = views[i].tiles;
+        if (!tiles) return;
+        if (tiles === lastTiles) lastTiles.update(/** @type {Scene} */ ({ state, data, multi }));
+        else tiles.show(c.data, c.icons, c.layer, true);
+      });
+      const decoded = state.flows.map(decodeFlow);
+      flows = names.slice(0, -1).map((from, p) => {
+        const to = names[p + 1];
+        if (to === CLASSES_COLUMN) return classFlow(data, from);
+        return decoded.find((f) => f.from === from && f.to === to) ?? null;
+      });
+      layout();
+    },
+    /**
+     * @param {Selection} sel
+     * @param {number} col column of the shown group, -1 none
+     */
+    highlight(sel, col) {
+      views.forEach((v, i) => {
+        if (!v.tiles || v.tiles === lastTiles) return;
+        const shown = sel.shownRef && sel.shownRef.layer === v.layer ? sel.shownRef.group : -1;
+        const pinned = sel.pinnedRef && sel.pinnedRef.layer === v.layer ? sel.pinnedRef.group : -1;
+        v.tiles.highlight({ shown, pinned });
+        v.el.classList.toggle("has-selection", i === col);
+      });
+      focus = sel.shownRef && col >= 0 ? { col, group: sel.shownRef.group } : null;
+      if (views.length) applyClasses();
+    },
+  };
+}
+
+// ---- image picker -----------------------------------------------------------------------------
+
+/**
+ * Choose an example image, or upload one (a drop on the widget does the same). Hidden where no
+ * kernel can recompute (a standalone page, an exported notebook).
+ * @param {Document} doc
+ * @param {string} uid
+ */
+function createImagePicker(doc, uid) {
+  const select = h(doc, "select", { class: "ng-image-select", id: `${uid}-image` });
+  const upload = h(doc, "button", { class: "ng-image-upload", type: "button", text: "Upload…" });
+  const file = h(doc, "input", {
+    class: "ng-image-file",
+    type: "file",
+    accept: "image/*",
+    hidden: true,
+    "aria-label": "Upload an image",
+  });
+  const message = h(doc, "span", { class: "ng-image-message", "aria-live": "polite" });
+  const el = h(doc, "div", { class: "ng-image-picker", hidden: true }, [
+    h(doc, "label", { for: select.id, text: "Image" }),
+    select,
+    upload,
+    file,
+    message,
+  ]);
+  let optionsKey = "";
+  return {
+    el,
+    select,
+    upload,
+    file,
+    /** @param {string} text what went wrong before anything was sent ("" clears it) */
+    say(text) {
+      message.textContent = text;
+    },
+    /** @param {Scene} s */
+    update({ state, kernel, pending }) {
+      el.hidden = !kernel;
+      const key = state.image_options.join("\n");
+      if (key !== optionsKey) {
+        optionsKey = key;
+        select.replaceChildren(
+          h(doc, "option", { value: "", text: "Example image…" }),
+          ...state.image_options.map((o) => h(doc, "option", { value: o, text: o })),
+        );
+      }
+      select.value = "";
+      select.hidden = state.image_options.length === 0;
+      const busy = pending || state.status === "computing";
+      select.disabled = busy;
+      upload.disabled = busy;
+    },
+  };
+}
+
 // ---- the whole --------------------------------------------------------------------------------
 
 let instanceCounter = 0;
@@ -1364,16 +2162,20 @@ let instanceCounter = 0;
  */
 function createView(doc, urls) {
   const uid = `ng-${++instanceCounter}-${Math.random().toString(36).slice(2, 7)}`;
+  const tiles = createTiles(doc, urls);
   const parts = {
     header: createHeader(doc),
     error: createErrorBanner(doc),
     groups: createGroupsControl(doc, uid),
     classes: createClassPicker(doc, uid),
+    image: createImagePicker(doc, uid),
     status: createStatus(doc),
     panels: createPanels(doc, urls),
-    tiles: createTiles(doc, urls),
+    tiles,
+    flow: createFlow(doc, urls, tiles, uid),
     table: createTable(doc),
   };
+  const hint = h(doc, "div", { class: "ng-hint", text: "Hover a group to isolate it; click to pin." });
   const root = h(
     doc,
     "div",
@@ -1381,51 +2183,64 @@ function createView(doc, urls) {
     [
       parts.header.el,
       parts.error.el,
-      h(doc, "div", { class: "ng-controls" }, [parts.groups.el, parts.classes.el]),
+      h(doc, "div", { class: "ng-controls" }, [parts.groups.el, parts.classes.el, parts.image.el]),
       ...parts.status.nodes,
       parts.panels.el,
-      h(doc, "div", { class: "ng-hint", text: "Hover a group to isolate it; click to pin." }),
-      parts.tiles.el,
+      hint,
+      parts.flow.controls,
+      parts.flow.el,
       parts.table.el,
     ],
   );
   const frame = {
     el: root,
     /** @param {Scene} s */
-    update({ state }) {
-      root.dataset.status = state.status;
-      root.classList.toggle("is-computing", state.status === "computing");
-      root.setAttribute("aria-busy", String(state.status === "computing"));
+    update({ state, multi, pending }) {
+      const computing = state.status === "computing" || pending;
+      root.dataset.status = pending ? "computing" : state.status;
+      root.classList.toggle("is-computing", computing);
+      root.classList.toggle("is-multi", multi);
+      root.setAttribute("aria-busy", String(computing));
       root.style.setProperty("--ng-icon-size", `${Math.max(16, state.icon_size)}px`);
       const label = state.title || [state.model_name, state.layer].filter(Boolean).join(" ") || "input image";
       root.setAttribute("aria-label", `Neuron groups of ${label}`);
+      hint.textContent = multi
+        ? "Hover a group of any layer to isolate it and its curves; click to pin. Arrow keys move between groups and layers."
+        : "Hover a group to isolate it; click to pin.";
     },
     /** @param {Selection} sel */
-    highlight({ shown, pinned, cell }) {
-      root.dataset.selected = String(shown);
-      root.dataset.pinned = String(pinned);
-      root.classList.toggle("has-selection", shown >= 0);
+    highlight({ shown, pinned, cell, shownRef, pinnedRef }) {
+      root.dataset.selected = String(shownRef ? shownRef.group : shown);
+      root.dataset.pinned = String(pinnedRef ? pinnedRef.group : pinned);
+      root.dataset.selectedLayer = shownRef ? shownRef.layer : "";
+      root.dataset.pinnedLayer = pinnedRef ? pinnedRef.layer : "";
+      root.classList.toggle("has-selection", !!shownRef || shown >= 0);
       root.classList.toggle("is-probing", !!cell);
     },
   };
   return { root, parts, frame };
 }
 
+/** The traits the multi-layer diagram is drawn from (besides the last layer's DATA_FIELDS). */
+const LAYER_FIELDS = Object.freeze(["earlier_layers", "flows", "layer_groups"]);
+
 /**
- * Which component shows which traits ("connection" and "stopping" are view facts).
+ * Which component shows which traits ("connection", "stopping" and "pending" are view facts).
  * @param {ReturnType<typeof createView>} v
  * @returns {Array<[{ update: (s: Scene) => void }, readonly string[]]>}
  */
 function dependencies({ parts, frame }) {
   return [
-    [frame, ["status", "title", "model_name", "layer", "icon_size"]],
-    [parts.header, ["title", "model_name", "layer", "predictions"]],
+    [frame, ["status", "title", "model_name", "layer", "icon_size", "earlier_layers", "pending"]],
+    [parts.header, ["title", "model_name", "layer", "predictions", "earlier_layers"]],
     [parts.error, ["error"]],
-    [parts.groups, [...DATA_FIELDS, "n_groups_options", "connection"]],
+    [parts.groups, [...DATA_FIELDS, "n_groups_options", "connection", "earlier_layers"]],
     [parts.classes, ["classes", "class_options", "class_names", "connection"]],
-    [parts.status, ["status", "progress", "progress_text", "stopping"]],
-    [parts.panels, [...DATA_FIELDS, "image", "title"]],
-    [parts.tiles, [...DATA_FIELDS, "icons", "icon_size"]],
+    [parts.image, ["image_options", "status", "connection", "pending"]],
+    [parts.status, ["status", "progress", "progress_text", "stopping", "pending"]],
+    [parts.panels, [...DATA_FIELDS, ...LAYER_FIELDS, "image", "title"]],
+    [parts.flow, [...DATA_FIELDS, ...LAYER_FIELDS, "icons", "icon_size", "layer", "n_groups_options", "connection"]],
+    [parts.tiles, [...DATA_FIELDS, "icons", "icon_size", "layer", "earlier_layers"]],
     [parts.table, DATA_FIELDS],
   ];
 }
@@ -1448,18 +2263,39 @@ function createController(model, el, v) {
   /** @returns {Scene} */
   const current = () => /** @type {Scene} */ (scene);
 
-  /** @param {number} j @returns {number} j if it is a group shown now, else -1 */
-  const valid = (j) => (Number.isInteger(j) && j >= 0 && j < current().data.n ? j : -1);
+  /** @param {string} layer @returns {number} its column, -1 when it has none */
+  const columnOf = (layer) => current().columns.findIndex((c) => c.layer === layer);
+
+  /**
+   * The group a layer (its name; "" = the last layer) and an index name, if it is shown now.
+   * @param {string} layer
+   * @param {number} j
+   * @returns {Ref | null}
+   */
+  const ref = (layer, j) => {
+    const { columns } = current();
+    const column = layer === "" ? columns[columns.length - 1] : columns.find((c) => c.layer === layer);
+    return column && Number.isInteger(j) && j >= 0 && j < column.data.n ? { layer: column.layer, group: j } : null;
+  };
+
+  /** @param {Ref | null} r @returns {boolean} whether it is a group of the last layer */
+  const isLast = (r) => !!r && r.layer === current().state.layer;
+
+  /** @param {Ref | null} a @param {Ref | null} b */
+  const same = (a, b) => (a === null ? b === null : !!b && a.layer === b.layer && a.group === b.group);
 
   /** The view state: what is hovered and probed; what is pinned is the model's. */
   const view = {
-    hovered: -1,
+    /** @type {Ref | null} */
+    hovered: null,
     /** @type {Cell | null} */
     probe: null,
     stopping: false,
-    /** selected_group when it is a group shown now, else -1 */
+    /** an image was sent; the kernel has not answered yet */
+    pending: false,
+    /** (selected_layer, selected_group) when it is a group shown now, else null */
     get pinned() {
-      return valid(Number(model.get("selected_group")));
+      return ref(asString(model.get("selected_layer")), Number(model.get("selected_group")));
     },
   };
 
@@ -1469,18 +2305,23 @@ function createController(model, el, v) {
    */
   const connected = () => !el.closest(".jupyter-widgets-disconnected");
 
+  /** Whether a kernel can take an image: connected, and not a standalone page's model. */
+  const kernel = () => connected() && !(/** @type {any} */ (model).offline === true);
+
   /** @returns {Selection} */
   function selection() {
     const { spatial, n, h: rows, w: cols } = current().data;
-    const pinned = view.pinned;
-    const shown = valid(view.hovered) >= 0 ? view.hovered : pinned;
+    const pinnedRef = view.pinned;
+    const shownRef = view.hovered ?? pinnedRef;
     const cell = view.probe;
     const probing = !!(cell && spatial && cell.row < rows && cell.col < cols);
     return {
-      shown,
-      pinned,
+      shown: shownRef && isLast(shownRef) ? shownRef.group : -1,
+      pinned: pinnedRef && isLast(pinnedRef) ? pinnedRef.group : -1,
       cell: probing ? cell : null,
       shares: probing && cell && spatial ? cellShares(spatial, n, rows, cols, cell) : null,
+      shownRef,
+      pinnedRef,
     };
   }
 
@@ -1491,28 +2332,75 @@ function createController(model, el, v) {
     v.parts.panels.highlight(sel);
     v.parts.tiles.highlight(sel);
     v.parts.table.highlight(sel);
+    v.parts.flow.highlight(sel, sel.shownRef ? columnOf(sel.shownRef.layer) : -1);
   }
 
   /**
    * Re-read the model and update the components that show any of `changed`.
-   * @param {Set<string>} changed trait names, or "connection" / "stopping"
+   * @param {Set<string>} changed trait names, or "connection" / "stopping" / "pending"
+   * @param {boolean} [fromModel] the names come from the model's change events
    */
-  function refresh(changed) {
+  function refresh(changed, fromModel = false) {
     const state = readState(model);
     const first = scene === null;
     const data = first || DATA_FIELDS.some((f) => changed.has(f)) ? readGroupData(model) : current().data;
+    const earlier =
+      first || changed.has("earlier_layers") ? earlierColumns(state.earlier_layers) : current().columns.slice(0, -1);
     if (state.status !== "optimizing") view.stopping = false;
-    scene = { state, data, connected: connected(), stopping: view.stopping };
+    if (view.pending && fromModel) {
+      setPending(false); // the kernel answered (any change it sends is its answer)
+      changed = new Set([...changed, "pending"]);
+    }
+    /** @type {LayerColumn} */
+    const last = {
+      layer: state.layer,
+      key: "",
+      data,
+      icons: state.icons,
+      count: state.n_groups || data.n,
+      options: state.n_groups_options,
+    };
+    scene = {
+      state,
+      data,
+      connected: connected(),
+      stopping: view.stopping,
+      multi: earlier.length > 0,
+      columns: [...earlier, last],
+      kernel: kernel(),
+      pending: view.pending,
+    };
     for (const [part, fields] of deps) {
       if (first || fields.some((f) => changed.has(f))) part.update(scene);
     }
-    if (view.hovered >= data.n) view.hovered = -1;
+    if (view.hovered && !ref(view.hovered.layer, view.hovered.group)) view.hovered = null;
     highlight();
   }
 
   /** Re-render the controls from the model now (a refused value may not emit any event). */
   function refreshControls() {
-    refresh(new Set(["n_groups", "n_groups_options", "classes", "class_options"]));
+    refresh(new Set(["n_groups", "n_groups_options", "classes", "class_options", "layer_groups"]));
+  }
+
+  /** @type {ReturnType<typeof setTimeout> | undefined} */
+  let pendingTimer;
+
+  /**
+   * Mark an image as sent (or answered). Should the kernel send nothing back (it always should:
+   * a status, an image or an error), the picker comes back after PENDING_TIMEOUT_MS.
+   * @param {boolean} on
+   */
+  function setPending(on) {
+    view.pending = on;
+    clearTimeout(pendingTimer);
+    pendingTimer = on
+      ? setTimeout(() => {
+          if (view.pending) {
+            view.pending = false;
+            refresh(new Set(["pending"]));
+          }
+        }, PENDING_TIMEOUT_MS)
+      : undefined;
   }
 
   /** @param {string} name @param {any} value */
@@ -1521,26 +2409,55 @@ function createController(model, el, v) {
     model.save_changes();
   }
 
+  /**
+   * Pin a group (null: unpin): selected_layer ("" for the last layer) and selected_group, saved
+   * together.
+   * @param {Ref | null} r
+   */
+  function pin(r) {
+    const layer = r && !isLast(r) ? r.layer : "";
+    const group = r ? r.group : -1;
+    const oldLayer = asString(model.get("selected_layer"));
+    const changed = oldLayer !== layer || Number(model.get("selected_group")) !== group;
+    if (!changed) return;
+    if (oldLayer !== layer) model.set("selected_layer", layer);
+    model.set("selected_group", group);
+    model.save_changes();
+  }
+
   return {
     view,
     refresh,
-    /** @param {number} j group, -1 none */
-    hover(j) {
-      if (view.hovered === j) return;
-      view.hovered = j;
+    /**
+     * The group a tile or table element shows (closest [data-group] inside `scope`), or null.
+     * @param {EventTarget | null} target
+     * @param {string} selector
+     * @param {Element} scope
+     * @returns {Ref | null}
+     */
+    refAt(target, selector, scope) {
+      if (!(target instanceof Element)) return null;
+      const node = /** @type {HTMLElement | null} */ (target.closest(selector));
+      if (!node || !scope.contains(node)) return null;
+      const layer = node.dataset.layer;
+      return ref(layer && layer !== current().state.layer ? layer : "", Number(node.dataset.group));
+    },
+    /** @param {Ref | null} r group, null none */
+    hover(r) {
+      if (same(view.hovered, r)) return;
+      view.hovered = r;
       highlight();
     },
-    /** @param {number} j */
-    togglePin(j) {
-      const next = view.pinned === j ? -1 : j;
-      if (Number(model.get("selected_group")) !== next) send("selected_group", next);
+    /** @param {Ref} r */
+    togglePin(r) {
+      pin(same(view.pinned, r) ? null : r);
       highlight();
     },
     /** Escape: unpin (and clear the hover); true when something was unpinned. */
     escape() {
-      view.hovered = -1;
-      const unpin = view.pinned >= 0;
-      if (unpin) send("selected_group", -1);
+      view.hovered = null;
+      const unpin = view.pinned !== null;
+      if (unpin) pin(null);
       highlight();
       return unpin;
     },
@@ -1556,13 +2473,46 @@ function createController(model, el, v) {
       const { h: rows, w: cols } = current().data;
       return { h: rows, w: cols };
     },
-    /** @returns {number} groups shown now */
+    /** @returns {boolean} whether the multi-layer view is shown */
+    multi() {
+      return current().multi;
+    },
+    /** @returns {number} groups of the last layer shown now */
     groupCount() {
       return current().data.n;
+    },
+    /**
+     * Where the focus goes from a group for a key (multi-layer view), or null.
+     * @param {Ref} r
+     * @param {string} key
+     * @returns {{ col: number, group: number } | null}
+     */
+    moveFrom(r, key) {
+      return moveAcrossColumns(key, columnOf(r.layer), r.group, current().columns.map((c) => c.data.n));
     },
     /** @param {number | undefined} n the count chosen in the groups control */
     chooseGroups(n) {
       if (n != null && Number.isInteger(n) && n !== readState(model).n_groups) send("n_groups", n);
+      refreshControls();
+    },
+    /**
+     * A layer's count chosen in its column: the last layer's is n_groups, an earlier one's is
+     * sent as a new layer_groups list.
+     * @param {string} layer
+     * @param {number} n
+     */
+    chooseLayerGroups(layer, n) {
+      const { columns, state } = current();
+      const i = columnOf(layer);
+      if (i < 0 || !Number.isInteger(n) || n < 1) return;
+      if (i === columns.length - 1) {
+        this.chooseGroups(n);
+        return;
+      }
+      const counts = columns.map((c, k) => state.layer_groups[k] ?? c.count);
+      if (counts[i] === n) return;
+      counts[i] = n;
+      send("layer_groups", counts);
       refreshControls();
     },
     /**
@@ -1602,11 +2552,72 @@ function createController(model, el, v) {
       view.stopping = true;
       refresh(new Set(["stopping"]));
     },
+    /** @returns {boolean} whether an image can be sent now */
+    canSendImage() {
+      return kernel() && !view.pending;
+    },
+    /** @param {string} name an example image */
+    chooseImage(name) {
+      if (!name || !this.canSendImage()) return;
+      v.parts.image.say("");
+      model.send({ type: "image", name });
+      setPending(true);
+      refresh(new Set(["pending"]));
+    },
+    /**
+     * Send an image file's bytes (upload or drop) as one binary buffer.
+     * @param {Blob & { name?: string }} file
+     * @returns {Promise<void>}
+     */
+    async sendImageFile(file) {
+      if (!this.canSendImage()) return;
+      v.parts.image.say("");
+      setPending(true);
+      refresh(new Set(["pending"]));
+      try {
+        const bytes = await readBytes(file);
+        model.send({ type: "image", filename: file.name || "image" }, undefined, [bytes]);
+      } catch (err) {
+        setPending(false);
+        v.parts.image.say(`Could not read ${file.name || "the file"}: ${err}`);
+        refresh(new Set(["pending"]));
+      }
+    },
+    dispose() {
+      clearTimeout(pendingTimer);
+    },
   };
 }
 
-/** @type {Record<string, number>} keys that move the focus between tiles */
+/**
+ * The bytes of a file (Blob.arrayBuffer, or a FileReader where a host lacks it).
+ * @param {Blob} file
+ * @returns {Promise<ArrayBuffer>}
+ */
+function readBytes(file) {
+  if (typeof file.arrayBuffer === "function") return file.arrayBuffer();
+  return new Promise((resolve, reject) => {
+    const reader = new FileReader();
+    reader.onload = () => resolve(/** @type {ArrayBuffer} */ (reader.result));
+    reader.onerror = () => reject(reader.error);
+    reader.readAsArrayBuffer(file);
+  });
+}
+
+/** How long (ms) the image picker waits for the kernel's answer before it is usable again. */
+const PENDING_TIMEOUT_MS = 30_000;
+
+/** @type {Record<string, number>} keys that move the focus between tiles (single-layer view) */
 const TILE_MOVES = { ArrowRight: 1, ArrowDown: 1, ArrowLeft: -1, ArrowUp: -1, Home: -Infinity, End: Infinity };
+
+/**
+ * Whether a drag carries files.
+ * @param {DragEvent} e
+ */
+function draggingFiles(e) {
+  const types = e.dataTransfer?.types;
+  return !!types && Array.from(types).includes("Files");
+}
 
 /**
  * The one place where events are wired: DOM listeners (removed with one AbortController),
@@ -1619,7 +2630,7 @@ const TILE_MOVES = { ArrowRight: 1, ArrowDown: 1, ArrowLeft: -1, ArrowUp: -1, Ho
  */
 function wire(model, el, v, ctl) {
   const { root, parts } = v;
-  const { tiles, table, panels, groups, classes, status } = parts;
+  const { tiles, flow, table, panels, groups, classes, status, image } = parts;
   const aborter = new AbortController();
   /**
    * @template {keyof HTMLElementEventMap} K
@@ -1629,50 +2640,76 @@ function wire(model, el, v, ctl) {
    */
   const on = (target, type, fn) =>
     target.addEventListener(type, /** @type {EventListener} */ (fn), { signal: aborter.signal });
-  /** @param {EventTarget | null} t @param {string} selector @param {Element} scope */
-  const group = (t, selector, scope) => groupOf(t, selector, scope, ctl.groupCount());
+  /** @param {EventTarget | null} t */
+  const tileRef = (t) => ctl.refAt(t, ".ng-tile", flow.el);
 
-  // Tiles: hover or focus isolates, click/Enter/Space pins, arrows move focus.
-  on(tiles.el, "mouseover", (e) => {
-    const j = group(e.target, ".ng-tile", tiles.el);
-    if (j >= 0) ctl.hover(j);
+  // Tiles of every layer (all inside the diagram): hover or focus isolates, click/Enter/Space
+  // pins, arrows move the focus (along the row in the single-layer view; within a column and
+  // across columns in the multi-layer view).
+  on(flow.el, "mouseover", (e) => {
+    const r = tileRef(e.target);
+    if (r) ctl.hover(r);
   });
-  on(tiles.el, "mouseleave", () => ctl.hover(-1));
-  on(tiles.el, "click", (e) => {
-    const j = group(e.target, ".ng-tile", tiles.el);
-    if (j >= 0) ctl.togglePin(j);
+  on(tiles.el, "mouseleave", () => ctl.hover(null));
+  on(flow.el, "mouseleave", () => ctl.hover(null));
+  on(flow.el, "click", (e) => {
+    const r = tileRef(e.target);
+    if (r) ctl.togglePin(r);
   });
-  on(tiles.el, "focusin", (e) => {
-    const j = group(e.target, ".ng-tile", tiles.el);
-    if (j >= 0) ctl.hover(j);
+  on(flow.el, "focusin", (e) => {
+    const r = tileRef(e.target);
+    if (r) ctl.hover(r);
   });
-  on(tiles.el, "focusout", (e) => {
-    if (group(e.relatedTarget, ".ng-tile", tiles.el) < 0) ctl.hover(-1);
+  on(flow.el, "focusout", (e) => {
+    if (!tileRef(e.relatedTarget)) ctl.hover(null);
   });
-  on(tiles.el, "keydown", (e) => {
-    const j = group(e.target, ".ng-tile", tiles.el);
-    if (j < 0 || e.altKey || e.ctrlKey || e.metaKey) return;
-    const n = ctl.groupCount();
-    if (e.key in TILE_MOVES) {
+  on(flow.el, "keydown", (e) => {
+    const r = tileRef(e.target);
+    if (!r || e.altKey || e.ctrlKey || e.metaKey) return;
+    if (e.key === "Enter" || e.key === " " || e.key === "Spacebar") {
       e.preventDefault();
+      ctl.togglePin(r);
+    } else if (ctl.multi()) {
+      const to = ctl.moveFrom(r, e.key);
+      if (!to) return;
+      e.preventDefault();
+      flow.focusTile(to.col, to.group);
+    } else if (e.key in TILE_MOVES) {
+      e.preventDefault();
+      const n = ctl.groupCount();
       const d = TILE_MOVES[e.key];
-      tiles.focus(d === Infinity ? n - 1 : d === -Infinity ? 0 : (j + d + n) % n);
-    } else if (e.key === "Enter" || e.key === " " || e.key === "Spacebar") {
-      e.preventDefault();
-      ctl.togglePin(j);
+      tiles.focus(d === Infinity ? n - 1 : d === -Infinity ? 0 : (r.group + d + n) % n);
     }
   });
 
-  // Table: a column header or cell isolates its group; click pins.
-  on(table.table, "mouseover", (e) => ctl.hover(group(e.target, "[data-group]", table.table)));
-  on(table.table, "mouseleave", () => ctl.hover(-1));
+  // Curves: hovering one shows its value; the threshold hides the small ones; a column's count.
+  on(flow.svg, "mousemove", (e) => {
+    const path = e.target instanceof Element ? e.target.closest(".ng-curve") : null;
+    flow.showTip(path, e.clientX, e.clientY);
+  });
+  on(flow.svg, "mouseleave", () => flow.showTip(null));
+  on(flow.threshold, "input", () => flow.setThreshold(Number(flow.threshold.value)));
+  on(flow.el, "change", (e) => {
+    const select = e.target instanceof HTMLSelectElement && e.target.matches(".ng-layer-groups") ? e.target : null;
+    if (select) ctl.chooseLayerGroups(select.dataset.layer ?? "", Number(select.value));
+  });
+  if (typeof ResizeObserver !== "undefined") {
+    const resized = new ResizeObserver(() => flow.layout());
+    resized.observe(flow.el);
+    aborter.signal.addEventListener("abort", () => resized.disconnect());
+  }
+
+  // Table: a column header or cell isolates its group (of the last layer); click pins.
+  const tableRef = (/** @type {EventTarget | null} */ t) => ctl.refAt(t, "[data-group]", table.table);
+  on(table.table, "mouseover", (e) => ctl.hover(tableRef(e.target)));
+  on(table.table, "mouseleave", () => ctl.hover(null));
   on(table.table, "click", (e) => {
-    const j = group(e.target, "[data-group]", table.table);
-    if (j >= 0) ctl.togglePin(j);
+    const r = tableRef(e.target);
+    if (r) ctl.togglePin(r);
   });
 
   // Panels: probing a cell shows the reticle and fades groups by their share of it.
-  on(panels.el, "mouseenter", () => ctl.hover(-1));
+  on(panels.el, "mouseenter", () => ctl.hover(null));
   on(panels.el, "mousemove", (e) => {
     const panel = e.target instanceof Element ? e.target.closest(".ng-panel") : null;
     if (!panel) return ctl.probe(null);
@@ -1728,6 +2765,33 @@ function wire(model, el, v, ctl) {
     if (chip instanceof HTMLElement) ctl.removeClass(Number(chip.dataset.index));
   });
 
+  // Image picker: an example, an upload, or a file dropped anywhere on the widget.
+  on(image.select, "change", () => ctl.chooseImage(image.select.value));
+  on(image.upload, "click", () => image.file.click());
+  on(image.file, "change", () => {
+    const file = image.file.files?.[0];
+    if (file) ctl.sendImageFile(file);
+    image.file.value = "";
+  });
+  on(root, "dragover", (e) => {
+    if (!draggingFiles(e) || !ctl.canSendImage()) return;
+    e.preventDefault(); // accept the drop, and keep it from the notebook around the widget
+    e.stopPropagation();
+    if (e.dataTransfer) e.dataTransfer.dropEffect = "copy";
+    root.classList.add("is-dropping");
+  });
+  on(root, "dragleave", (e) => {
+    if (!(e.relatedTarget instanceof Node && root.contains(e.relatedTarget))) root.classList.remove("is-dropping");
+  });
+  on(root, "drop", (e) => {
+    root.classList.remove("is-dropping");
+    const file = e.dataTransfer?.files?.[0];
+    if (!file || !ctl.canSendImage()) return;
+    e.preventDefault();
+    e.stopPropagation();
+    ctl.sendImageFile(file);
+  });
+
   on(status.stop, "click", () => ctl.stop());
 
   // Model: the change events of one kernel message arrive in the same task; coalesce them.
@@ -1740,7 +2804,7 @@ function wire(model, el, v, ctl) {
       queueMicrotask(() => {
         const changed = pending;
         pending = new Set();
-        if (!disposed) ctl.refresh(changed);
+        if (!disposed) ctl.refresh(changed, true);
       });
     }
     pending.add(name);
@@ -1757,6 +2821,7 @@ function wire(model, el, v, ctl) {
 
   return () => {
     disposed = true;
+    ctl.dispose();
     observer.disconnect();
     for (const [event, cb] of listeners) model.off(event, cb);
     aborter.abort();
@@ -1798,16 +2863,22 @@ export class StaticModel {
   /**
    * @param {Record<string, any>} [state]
    * @param {Record<string, Record<string, any>>} [variants]
+   * @param {{ offline?: boolean }} [options] offline: no kernel stands behind it (a standalone
+   *        page), so nothing that needs one (the image picker) is offered
    */
-  constructor(state = {}, variants = {}) {
+  constructor(state = {}, variants = {}, options = {}) {
     /** @type {Record<string, any>} */
     this.state = { ...state };
+    /** no kernel behind this model (a standalone page) */
+    this.offline = !!options.offline;
     /** @type {Record<string, Record<string, any>>} */
     this.variants = variants || {};
     /** @type {Map<string, Set<(...args: any[]) => void>>} */
     this.listeners = new Map();
     /** @type {any[]} messages passed to send() */
     this.sent = [];
+    /** @type {any[][]} the buffers passed with each message */
+    this.buffers = [];
     /** number of save_changes() calls */
     this.saves = 0;
     /** @private */
@@ -1900,9 +2971,15 @@ export class StaticModel {
     this.saves += 1;
   }
 
-  /** @param {any} msg */
-  send(msg) {
+  /**
+   * Record a message (and its binary buffers, in `buffers`).
+   * @param {any} msg
+   * @param {any} [_callbacks]
+   * @param {any[]} [buffers]
+   */
+  send(msg, _callbacks, buffers) {
     this.sent.push(msg);
+    this.buffers.push(buffers ?? []);
   }
 }
 
@@ -1938,7 +3015,7 @@ export function mountPage(root, data) {
     if (Object.keys(variants).length > 0 && !(current in variants)) {
       variants[current] = Object.fromEntries(GROUP_FIELDS.map((k) => [k, state[k]]));
     }
-    const model = new StaticModel(state, variants);
+    const model = new StaticModel(state, variants, { offline: true });
     const cleanup = render({ model, el: root });
     root.dataset.ready = "true";
     return { model, cleanup };

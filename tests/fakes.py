@@ -21,7 +21,10 @@ class FakeModel(VisionModel):
     """Activations (7, 7, 8) at "conv", a linear head to 4 classes, icons by a slow loop.
 
     ``logits = W @ conv.ravel()``, so the gradients are exact and known. ``reads`` counts
-    the forward-and-backward passes asked of it.
+    the forward-and-backward passes asked of it. A second spatial layer after "conv",
+    ``conv2 = [conv, conv @ mix]`` (7, 7, 12), makes direction targets (a group's score at
+    conv2, read at conv) exact too; the logits read only its first 8 channels, so they are
+    the same function of "conv" as before.
     """
 
     name = "fake"
@@ -32,13 +35,18 @@ class FakeModel(VisionModel):
     def __init__(self, step_delay: float = 0.0):
         rng = np.random.default_rng(0)
         self.head = rng.normal(size=(4, 7 * 7 * 8)).astype(np.float32)
+        self.mix = np.random.default_rng(1).random((8, 4)).astype(np.float32)  # >= 0
         self.step_delay = step_delay
         self.icon_calls = 0
         self.reads = 0
         self.started = threading.Event()
 
     def layers(self):
-        return [LayerInfo("conv", (7, 7, 8), ("block/conv",)), LayerInfo("logits", (4,))]
+        return [
+            LayerInfo("conv", (7, 7, 8), ("block/conv",)),
+            LayerInfo("conv2", (7, 7, 12)),
+            LayerInfo("logits", (4,)),
+        ]
 
     def weight_arrays(self):
         return [self.head]
@@ -54,20 +62,36 @@ class FakeModel(VisionModel):
     def read(self, image, layer, targets=NO_TARGETS):
         self.reads += 1
         name = self.resolve_layer(layer).name
-        conv = self._conv(image)
-        logits = self.head @ conv.ravel()
-        acts = conv if name == "conv" else logits
+        conv = self._conv(image)  # (7, 7, 8)
+        logits = self.head @ conv.ravel()  # (4,)
+        acts = {"conv": conv, "conv2": self._conv2(conv), "logits": logits}[name]
+        if targets.kind == "directions":
+            return self._read_directions(name, acts, logits, targets)
         if targets.kind == "top":
             indices = np.argsort(-logits, kind="stable")[: targets.k]
-        elif targets.kind == "classes":
-            indices = np.asarray(targets.indices, dtype=np.int64)
         else:
-            raise NotImplementedError("the fake model has no layer after conv but the logits")
+            indices = np.asarray(targets.indices, dtype=np.int64)
+        head = self.head[indices].reshape(-1, 7, 7, 8)  # (T, 7, 7, 8)
         if name == "conv":
-            grads = self.head[indices].reshape(-1, 7, 7, 8)
+            grads = head
+        elif name == "conv2":  # the logits read conv2's first 8 channels only
+            grads = np.concatenate([head, np.zeros((len(indices), 7, 7, 4), np.float32)], -1)
         else:
             grads = np.eye(4, dtype=np.float32)[indices]
         return Readout(acts, logits, grads, np.asarray(indices, dtype=np.int64))
+
+    def _conv2(self, conv):
+        return np.concatenate([conv, conv @ self.mix], axis=-1)  # (7, 7, 12)
+
+    def _read_directions(self, name, acts, logits, targets):
+        later = self.resolve_layer(targets.layer).name
+        if (name, later) != ("conv", "conv2"):
+            raise NotImplementedError("the fake model has direction targets from conv to conv2")
+        vectors = targets.vectors  # (T, 12)
+        # t = sum_xy <conv2[y, x], v> = sum_xy <conv[y, x], v[:8] + mix @ v[8:]>
+        per_channel = vectors[:, :8] + vectors[:, 8:] @ self.mix.T  # (T, 8)
+        grads = np.broadcast_to(per_channel[:, None, None, :], (len(vectors), 7, 7, 8))
+        return Readout(acts, logits, grads.astype(np.float32), np.arange(len(vectors)))
 
     def render_icons(self, layer, directions, settings=None, hooks=NO_HOOKS):
         settings = settings or IconSettings()

@@ -118,3 +118,66 @@ def test_a_class_named_twice_is_one_row(capsys):
     assert cli.main(["dog_cat", "--classes", "Labrador retriever", "208", "--no-icons"]) == 0
     rows = capsys.readouterr().out.split("output classes")[1].strip().splitlines()[2:]
     assert [r.split()[0] for r in rows] == ["Labrador"]
+
+
+# -- several layers ------------------------------------------------------------------------------
+
+
+def test_demo_layers_prints_flows_and_writes_every_layer(tmp_path, capsys):
+    from neuron_groups import load_layers
+
+    npz, page = tmp_path / "layers.npz", tmp_path / "layers.html"
+    assert cli.main(["demo-layers", "--no-icons", "--save", str(npz), "--out", str(page)]) == 0
+    out = capsys.readouterr().out
+    saved = load_layers(npz)
+    assert saved.layers == ["mixed4a", "mixed4d"] and saved.n_groups == [5, 6]
+    assert saved.last.classes == ["Labrador retriever", "tiger cat"]
+    table = out.split("output classes")[1].splitlines()
+    assert table[2].startswith("Labrador retriever") and table[3].startswith("tiger cat")
+    flows = out.split("Flows from the groups at mixed4a to the groups at mixed4d (largest 10):")
+    rows = flows[1].strip().splitlines()
+    assert rows[0].split() == ["from", "to", "flow"] and len(rows) == 11
+    values = saved.flows[("mixed4a", "mixed4d")]
+    i, j = np.unravel_index(np.abs(values).argmax(), values.shape)
+    assert rows[1].split() == ["mixed4a", str(i), "mixed4d", str(j), f"{values[i, j]:.3f}"]
+    with np.load(npz, allow_pickle=False) as data:
+        assert data["flow_mixed4a_mixed4d"].shape == (5, 6)
+        assert data["spatial_mixed4a"].shape == (5, 14, 14)
+        assert data["channel_mixed4d"].shape == (6, 528)
+    text = page.read_text()
+    assert '"earlier_layers":[{"layer":"mixed4a"' in text and '"from":"mixed4a"' in text
+
+
+def test_one_groups_value_applies_to_every_layer(tmp_path, capsys):
+    from neuron_groups import load_layers
+
+    npz = tmp_path / "two.npz"
+    args = ["flowers", "--layer", "mixed4b", "mixed4c", "--groups", "3", "--no-icons"]
+    assert cli.main([*args, "--save", str(npz)]) == 0
+    assert load_layers(npz).n_groups == [3, 3]
+    assert "Flows from the groups at mixed4b to the groups at mixed4c" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--layer", "mixed4a", "mixed4d", "--groups", "5", "6", "7"], "--groups 6 6"),
+        (["--groups", "5", "6"], "2 values for 1 layer (mixed4d)"),
+        (["--layer", "mixed3a", "mixed3b", "mixed4a", "mixed4b", "mixed4c"], "at most 4 layers"),
+    ],
+)
+def test_layer_and_group_mismatches_fail_before_the_model_loads(args, message, capsys, monkeypatch):
+    import neuron_groups.models
+
+    monkeypatch.setattr(neuron_groups.models, "load_model", None)  # must not be reached
+    assert cli.main(["dog_cat", *args, "--no-icons"]) == 2
+    err = capsys.readouterr().err
+    assert message in err and "Traceback" not in err
+
+
+def test_layers_out_of_order_name_the_fix(capsys, monkeypatch):
+    import neuron_groups.layers
+
+    monkeypatch.setattr(neuron_groups.layers, "LayerReading", None)  # no pass is made
+    assert cli.main(["dog_cat", "--layer", "mixed4d", "mixed4a", "--no-icons"]) == 2
+    assert "Write ['mixed4a', 'mixed4d']" in capsys.readouterr().err

@@ -264,3 +264,82 @@ def test_demo_page_is_under_a_megabyte(tmp_path):
     size = len(pages.save_page(result, tmp_path / "demo.html").encode("utf-8"))
     print(f"demo page: {size} bytes")
     assert size < 1_000_000
+
+
+# -- several layers ----------------------------------------------------------------------------
+
+
+def fake_layers(counts=(3, 4), icons=False):
+    from neuron_groups.layers import MultiLayerReading
+
+    image = np.random.default_rng(2).random((56, 56, 3)).astype(np.float32)
+    result = MultiLayerReading(FakeModel(), image, ["conv", "conv2"]).analyze(list(counts), ["dog"])
+    if icons:
+        for n, layer in zip(counts, result.layers, strict=True):
+            result.results[layer].icons = np.random.default_rng(n).random((n, 16, 16, 3))
+    return result
+
+
+def test_a_multi_layer_page_carries_every_layer_and_the_flows():
+    layers = fake_layers(icons=True)
+    text = pages.save_page(layers, title="flows")
+    data = page_data(text)
+    state = data["state"]
+    assert set(state) == set(FIELDS) and data["variants"] == {}
+    assert state["layer"] == "conv2" and state["n_groups"] == 4 and state["layer_groups"] == [3, 4]
+    assert state["n_groups_options"] == [4] and state["class_names"] == ["dog"]
+    (entry,) = state["earlier_layers"]
+    assert entry["layer"] == "conv" and entry["n_groups_options"] == [3]
+    np.testing.assert_array_equal(
+        floats(entry["spatial"], entry["spatial_shape"]),
+        display_maps(layers.results["conv"].spatial),
+    )
+    assert entry["group_colors"] == hue_colors(even_hues(3))
+    assert Image.open(io.BytesIO(unb64(entry["icons"][2]))).size == (16, 16)
+    (flow,) = state["flows"]
+    assert (flow["from"], flow["to"], flow["shape"]) == ("conv", "conv2", [3, 4])
+    np.testing.assert_array_equal(floats(flow["values"], (3, 4)), layers.flows[("conv", "conv2")])
+    noscript = re.search(r"<noscript>(.*?)</noscript>", text, re.S).group(1)
+    assert "Left to right: the image, conv (3 groups), conv2 (4 groups)" in noscript
+    assert noscript.count("<td") == 4  # the last layer's table: 1 class x 4 groups
+
+
+def test_a_one_layer_page_has_empty_layer_fields():
+    state = page_data(pages.save_page(fake_result()))["state"]
+    assert state["earlier_layers"] == [] and state["flows"] == [] and state["layer_groups"] == []
+    assert state["selected_layer"] == "" and state["image_options"] == []
+
+
+def test_a_multi_layer_widget_page_keeps_its_pin_and_colours(tmp_path):
+    image = np.random.default_rng(1).random((56, 56, 3)).astype(np.float32)
+    w = GroupWidget(image, ["conv", "conv2"], [3, 4], ["dog"], FakeModel(), icons=False)
+    w.layer_groups = [2, 4]
+    w.layer_groups = [3, 4]
+    w.select("conv", 2)
+    state = page_data(w.save_html(tmp_path / "w.html").read_text(encoding="utf-8"))["state"]
+    assert (state["selected_layer"], state["selected_group"]) == ("conv", 2)
+    assert state["earlier_layers"][0]["group_colors"] == w.earlier_layers[0]["group_colors"]
+    assert state["group_colors"] == w.group_colors and state["layer_groups"] == [3, 4]
+    unpinned = page_data(pages.layers_page(w.multi_result, selected_layer="conv", selected_group=7))
+    assert unpinned["state"]["selected_group"] == -1 and unpinned["state"]["selected_layer"] == ""
+
+
+@pytest.mark.slow
+def test_layers_demo_page_is_under_a_megabyte(tmp_path):
+    """dog_cat, mixed4a (5) -> mixed4d (6), with noise icons of the real size, under 1 MB."""
+    from neuron_groups import neuron_groups
+
+    result = neuron_groups(
+        "dog_cat",
+        ["mixed4a", "mixed4d"],
+        [5, 6],
+        ["Labrador retriever", "tiger cat"],
+        icons=False,
+    )
+    rng = np.random.default_rng(0)
+    for layer in result.layers:
+        n = result.results[layer].n_groups
+        result.results[layer].icons = rng.random((n, 80, 80, 3)).astype(np.float32)
+    size = len(pages.save_page(result, tmp_path / "layers.html").encode("utf-8"))
+    print(f"two-layer demo page: {size} bytes")
+    assert size < 1_000_000

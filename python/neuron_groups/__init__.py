@@ -1,10 +1,11 @@
 """neuron-groups: the neuron groups of "The Building Blocks of Interpretability" in notebooks.
 
 Split a layer's activations into groups of neurons, see where each group fires in the image,
-what it looks for, and how much it pushes each class.
+what it looks for, and how much it pushes each class; at several layers, how much each group
+feeds each group of the next layer (the flows).
 
-The numpy core (images, labels, data, factorization, attribution, result, pipeline) is
-imported here; the display layer (:class:`GroupWidget`, :func:`save_page`) only when used,
+The numpy core (images, labels, data, factorization, attribution, result, pipeline, layers)
+is imported here; the display layer (:class:`GroupWidget`, :func:`save_page`) only when used,
 so that importing the package imports neither anywidget nor a deep-learning framework.
 """
 
@@ -13,7 +14,9 @@ from neuron_groups.backends.base import IconHooks, IconSettings, LayerInfo, Targ
 from neuron_groups.errors import NeuronGroupsError
 from neuron_groups.factorization import factorize
 from neuron_groups.images import load_image
-from neuron_groups.pipeline import LayerReading, add_icons, neuron_groups
+from neuron_groups.layers import MultiLayerReading, MultiLayerResult, neuron_groups
+from neuron_groups.layers import load as load_layers
+from neuron_groups.pipeline import LayerReading, add_icons
 from neuron_groups.result import NeuronGroupsResult, load
 
 
@@ -43,6 +46,8 @@ __all__ = [
     "IconSettings",
     "LayerInfo",
     "LayerReading",
+    "MultiLayerReading",
+    "MultiLayerResult",
     "NeuronGroupsError",
     "NeuronGroupsResult",
     "Targets",
@@ -52,6 +57,7 @@ __all__ = [
     "group_attributions",
     "load",
     "load_image",
+    "load_layers",
     "load_model",
     "neuron_groups",
     "save_page",

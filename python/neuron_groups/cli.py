@@ -1,4 +1,9 @@
-"""The ``neuron-groups`` command: analyse an image, print the tables, write the files."""
+"""The ``neuron-groups`` command: analyse an image, print the tables, write the files.
+
+``neuron-groups IMAGE --layer mixed4a mixed4d [--groups 5 6]`` analyses several layers and
+prints the flows between neighbouring layers too; ``neuron-groups demo-layers`` runs the
+article's two-layer figure.
+"""
 
 from __future__ import annotations
 
@@ -18,6 +23,17 @@ DEMO = {
     "groups": 6,
     "classes": ["Labrador retriever", "tiger cat"],
 }
+
+DEMO_LAYERS = {
+    "image": "dog_cat",
+    "layers": ["mixed4a", "mixed4d"],
+    "groups": [5, 6],
+    "classes": ["Labrador retriever", "tiger cat"],
+}
+"""``neuron-groups demo-layers``: the article's figure of groups across layers."""
+
+TOP_FLOWS = 10
+"""How many flows each pair of layers prints, largest first."""
 
 
 def _whole(minimum: int):
@@ -40,13 +56,27 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="neuron-groups",
         description="Split a layer's activations into groups of neurons and show what they do. "
-        "IMAGE is a file, an http(s) address, an example name (dog_cat, flowers, ...) or "
-        "'demo' (dog_cat, mixed4d, 6 groups, 'Labrador retriever' and 'tiger cat').",
+        "IMAGE is a file, an http(s) address, an example name (dog_cat, flowers, ...), "
+        "'demo' (dog_cat, mixed4d, 6 groups, 'Labrador retriever' and 'tiger cat') or "
+        "'demo-layers' (dog_cat, mixed4a with 5 groups -> mixed4d with 6, the same classes). "
+        "With several layers, the flows between the groups of neighbouring layers are printed.",
     )
     parser.add_argument("image", metavar="IMAGE")
-    parser.add_argument("--layer", default=None, help="layer to factorize (default mixed4d)")
     parser.add_argument(
-        "--groups", type=_whole(1), default=None, help="number of groups, 1 or more (default 6)"
+        "--layer",
+        nargs="+",
+        default=None,
+        metavar="LAYER",
+        help="layer to factorize (default mixed4d), or up to 4 layers, input to output",
+    )
+    parser.add_argument(
+        "--groups",
+        type=_whole(1),
+        nargs="+",
+        default=None,
+        metavar="N",
+        help="number of groups, 1 or more (default 6); with several layers one for all or "
+        "one per layer",
     )
     parser.add_argument(
         "--classes",
@@ -75,10 +105,10 @@ def _stage(label: str) -> Iterator[None]:
     print(f" {time.perf_counter() - start:.1f} s", file=sys.stderr, flush=True)
 
 
-def _icon_progress(total: int):
+def _icon_progress(total: int, label: str = "Icons"):
     from tqdm.auto import tqdm
 
-    bar = tqdm(total=total, desc="Icons", unit="step", file=sys.stderr)
+    bar = tqdm(total=total, desc=label, unit="step", file=sys.stderr)
 
     def progress(step: int, objectives) -> None:
         bar.set_postfix_str(f"objective {float(objectives.sum()):.1f}", refresh=False)
@@ -102,43 +132,92 @@ def _or_default(value, default):
     return default if value is None else value
 
 
+def _choices(args: argparse.Namespace) -> tuple[str, list[str], list[int], list | None]:
+    """The image, layers, group counts (one per layer) and classes asked for.
+
+    Checked here as far as they can be without the model (the layer count, the group counts).
+    """
+    from neuron_groups.layers import MAX_LAYERS, WHY_MAX_LAYERS
+
+    demo = DEMO_LAYERS if args.image == "demo-layers" else DEMO if args.image == "demo" else None
+    if demo is DEMO_LAYERS:
+        image, layers, groups = demo["image"], list(demo["layers"]), list(demo["groups"])
+    else:
+        image = DEMO["image"] if demo else args.image
+        layers, groups = [DEMO["layer"]], [DEMO["groups"]]
+    layers = _or_default(args.layer, layers)
+    groups = _or_default(args.groups, groups if args.layer is None else [DEMO["groups"]])
+    if len(layers) > MAX_LAYERS:
+        raise NeuronGroupsError(
+            f"--layer takes at most {MAX_LAYERS} layers; got {len(layers)}: {WHY_MAX_LAYERS}."
+        )
+    if len(groups) == 1:
+        groups = groups * len(layers)  # one value for every layer
+    elif len(groups) != len(layers):
+        raise NeuronGroupsError(
+            f"--groups has {len(groups)} values for {len(layers)} "
+            f"layer{'s' * (len(layers) > 1)} ({' '.join(layers)}): give one value for all, or "
+            f"one per layer, e.g. --groups {' '.join([str(DEMO['groups'])] * len(layers))}."
+        )
+    classes = _or_default(args.classes, demo["classes"] if demo else None)
+    classes = [int(c) if c.isdigit() else c for c in classes] if classes else None
+    return image, layers, groups, classes
+
+
 def run(args: argparse.Namespace) -> int:
     """Run the analysis the parsed arguments describe."""
     from neuron_groups.backends.base import IconSettings
     from neuron_groups.display.page import save_page
     from neuron_groups.images import load_image
+    from neuron_groups.layers import MultiLayerResult
     from neuron_groups.models import load_model
-    from neuron_groups.pipeline import LayerReading
 
-    demo = args.image == "demo"
-    image_source = DEMO["image"] if demo else args.image
-    layer = _or_default(args.layer, DEMO["layer"])
-    n_groups = _or_default(args.groups, DEMO["groups"])
-    classes = _or_default(args.classes, DEMO["classes"] if demo else None)
-    classes = [int(c) if c.isdigit() else c for c in classes] if classes else None
+    image_source, layers, groups, classes = _choices(args)
     settings = IconSettings(steps=_or_default(args.steps, IconSettings().steps))
 
     _check_writable(args.save, args.out)  # before minutes of work, not after
     image = load_image(image_source)
     with _stage(f"Loading model {args.model}"):
         model = load_model(args.model)
-    with _stage(f"Reading {layer} and factorizing into {n_groups} groups"):
-        reading = LayerReading(model, image, layer, classes)
-        result = reading.analyze(n_groups, classes, method=args.method)
+    shown = _analyze(model, image, layers, groups, classes, args.method)
+    multi = isinstance(shown, MultiLayerResult)
+    result = shown.last if multi else shown
     print(f"\nTop 5 predictions for {image_source}:\n{result.top5_table()}\n")
     print(f"Effect of neuron groups at {result.layer} on output classes (logit units):")
     print(result.attribution_table())
+    for a, b in shown.pairs if multi else []:
+        print(f"\nFlows from the groups at {a} to the groups at {b} (largest {TOP_FLOWS}):")
+        print(shown.flow_table((a, b), top=TOP_FLOWS))
     if not args.no_icons:
-        _add_icons(result, model, settings, cache=not args.no_cache)
+        results = shown.results if multi else {result.layer: result}
+        for layer in reversed(list(results)):  # the last layer first
+            label = f"Icons {layer}" if multi else "Icons"
+            _add_icons(results[layer], model, settings, cache=not args.no_cache, label=label)
     if args.save:
-        print(f"Saved the result to {result.save(args.save)}", file=sys.stderr)
+        print(f"Saved the result to {shown.save(args.save)}", file=sys.stderr)
     if args.out:
-        save_page(result, args.out, title=f"Neuron groups of {image_source} at {result.layer}")
+        where = " -> ".join(layers)
+        save_page(shown, args.out, title=f"Neuron groups of {image_source} at {where}")
         print(f"Wrote the interactive page {args.out}", file=sys.stderr)
     return 0
 
 
-def _add_icons(result, model, settings, cache: bool) -> None:
+def _analyze(model, image, layers: list[str], groups: list[int], classes, method):
+    """The groups at one layer (a NeuronGroupsResult) or at several (a MultiLayerResult)."""
+    from neuron_groups.layers import MultiLayerReading, check_layers
+    from neuron_groups.pipeline import LayerReading
+
+    if len(layers) == 1:
+        with _stage(f"Reading {layers[0]} and factorizing into {groups[0]} groups"):
+            reading = LayerReading(model, image, layers[0], classes)
+            return reading.analyze(groups[0], classes, method=method)
+    layers = check_layers(model, layers)  # before the passes
+    chain = " -> ".join(f"{layer} ({n} groups)" for layer, n in zip(layers, groups, strict=True))
+    with _stage(f"Reading and factorizing {chain}"):
+        return MultiLayerReading(model, image, layers, classes).analyze(groups, classes, method)
+
+
+def _add_icons(result, model, settings, cache: bool, label: str = "Icons") -> None:
     from neuron_groups.backends.base import IconHooks
     from neuron_groups.icons import cached_icons, icon_cache_folder
     from neuron_groups.pipeline import add_icons
@@ -146,9 +225,9 @@ def _add_icons(result, model, settings, cache: bool) -> None:
     found = cached_icons(model, result.layer, result.channel, settings, cache=cache)
     if found is not None:
         result.icons = found
-        print(f"Icons: from the cache ({icon_cache_folder(cache)}).", file=sys.stderr)
+        print(f"{label}: from the cache ({icon_cache_folder(cache)}).", file=sys.stderr)
         return
-    bar, progress = _icon_progress(settings.steps)
+    bar, progress = _icon_progress(settings.steps, label)
     with bar:
         add_icons(result, model, settings, cache=cache, hooks=IconHooks(progress=progress))
 

@@ -13,14 +13,17 @@ from neuron_groups.data import data_path, example_names
 from neuron_groups.errors import ImageError, did_you_mean
 
 
-def load_image(source: str | os.PathLike | PIL.Image.Image | np.ndarray) -> np.ndarray:
+def load_image(
+    source: str | os.PathLike | bytes | PIL.Image.Image | np.ndarray,
+) -> np.ndarray:
     """Return an image as RGB floats in [0, 1], shape (H, W, 3), dtype float32.
 
     Parameters
     ----------
     source : str, path, PIL.Image or ndarray
         A file path; an ``http(s)://`` address; the name of one of the article's example
-        images (``"dog_cat"``, ``"flowers"``, ...); a PIL image; or an array (H, W), (H, W, 1),
+        images (``"dog_cat"``, ``"flowers"``, ...); the bytes of an image file (PNG, JPEG,
+        ...: an upload); a PIL image; or an array (H, W), (H, W, 1),
         (H, W, 3) or (H, W, 4), uint8 in 0..255 or floats in [0, 1] (a leading batch axis
         of 1 is dropped). Grayscale is repeated to RGB; RGBA drops its alpha.
 
@@ -33,11 +36,13 @@ def load_image(source: str | os.PathLike | PIL.Image.Image | np.ndarray) -> np.n
         return _from_pil(source)
     if isinstance(source, (str, os.PathLike)):
         return _from_pil(_open(source))
+    if isinstance(source, (bytes, bytearray, memoryview)):
+        return _from_pil(_open_bytes(bytes(source)))
     if isinstance(source, np.ndarray) or hasattr(source, "__array__"):
         return _from_array(np.asarray(source))
     raise ImageError(
         f"Cannot read an image from a {type(source).__name__}; give a file path, an "
-        "http(s) address, an example name, a PIL image or a numpy array."
+        "http(s) address, an example name, a file's bytes, a PIL image or a numpy array."
     )
 
 
@@ -61,6 +66,22 @@ def _open(source: str | os.PathLike) -> PIL.Image.Image:
             return img
     except (OSError, PIL.Image.DecompressionBombError) as exc:
         raise ImageError(f"Cannot read {text!r} as an image: {exc}.") from exc
+
+
+def _open_bytes(data: bytes) -> PIL.Image.Image:
+    if not data:
+        raise ImageError("The image file is empty (0 bytes).")
+    try:
+        with PIL.Image.open(io.BytesIO(data)) as img:
+            img.load()
+            return img
+    except PIL.UnidentifiedImageError:
+        raise ImageError(
+            f"The {len(data)} bytes are not an image format PIL can read (PNG, JPEG, GIF, "
+            "WebP, BMP, TIFF, ...)."
+        ) from None
+    except (OSError, PIL.Image.DecompressionBombError) as exc:
+        raise ImageError(f"The {len(data)} bytes are not a whole image file: {exc}.") from exc
 
 
 def _download(url: str) -> Path:

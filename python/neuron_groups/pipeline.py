@@ -214,6 +214,11 @@ def neuron_groups(
     -------
     NeuronGroupsResult
     """
+    if not isinstance(layer, str):  # several layers: the package's entry point, one level up
+        raise LayerError(
+            f"neuron_groups.pipeline.neuron_groups reads one layer; got layer={layer!r}. For "
+            "several layers call neuron_groups.neuron_groups (see neuron_groups.layers)."
+        )
     vision_model = _model(model)
     reading = LayerReading(vision_model, load_image(image), layer, classes)  # the one pass
     result = reading.analyze(n_groups, classes, method=method, seed=seed)

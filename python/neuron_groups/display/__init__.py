@@ -26,6 +26,7 @@ _NAMES = {
     "GROUP_FIELDS": "neuron_groups.display.state",
     "save_page": "neuron_groups.display.page",
     "results_page": "neuron_groups.display.page",
+    "layers_page": "neuron_groups.display.page",
     "static_fallback": "neuron_groups.display.fallback",
     "export_notebook": "neuron_groups.display.export",
 }

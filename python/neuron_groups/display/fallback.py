@@ -1,5 +1,8 @@
 """The static view: caption, one JPEG (image, group map, icons) and the attribution table.
 
+With several layers (:func:`static_layers_html`): one JPEG with the image and each layer's
+group map side by side, each layer's icons under its map, then the last layer's table.
+
 Shown where no JavaScript runs: a standalone page's ``<noscript>``, and a notebook output's
 ``text/html`` / ``image/jpeg`` next to the live widget (GitHub, nbviewer, nbconvert without
 widget state). It is drawn straight from a :class:`~neuron_groups.result.NeuronGroupsResult`
@@ -29,6 +32,7 @@ from neuron_groups.display.state import (
     predictions,
 )
 from neuron_groups.images import to_uint8
+from neuron_groups.layers import MultiLayerResult
 from neuron_groups.result import NeuronGroupsResult
 
 _GAP, _STRIP = 8, 6  # pixels between panels; height of each group's colour strip
@@ -194,6 +198,114 @@ def static_fallback(
     jpeg = static_image(result, colors, icons=icons)
     return {
         "text/html": static_html(result, colors, title=title, icons=icons, image=jpeg),
+        "image/jpeg": base64.b64encode(jpeg).decode("ascii"),
+    }
+
+
+def static_layers_image(
+    layers: MultiLayerResult,
+    colors: dict[str, Sequence[RGB]],
+    *,
+    side: int = 224,
+    per_row: int = 3,
+    quality: int = 88,
+) -> bytes:
+    """A JPEG of the image and each layer's group map in a row, each layer's icons below.
+
+    Parameters
+    ----------
+    layers : MultiLayerResult
+        What to draw.
+    colors : dict of str to sequence of [r, g, b]
+        Each layer's group colours.
+    side : int
+        Height of the image and of each map, in pixels.
+    per_row : int
+        Icons (or colour swatches, before icons) per row under each map.
+    quality : int
+        JPEG quality.
+
+    Returns
+    -------
+    bytes
+        The JPEG.
+    """
+    from PIL import Image
+
+    photo = Image.fromarray(to_uint8(layers.image))  # (H, W, 3) uint8
+    width = max(1, round(photo.width * side / max(photo.height, 1)))
+    photo = photo.resize((width, side), Image.Resampling.BILINEAR)
+    tile = max(8, (width - (per_row - 1) * _GAP) // per_row)
+    rows = max(-(-n // per_row) for n in layers.n_groups)
+    height = side + _GAP + rows * (tile + _STRIP + _GAP)
+    canvas = Image.new("RGB", ((len(layers.layers) + 1) * (width + _GAP) - _GAP, height), "white")
+    canvas.paste(photo, (0, 0))
+    for column, layer in enumerate(layers.layers, 1):
+        result, layer_colors = layers.results[layer], colors[layer]
+        left = column * (width + _GAP)
+        grid = Image.fromarray(group_map(display_maps(result.spatial), layer_colors))  # (h, w, 3)
+        canvas.paste(grid.resize((width, side), Image.Resampling.NEAREST), (left, 0))
+        for j in range(result.n_groups):
+            x = left + (j % per_row) * (tile + _GAP)
+            y = side + _GAP + (j // per_row) * (tile + _STRIP + _GAP)
+            icon = result.icons[j] if result.icons is not None else None
+            _paste_icon(canvas, icon, (x, y), tile)
+            canvas.paste(tuple(layer_colors[j]), (x, y + tile, x + tile, y + tile + _STRIP))
+    out = io.BytesIO()
+    canvas.save(out, "JPEG", quality=quality, optimize=True)
+    return out.getvalue()
+
+
+def static_layers_html(
+    layers: MultiLayerResult,
+    colors: dict[str, Sequence[RGB]],
+    *,
+    title: str = "",
+    image: bytes | None = None,
+) -> str:
+    """The static view of several layers: caption, :func:`static_layers_image`, last table.
+
+    Parameters
+    ----------
+    layers : MultiLayerResult
+    colors : dict of str to sequence of [r, g, b]
+        Each layer's group colours.
+    title : str
+        Caption above the figure (escaped).
+    image : bytes, optional
+        The JPEG to embed (default: :func:`static_layers_image`).
+
+    Returns
+    -------
+    str
+        One ``<div class="neuron-groups-static">``.
+    """
+    last = layers.last
+    jpeg = static_layers_image(layers, colors) if image is None else image
+    src = "data:image/jpeg;base64," + base64.b64encode(jpeg).decode("ascii")
+    columns = ", ".join(
+        f"{layer} ({n} groups)" for layer, n in zip(layers.layers, layers.n_groups, strict=True)
+    )
+    alt = f"The image, then where each neuron group is present at {columns}"
+    parts = [
+        '<div class="neuron-groups-static" style="font-family: sans-serif; font-size: 13px">',
+        *_caption(last, title),
+        f'<div style="color: #555">Left to right: the image, {html.escape(columns)}</div>',
+        f'<div><img src="{src}" alt="{html.escape(alt)}" style="max-width: 100%"></div>',
+    ]
+    if len(last.classes):
+        parts.append(_table(last, colors[layers.layers[-1]]))
+    parts.append("</div>")
+    return "\n".join(parts)
+
+
+def static_layers_fallback(
+    layers: MultiLayerResult, colors: dict[str, Sequence[RGB]], *, title: str = ""
+) -> dict[str, str]:
+    """The ``text/html`` and ``image/jpeg`` (base64) entries of a multi-layer output."""
+    jpeg = static_layers_image(layers, colors)
+    return {
+        "text/html": static_layers_html(layers, colors, title=title, image=jpeg),
         "image/jpeg": base64.b64encode(jpeg).decode("ascii"),
     }
 

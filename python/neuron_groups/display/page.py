@@ -6,6 +6,9 @@ front-end state travel in one JSON block::
     {"esm": "<widget.js>", "state": {<every field of ViewState>},
      "variants": {"<n>": {<GROUP_FIELDS of n groups>}, ...}}
 
+A page of several layers (:func:`layers_page`) carries ``earlier_layers``, ``flows`` and
+``layer_groups`` in its state and offers only the group counts it shows (no variants).
+
 where bytes are written ``{"$base64": "..."}`` and the count shown first is not repeated
 among the variants (the front end rebuilds it from ``state``). The page's one inline
 script parses that block, imports ``esm`` from a blob URL and calls the module's
@@ -35,8 +38,18 @@ from typing import Any
 import numpy as np
 
 from neuron_groups.display.assets import CSS, ESM, asset_text
-from neuron_groups.display.fallback import static_html
-from neuron_groups.display.state import group_state, hue_colors, result_state, stable_hues
+from neuron_groups.display.fallback import static_html, static_layers_html
+from neuron_groups.display.state import (
+    RGB,
+    earlier_layer_state,
+    even_hues,
+    flow_state,
+    group_state,
+    hue_colors,
+    result_state,
+    stable_hues,
+)
+from neuron_groups.layers import MultiLayerResult
 from neuron_groups.result import NeuronGroupsResult
 
 ROOT_ID = "neuron-groups-root"
@@ -216,19 +229,88 @@ def results_page(
     result = results[current]
     state = {
         **result_state(result, colors[current], class_options),
+        **_page_choices(result, title),
         "n_groups_options": sorted(results),
+        "selected_group": selected_group if -1 <= selected_group < result.n_groups else -1,
+    }
+    variants = {n: group_state(r, colors[n]) for n, r in results.items()}
+    fallback = static_html(result, colors[current], title=title)
+    text = page_html(state, variants, title or DEFAULT_TITLE, fallback)
+    if path is not None:
+        Path(path).write_text(text, encoding="utf-8")
+    return text
+
+
+def _page_choices(result: NeuronGroupsResult, title: str) -> dict[str, Any]:
+    """The fields of a page's state that no result array determines (a page is always ready)."""
+    return {
         # [] reads as "top 5 predicted" (no chips to edit) when that is what was attributed.
         "classes": [] if list(result.classes) == list(result.top5) else list(result.classes),
-        "selected_group": selected_group if -1 <= selected_group < result.n_groups else -1,
         "status": "ready",
         "progress": 1.0 if result.icons is not None else 0.0,
         "progress_text": "",
         "error": "",
         "title": title,
     }
-    variants = {n: group_state(r, colors[n]) for n, r in results.items()}
-    fallback = static_html(result, colors[current], title=title)
-    text = page_html(state, variants, title or DEFAULT_TITLE, fallback)
+
+
+def layers_page(
+    layers: MultiLayerResult,
+    path: str | os.PathLike | None = None,
+    *,
+    title: str = "",
+    colors: Mapping[str, Sequence[RGB]] | None = None,
+    class_options: Sequence[str] = (),
+    selected_layer: str = "",
+    selected_group: int = -1,
+) -> str:
+    """Write (when ``path`` is given) and return the page of groups at several layers.
+
+    Parameters
+    ----------
+    layers : MultiLayerResult
+        The groups at each layer and the flows between neighbouring layers.
+    path : path, optional
+        Where to write the page (UTF-8).
+    title : str
+        Caption above the figure, and the page's title (default: "Neuron groups").
+    colors : mapping of str to list of [r, g, b], optional
+        Each layer's group colours (default: evenly spaced hues at each layer).
+    class_options : sequence of str
+        Class names offered by the class picker (default: none).
+    selected_layer, selected_group : str, int
+        The group pinned when the page opens ("" the last layer; -1: none).
+
+    Returns
+    -------
+    str
+        The page's HTML.
+    """
+    colors = {
+        layer: [list(c) for c in (colors or {}).get(layer, [])]
+        or hue_colors(even_hues(layers.results[layer].n_groups))
+        for layer in layers.layers
+    }
+    last = layers.last
+    pinned = selected_layer or layers.layers[-1]
+    valid = pinned in layers.results and -1 <= selected_group < layers.results[pinned].n_groups
+    state = {
+        **result_state(last, colors[layers.layers[-1]], class_options),
+        **_page_choices(last, title),
+        "n_groups_options": [last.n_groups],
+        "earlier_layers": [
+            earlier_layer_state(
+                layers.results[layer], colors[layer], [layers.results[layer].n_groups]
+            )
+            for layer in layers.layers[:-1]
+        ],
+        "flows": [flow_state(a, b, values) for (a, b), values in layers.flows.items()],
+        "layer_groups": layers.n_groups,
+        "selected_layer": selected_layer if valid else "",
+        "selected_group": selected_group if valid else -1,
+    }
+    fallback = static_layers_html(layers, colors, title=title)
+    text = page_html(state, {}, title or DEFAULT_TITLE, fallback)
     if path is not None:
         Path(path).write_text(text, encoding="utf-8")
     return text
@@ -241,9 +323,10 @@ def save_page(
 
     Parameters
     ----------
-    source : NeuronGroupsResult or GroupWidget
-        A result (one group count), or a widget: every group count it computed, with its
-        colours, its title and its pinned group.
+    source : NeuronGroupsResult, MultiLayerResult or GroupWidget
+        A result (one group count), a multi-layer result (its counts), or a widget: every
+        group count it computed (with several layers, the counts shown), with its colours,
+        its title and its pinned group.
     path : path, optional
         Where to write the page (UTF-8).
     title : str, optional
@@ -256,6 +339,17 @@ def save_page(
     """
     if isinstance(source, NeuronGroupsResult):
         return results_page({source.n_groups: source}, source.n_groups, path, title=title or "")
+    if isinstance(source, MultiLayerResult):
+        return layers_page(source, path, title=title or "")
+    if getattr(source, "multi_result", None) is not None:
+        return layers_page(
+            source.multi_result,
+            path,
+            title=source.title if title is None else title,
+            colors=source.layer_colors(),
+            selected_layer=source.selected_layer,
+            selected_group=source.selected_group,
+        )
     results = source.cached_results()
     if not results:
         raise ValueError("The widget has no result to save yet.")

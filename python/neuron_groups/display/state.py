@@ -107,6 +107,30 @@ class ViewState(traitlets.HasTraits):
         "", help="What failed or was refused; '' when nothing did. Default: ''."
     ).tag(sync=True)
 
+    # -- several layers (kernel -> front end); [] in the one-layer view ------------------
+    earlier_layers = traitlets.List(
+        traitlets.Dict(),
+        [],
+        help='One dict per layer before the last, input to output: {"layer": str, '
+        '"n_groups": int, "n_groups_options": [int], "spatial": bytes float32 little-endian '
+        '(n, h, w) in [0, 1], "spatial_shape": [n, h, w], "icons": [PNG bytes or b""], '
+        '"group_colors": [[r, g, b], ...]}. The other fields describe the last layer. '
+        "Default: [].",
+    ).tag(sync=True)
+    flows = traitlets.List(
+        traitlets.Dict(),
+        [],
+        help='One dict per neighbouring pair of layers, input to output: {"from": str, '
+        '"to": str, "values": bytes float32 little-endian (n_from, n_to), "shape": '
+        '[n_from, n_to]}; the last pair\'s "to" is `layer`. Default: [].',
+    ).tag(sync=True)
+    image_options = traitlets.List(
+        traitlets.Unicode(),
+        [],
+        help="Names of the example images the image picker offers; [] where there is none. "
+        "Default: [].",
+    ).tag(sync=True)
+
     # -- what the user chooses (both ways) -----------------------------------------------
     n_groups = traitlets.Int(DEFAULT_GROUPS, help="Number of groups. Default: 6.").tag(
         sync=True, group=True
@@ -117,9 +141,21 @@ class ViewState(traitlets.HasTraits):
         help="Classes asked for, names or indices; [] means the top 5. After a computation, "
         "without repeats, so that classes[i] is the row class_names[i]. Default: [].",
     ).tag(sync=True)
-    selected_group = traitlets.Int(-1, help="The pinned group, -1 for none. Default: -1.").tag(
-        sync=True
-    )
+    selected_group = traitlets.Int(
+        -1,
+        help="Index of the pinned group in the layer `selected_layer`, -1 for none. Default: -1.",
+    ).tag(sync=True)
+    layer_groups = traitlets.List(
+        traitlets.Int(),
+        [],
+        help="Number of groups at every layer, input to output (its last entry is n_groups); "
+        "[] in the one-layer view. Default: [].",
+    ).tag(sync=True)
+    selected_layer = traitlets.Unicode(
+        "",
+        help="Layer of the pinned group; '' means the last layer (`layer`). The pinned group is "
+        "(selected_layer, selected_group). Default: ''.",
+    ).tag(sync=True)
 
 
 def _synced(cls: type[traitlets.HasTraits], **metadata: Any) -> tuple[str, ...]:
@@ -267,6 +303,45 @@ def group_state(
     }
 
 
+def group_options(shape: Sequence[int], most: int = 16) -> list[int]:
+    """The counts a groups control offers for activations of ``shape`` (h, w, C): 1..limit."""
+    h, w, c = shape
+    return list(range(1, min(most, h * w, c) + 1))
+
+
+def earlier_layer_state(
+    result: NeuronGroupsResult,
+    colors: Sequence[RGB],
+    options: Sequence[int],
+    icons: np.ndarray | None = None,
+) -> dict[str, Any]:
+    """One entry of ``earlier_layers``: a layer before the last, with these colours.
+
+    ``icons`` (n, S, S, 3) stands in for ``result.icons`` (e.g. a snapshot while optimizing).
+    """
+    maps = display_maps(result.spatial)  # (n, h, w) float32
+    return {
+        "layer": result.layer,
+        "n_groups": result.n_groups,
+        "n_groups_options": [int(n) for n in options],
+        "spatial": maps.astype("<f4").tobytes(),
+        "spatial_shape": list(maps.shape),
+        "icons": icon_pngs(result.icons if icons is None else icons, result.n_groups),
+        "group_colors": [list(c) for c in colors],
+    }
+
+
+def flow_state(earlier: str, later: str, values: np.ndarray) -> dict[str, Any]:
+    """One entry of ``flows``: the flows (n_from, n_to) from ``earlier`` to ``later``."""
+    values = np.asarray(values, dtype="<f4")  # (n_from, n_to)
+    return {
+        "from": earlier,
+        "to": later,
+        "values": values.tobytes(),
+        "shape": list(values.shape),
+    }
+
+
 def result_state(
     result: NeuronGroupsResult, colors: Sequence[RGB], class_options: Sequence[str] = ()
 ) -> dict[str, Any]:
@@ -278,6 +353,11 @@ def result_state(
         "class_options": list(class_options),
         "layer": result.layer,
         "model_name": result.model_name,
+        "earlier_layers": [],
+        "flows": [],
+        "layer_groups": [],
+        "selected_layer": "",
+        "image_options": [],
     }
 
 

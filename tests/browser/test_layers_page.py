@@ -1,0 +1,189 @@
+"""The multi-layer standalone page (``save_page(MultiLayerResult)``) in headless chromium.
+
+dog_cat at mixed4a (5 groups) -> mixed4d (6 groups) -> Labrador retriever, tiger cat, read
+with the real model; the icons are noise (rendering real ones takes minutes on a CPU). The
+page is opened from disk in an offline context with every host but localhost unresolvable
+(``chromium.FLAGS``): every request it makes must be ``file:``, ``blob:`` or ``data:``.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from neuron_groups.display.page import save_page
+from neuron_groups.layers import MultiLayerReading
+
+from .chromium import browser
+from .test_standalone_page import LOAD_TIMEOUT, UI_TIMEOUT, open_page
+
+pytestmark = pytest.mark.browser
+
+LAYERS = ["mixed4a", "mixed4d"]
+COUNTS = [5, 6]
+CLASSES = ["Labrador retriever", "tiger cat"]
+SELECTED = re.compile(r"\bis-selected\b")
+PINNED = re.compile(r"\bis-pinned\b")
+EMPHASIZED = re.compile(r"\bis-emphasized\b")
+FADED = re.compile(r"\bis-faded\b")
+
+# Where a curve starts and ends on the page, and the boxes of the tiles it joins.
+CURVE_ENDS = """path => {
+  const total = path.getTotalLength();
+  const m = path.getScreenCTM();
+  const at = (len) => {
+    const p = path.getPointAtLength(len);
+    return [p.x * m.a + m.e, p.y * m.d + m.f];
+  };
+  const tile = (layer, j) => {
+    const r = document.querySelector(`.ng-tile[data-layer="${layer}"][data-group="${j}"]`)
+      .getBoundingClientRect();
+    return [r.left, r.right, r.top + r.height / 2];
+  };
+  const d = path.dataset;
+  return {
+    start: at(0), end: at(total), from: tile(d.fromLayer, d.from), to: tile(d.toLayer, d.to),
+  };
+}"""
+
+
+@pytest.fixture(scope="module")
+def layers_page(tmp_path_factory, inception, dog_cat) -> Path:
+    """The two-layer demo's page, with noise icons at both layers."""
+    reading = MultiLayerReading(inception, dog_cat, LAYERS, classes=CLASSES)
+    result = reading.analyze(COUNTS, classes=CLASSES)
+    rng = np.random.default_rng(0)
+    for layer, n in zip(LAYERS, COUNTS, strict=True):
+        result.results[layer].icons = rng.random((n, 80, 80, 3)).astype(np.float32)
+    path = tmp_path_factory.mktemp("layers") / "dog_cat_layers.html"
+    save_page(result, path, title="dog_cat: mixed4a -> mixed4d")
+    return path
+
+
+def test_layers_page_offline(layers_page: Path) -> None:
+    from playwright.sync_api import expect
+
+    with browser() as chromium:
+        context = chromium.new_context(offline=True, viewport={"width": 1200, "height": 1400})
+        visit = open_page(context, layers_page.as_uri())
+        page = visit.page
+        widget = page.locator(".neuron-groups")
+        expect(page.locator("#neuron-groups-root")).to_have_attribute(
+            "data-ready", "true", timeout=LOAD_TIMEOUT
+        )
+        expect(widget).to_have_class(re.compile(r"\bis-multi\b"))
+        expect(widget.locator(".ng-error")).to_be_hidden()
+
+        # Two columns of tiles, input to output, then the classes; noise icons everywhere.
+        columns = widget.locator(".ng-column")
+        assert [columns.nth(i).get_attribute("data-layer") for i in range(3)] == [
+            *LAYERS,
+            "classes",
+        ]
+        for layer, n in zip(LAYERS, COUNTS, strict=True):
+            column = widget.locator(f'.ng-column[data-layer="{layer}"]')
+            expect(column.locator(".ng-tile")).to_have_count(n)
+            expect(column.locator(".ng-icon:visible")).to_have_count(n)
+            expect(column.locator(".ng-layer-count")).to_have_text(f"{n} groups")
+        expect(widget.locator(".ng-class-node")).to_have_count(len(CLASSES))
+        expect(widget.locator(".ng-table thead th[data-group]")).to_have_count(COUNTS[-1])
+        # No kernel behind a page: no image picker.
+        expect(widget.locator(".ng-image-picker")).to_be_hidden()
+
+        # One curve per pair of groups; the ones above the threshold are drawn, and each
+        # joins the right edge of its group to the left edge of the next column's group.
+        curves = widget.locator(".ng-curve")
+        expect(curves).to_have_count(COUNTS[0] * COUNTS[1] + COUNTS[1] * len(CLASSES))
+        drawn = widget.locator('.ng-curve[data-from-layer="mixed4a"]:not(.is-hidden)')
+        assert drawn.count() > 0
+        for k in range(drawn.count()):
+            ends = drawn.nth(k).evaluate(CURVE_ENDS)
+            assert ends["start"] == pytest.approx([ends["from"][1], ends["from"][2]], abs=1.5)
+            assert ends["end"] == pytest.approx([ends["to"][0], ends["to"][2]], abs=1.5)
+        strongest = widget.locator('.ng-curve[data-from-layer="mixed4a"][data-fraction="1.000"]')
+        expect(strongest).to_have_count(1)
+        assert float(strongest.get_attribute("stroke-width")) == pytest.approx(8)
+
+        # Hovering a mixed4a group: its spotlight (mixed4a's map) and its curves out.
+        page.mouse.move(1, 1)
+        expect(widget.locator(".ng-spotlight")).to_be_hidden()
+        tile = widget.locator('.ng-tile[data-layer="mixed4a"][data-group="1"]')
+        tile.hover()
+        expect(widget).to_have_attribute("data-selected-layer", "mixed4a", timeout=UI_TIMEOUT)
+        expect(widget).to_have_attribute("data-selected", "1")
+        expect(tile).to_have_class(SELECTED)
+        spotlight = widget.locator(".ng-spotlight")
+        expect(spotlight).to_be_visible()
+        expect(spotlight).to_have_attribute("data-layer", "mixed4a")
+        expect(widget.locator(".ng-map-group")).to_be_visible()
+        mixed4a_spot = spotlight.evaluate("c => c.toDataURL()")
+        out = widget.locator('.ng-curve[data-from-layer="mixed4a"][data-from="1"]')
+        expect(out).to_have_count(COUNTS[1])
+        for k in range(COUNTS[1]):
+            expect(out.nth(k)).to_have_class(EMPHASIZED)
+        others = widget.locator('.ng-curve:not([data-from-layer="mixed4a"][data-from="1"])')
+        for k in range(others.count()):
+            expect(others.nth(k)).to_have_class(FADED)
+        opacity = "p => Number(getComputedStyle(p).strokeOpacity)"
+        assert out.first.evaluate(opacity) > 2 * others.first.evaluate(opacity)
+
+        # The last layer's group of the same index has another map: another spotlight.
+        widget.locator('.ng-tile[data-layer="mixed4d"][data-group="1"]').hover()
+        expect(widget).to_have_attribute("data-selected-layer", "mixed4d", timeout=UI_TIMEOUT)
+        expect(spotlight).to_have_attribute("data-layer", "mixed4d")
+        assert spotlight.evaluate("c => c.toDataURL()") != mixed4a_spot
+
+        # Hovering a curve shows its value.
+        curve = widget.locator('.ng-curve[data-from-layer="mixed4a"]:not(.is-hidden)').first
+        x, y = curve.evaluate(
+            """p => { const q = p.getPointAtLength(p.getTotalLength() / 2), m = p.getScreenCTM();
+                      return [q.x * m.a + m.e, q.y * m.d + m.f]; }"""
+        )
+        page.mouse.move(x, y)
+        tip = widget.locator(".ng-flow-tip")
+        expect(tip).to_be_visible(timeout=UI_TIMEOUT)
+        hovered = widget.locator(".ng-curve.is-hovered")
+        expect(hovered).to_have_count(1)
+        expect(tip).to_have_text(hovered.locator("title").text_content())
+        assert re.search(r"-?\d+\.\d{3}$", tip.text_content())
+
+        # Pin, leave, still shown; unpin.
+        tile.click()
+        expect(tile).to_have_attribute("aria-pressed", "true", timeout=UI_TIMEOUT)
+        page.mouse.move(1, 1)
+        expect(widget).to_have_attribute("data-pinned-layer", "mixed4a")
+        expect(widget).to_have_attribute("data-pinned", "1")
+        expect(widget).to_have_attribute("data-selected-layer", "mixed4a")
+        expect(tile).to_have_class(PINNED)
+        expect(spotlight).to_be_visible()
+        expect(out.first).to_have_class(EMPHASIZED)
+        tile.click()
+        expect(widget).to_have_attribute("data-pinned", "-1", timeout=UI_TIMEOUT)
+        page.mouse.move(1, 1)
+        expect(widget).to_have_attribute("data-selected", "-1", timeout=UI_TIMEOUT)
+        expect(spotlight).to_be_hidden()
+
+        # The keyboard reaches every layer: Right goes to the next column.
+        widget.locator('.ng-tile[data-layer="mixed4a"][data-group="4"]').focus()
+        page.keyboard.press("ArrowRight")
+        expect(widget.locator('.ng-tile[data-layer="mixed4d"][data-group="4"]')).to_be_focused()
+        page.keyboard.press("ArrowDown")
+        expect(widget.locator('.ng-tile[data-layer="mixed4d"][data-group="5"]')).to_be_focused()
+        page.keyboard.press("ArrowLeft")  # mixed4a has 5 groups: its last one
+        expect(widget.locator('.ng-tile[data-layer="mixed4a"][data-group="4"]')).to_be_focused()
+
+        # The threshold (view only): at 1, only each pair's largest curve is drawn.
+        threshold = widget.locator(".ng-threshold")
+        threshold.fill("1")
+        expect(widget.locator(".ng-curve:not(.is-hidden)")).to_have_count(
+            widget.locator('.ng-curve[data-fraction="1.000"]').count(), timeout=UI_TIMEOUT
+        )
+        threshold.fill("0")
+        assert widget.locator(".ng-curve:not(.is-hidden)").count() > drawn.count()
+
+        assert visit.remote_requests() == []
+        assert visit.errors == []
+        context.close()

@@ -1,0 +1,270 @@
+"""Groups at several layers and the flows between them: the numpy fake, then InceptionV1."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from tests.fakes import FakeModel
+
+import neuron_groups
+import neuron_groups.layers as layers_module
+from neuron_groups import IconSettings, MultiLayerResult, load, load_layers
+from neuron_groups.errors import ClassNameError, GroupCountError, LayerError
+from neuron_groups.layers import MAX_LAYERS, MultiLayerReading, check_counts, unit_directions
+
+IMAGE = np.random.default_rng(3).random((56, 56, 3)).astype(np.float32)
+
+
+def fake_score(model: FakeModel, vectors: np.ndarray, conv: np.ndarray) -> np.ndarray:
+    """Each score s_b = sum_xy <conv2[y, x], v_b> of the fake, straight from conv (h, w, 8)."""
+    conv2 = np.concatenate([conv, conv @ model.mix], axis=-1)  # (h, w, 12)
+    return np.einsum("hwc,bc->b", conv2, vectors)
+
+
+# -- bad input, refused before any work ---------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("layers", "message"),
+    [
+        (["conv2", "conv"], r"'conv' comes before 'conv2'.*Write \['conv', 'conv2'\]"),
+        (["conv", "block/conv"], r"'conv' is given 2 times.*give each layer once: \['conv'\]"),
+        (["conv", "conv3"], r"Unknown layer 'conv3'.*Did you mean"),
+        (["conv", "logits"], r"'logits' has no spatial extent.*convolutional"),
+        (["conv"], r"two or more names.*layer='conv'"),
+        ("conv", r"list of names"),
+        (["conv", "conv2"] * 3, rf"At most {MAX_LAYERS} layers.*notebook's width.*a minute"),
+    ],
+)
+def test_bad_layers_are_refused_before_any_read(layers, message):
+    model = FakeModel()
+    with pytest.raises(LayerError, match=message):
+        MultiLayerReading(model, IMAGE, layers)
+    assert model.reads == 0
+
+
+def test_group_counts_are_checked_against_the_layers():
+    assert check_counts(4, ["a", "b"]) == [4, 4]
+    assert check_counts([2, np.int64(3)], ["a", "b"]) == [2, 3]
+    with pytest.raises(GroupCountError, match=r"3 counts for 2 layers \(a, b\).*n_groups=\[6, 6\]"):
+        check_counts([1, 2, 3], ["a", "b"])
+    with pytest.raises(GroupCountError, match="at 'b' is a whole number of at least 1; got 0"):
+        check_counts([2, 0], ["a", "b"])
+    with pytest.raises(GroupCountError, match="one number per layer"):
+        check_counts("3", ["a", "b"])
+
+
+def test_bad_counts_and_classes_cost_no_pass(monkeypatch):
+    model = FakeModel()
+    with pytest.raises(GroupCountError, match="1 count for 2 layers"):
+        neuron_groups.neuron_groups(IMAGE, ["conv", "conv2"], [3], model=model, icons=False)
+    with pytest.raises(ClassNameError):
+        neuron_groups.neuron_groups(IMAGE, ["conv", "conv2"], 3, ["dgo"], model=model)
+    assert model.reads == 0
+    with pytest.raises(GroupCountError, match="One layer has one number"):
+        neuron_groups.neuron_groups(IMAGE, "conv", [3, 4], model=model)
+    with pytest.raises(LayerError, match=r"reads one layer.*call neuron_groups\.neuron_groups"):
+        neuron_groups.pipeline.neuron_groups(IMAGE, ["conv", "conv2"], model=model)
+    assert model.reads == 0
+
+
+# -- what it computes -----------------------------------------------------------------------------
+
+
+def test_flows_are_the_derivative_of_each_score_along_each_group():
+    model = FakeModel()
+    result = MultiLayerReading(model, IMAGE, ["conv", "conv2"], ["dog"]).analyze([3, 4], ["dog"])
+    a, b = result.results["conv"], result.results["conv2"]
+    flows = result.flows[("conv", "conv2")]
+    assert flows.shape == (3, 4) and flows.dtype == np.float32
+    # The fake's scores are linear in conv: the derivative along a group vector is its value.
+    vectors = b.channel / np.linalg.norm(b.channel, axis=1, keepdims=True)  # (4, 12)
+    group_vectors = a.spatial[..., None] * a.channel[:, None, None, :]  # (3, 7, 7, 8)
+    expected = np.stack([fake_score(model, vectors, g) for g in group_vectors])  # (3, 4)
+    np.testing.assert_allclose(flows, expected, rtol=1e-4, atol=1e-5)
+    assert np.abs(flows).max() > 0
+
+
+def test_each_layer_has_its_own_groups_and_the_last_the_classes():
+    model = FakeModel()
+    reading = MultiLayerReading(model, IMAGE, ["conv", "conv2"], ["dog", 2])
+    result = reading.analyze([2, 5], ["dog", 2])
+    assert result.layers == ["conv", "conv2"] and result.n_groups == [2, 5]
+    assert result.last is result.results["conv2"] and result.last.classes == ["dog", "car"]
+    first = result.results["conv"]
+    assert first.classes == [] and first.attributions.shape == (0, 2)
+    assert first.spatial.shape == (2, 7, 7) and first.channel.shape == (2, 8)
+    assert result.last.channel.shape == (5, 12)
+    np.testing.assert_array_equal(first.logits, result.last.logits)
+    alone = neuron_groups.LayerReading(FakeModel(), IMAGE, "conv").analyze(2)
+    np.testing.assert_allclose(first.spatial, alone.spatial, rtol=1e-5)  # factorized as today
+
+
+def test_one_read_per_pair_and_one_for_the_classes():
+    model = FakeModel()
+    reading = MultiLayerReading(model, IMAGE, ["conv", "conv2"])
+    assert model.reads == 1  # the last layer, with the classes
+    reading.analyze([3, 3])
+    assert model.reads == 2  # one pass for the pair gives conv's activations and all gradients
+
+
+def counting_factorize(monkeypatch):
+    calls = []
+    original = layers_module.factorize
+
+    def spy(acts, n, **kwargs):
+        calls.append((kwargs.get("layer"), n))
+        return original(acts, n, **kwargs)
+
+    monkeypatch.setattr(layers_module, "factorize", spy)
+    monkeypatch.setattr(neuron_groups.pipeline, "factorize", spy)
+    return calls
+
+
+def test_only_what_changed_is_recomputed(monkeypatch):
+    calls = counting_factorize(monkeypatch)
+    model = FakeModel()
+    reading = MultiLayerReading(model, IMAGE, ["conv", "conv2"], ["cat"])
+    first = reading.analyze([3, 4], ["cat"])
+    assert sorted(calls) == [("conv", 3), ("conv2", 4)] and model.reads == 2
+    calls.clear()
+
+    # The first layer's count: its groups and the flows out of it; no pass.
+    second = reading.analyze([2, 4], ["cat"])
+    assert calls == [("conv", 2)] and model.reads == 2
+    assert second.last is first.last and second.flows[("conv", "conv2")].shape == (2, 4)
+    calls.clear()
+
+    # The last layer's count: its groups and the flows into it (one pass for the pair).
+    third = reading.analyze([2, 5], ["cat"])
+    assert calls == [("conv2", 5)] and model.reads == 3
+    assert third.results["conv"] is second.results["conv"]
+    calls.clear()
+
+    # Classes: only the last layer's table; a class already read costs no pass.
+    flows = third.flows[("conv", "conv2")].copy()
+    fourth = reading.analyze([2, 5], ["cat"])
+    assert fourth.last is third.last and model.reads == 3
+    fifth = reading.analyze([2, 5], ["tree", "cat"])
+    assert calls == [] and model.reads == 4 and fifth.last.classes == ["tree", "cat"]
+    np.testing.assert_array_equal(fifth.flows[("conv", "conv2")], flows)
+
+    # Back to counts seen before: all from the cache.
+    reading.analyze([3, 4], ["cat"])
+    assert calls == [] and model.reads == 4
+
+
+def test_unit_directions_have_norm_one():
+    channel = np.array([[3.0, 4.0], [0.0, 0.0]], np.float32)
+    np.testing.assert_allclose(unit_directions(channel), [[0.6, 0.8], [0.0, 0.0]])
+
+
+# -- result: text, file -----------------------------------------------------------------------
+
+
+def test_flow_table_ranks_by_size():
+    result = MultiLayerReading(FakeModel(), IMAGE, ["conv", "conv2"]).analyze([3, 4])
+    flows = result.flows[("conv", "conv2")]
+    lines = result.flow_table(top=3).splitlines()
+    assert lines[0].split() == ["from", "to", "flow"] and len(lines) == 4
+    i, j = np.unravel_index(np.abs(flows).argmax(), flows.shape)
+    assert lines[1].split() == ["conv", str(i), "conv2", str(j), f"{flows[i, j]:.3f}"]
+    sizes = [abs(float(line.split()[-1])) for line in lines[1:]]
+    assert sizes == sorted(sizes, reverse=True)
+    assert repr(result).startswith(
+        "MultiLayerResult(model='fake', conv (3 groups) -> conv2 (4 groups), classes="
+    )
+
+
+def test_save_and_load_round_trip(tmp_path):
+    result = MultiLayerReading(FakeModel(), IMAGE, ["conv", "conv2"]).analyze([3, 4], ["car"])
+    result.results["conv"].icons = np.random.default_rng(0).random((3, 8, 8, 3), np.float32)
+    path = result.save(tmp_path / "flows.npz")
+    with np.load(path, allow_pickle=False) as data:
+        keys = set(data.files)
+        assert list(data["layers"]) == ["conv", "conv2"]
+        np.testing.assert_array_equal(data["flow_conv_conv2"], result.flows[("conv", "conv2")])
+        assert data["flow_conv_conv2"].shape == (3, 4)
+    assert {"spatial_conv", "channel_conv", "spatial_conv2", "channel_conv2"} <= keys
+    assert {"image", "spatial", "channel", "attributions", "classes", "logits", "layer"} <= keys
+    again = load_layers(path)
+    assert isinstance(again, MultiLayerResult) and again.layers == ["conv", "conv2"]
+    for layer in again.layers:
+        np.testing.assert_array_equal(again.results[layer].spatial, result.results[layer].spatial)
+        np.testing.assert_array_equal(again.results[layer].channel, result.results[layer].channel)
+    np.testing.assert_array_equal(again.results["conv"].icons, result.results["conv"].icons)
+    assert again.last.classes == ["car"] and again.results["conv"].classes == []
+    np.testing.assert_array_equal(again.flows[("conv", "conv2")], result.flows[("conv", "conv2")])
+    one = load(path)  # today's reader sees the last layer
+    assert one.layer == "conv2" and one.n_groups == 4
+
+
+def test_loading_a_one_layer_file_says_what_to_use(tmp_path):
+    path = neuron_groups.LayerReading(FakeModel(), IMAGE, "conv").analyze(2).save(tmp_path / "a")
+    with pytest.raises(neuron_groups.NeuronGroupsError, match="one layer's result"):
+        load_layers(path)
+
+
+def test_entry_point_renders_icons_last_layer_first():
+    model = FakeModel()
+    order = []
+    original = model.render_icons
+
+    def spy(layer, *args, **kwargs):
+        order.append(layer)
+        return original(layer, *args, **kwargs)
+
+    model.render_icons = spy
+    result = neuron_groups.neuron_groups(
+        IMAGE,
+        ["conv", "conv2"],
+        [2, 3],
+        model=model,
+        icon_settings=IconSettings(steps=2, size=8),
+        icon_cache=False,
+    )
+    assert order == ["conv2", "conv"]
+    assert result.results["conv"].icons.shape == (2, 8, 8, 3)
+    assert result.last.icons.shape == (3, 8, 8, 3)
+    single = neuron_groups.neuron_groups(IMAGE, "conv", 2, model=FakeModel(), icons=False)
+    assert isinstance(single, neuron_groups.NeuronGroupsResult)
+
+
+# -- InceptionV1 ------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def demo(inception, dog_cat):
+    reading = MultiLayerReading(
+        inception, dog_cat, ["mixed4a", "mixed4d"], ["Labrador retriever", "tiger cat"]
+    )
+    return reading, reading.analyze([5, 6], ["Labrador retriever", "tiger cat"])
+
+
+@pytest.mark.slow
+def test_inception_flows_match_forward_mode(inception, demo):
+    from tests.test_gradients import jvp_of_direction_scores
+
+    reading, result = demo
+    a, b = result.results["mixed4a"], result.results["mixed4d"]
+    vectors = unit_directions(b.channel)  # (6, 528)
+    group_vectors = a.spatial[..., None] * a.channel[:, None, None, :]  # (5, 14, 14, 512)
+    jvp = jvp_of_direction_scores(
+        inception, reading.acts["mixed4a"], "mixed4a", "mixed4d", vectors, group_vectors
+    )  # (5, 6)
+    flows = result.flows[("mixed4a", "mixed4d")]
+    assert flows.shape == (5, 6)
+    np.testing.assert_allclose(flows, jvp, rtol=1e-3, atol=1e-3 * np.abs(jvp).max())
+
+
+@pytest.mark.slow
+def test_inception_demo_groups_and_classes(inception, demo):
+    _, result = demo
+    assert result.n_groups == [5, 6]
+    assert result.last.classes == ["Labrador retriever", "tiger cat"]
+    single = neuron_groups.LayerReading(
+        inception, result.image, "mixed4d", ["Labrador retriever", "tiger cat"]
+    ).analyze(6, ["Labrador retriever", "tiger cat"])
+    np.testing.assert_allclose(result.last.attributions, single.attributions, rtol=1e-4)
+    acts = inception.activations(result.image, "mixed4a")
+    np.testing.assert_allclose(demo[0].acts["mixed4a"], acts, rtol=1e-4, atol=1e-4)
