@@ -1,13 +1,24 @@
-"""Time the group icons of the demo: 6 icons, 80x80, mixed4d, 513 steps, on InceptionV1.
+"""Time the group icons of the demo: 6 icons, 80x80, mixed4d, on InceptionV1.
 
-Usage: python benchmarks/bench_icons.py [--steps N] [--eager-steps N] [--png PATH]
+Usage: python benchmarks/bench_icons.py [--rounds N] [--no-quality] [--png PATH]
                                         [--inter-op N] [--intra-op N]
 
-Prints milliseconds per step and the total for the compiled loop (run in full, tracing
-included), and the same for an equivalent plain eager loop (timed over a few steps and
-extrapolated), then each icon's objective: its direction score at mixed4d on the final
-80x80 icon, without transforms. The directions are the NMF channel factors of dog_cat at
-mixed4d, as the demo computes them. Set NEURON_GROUPS_DATA to read the data offline.
+Prints, in one run and side by side:
+
+1. ms per step: our compiled step, the bare floor under it (the truncated network's
+   forward and backward pass on the 6 images, compiled: at 80 px, at 104 px, and at the
+   sizes the step's transforms actually hand the network), and the step by stage
+   (parameterization, transforms, network, Adam, host round trip), each forward and
+   backward, timed in interleaved rounds (median) so that other load hits all alike.
+2. Seconds to 90% / 95% / 100% of the faithful score, for the default run, the fast
+   preset (:meth:`IconSettings.fast`) and the widget's preview (the default run's own
+   snapshots, every 16 steps). The score is each icon's direction score at mixed4d on the
+   icon itself, without transforms, as a share of the faithful (513-step) icon's; "mean"
+   averages the icons, "all" waits for the lowest.
+3. The second call with the same shape: no trace.
+
+The directions are the NMF channel factors of dog_cat at mixed4d, as the demo computes them.
+Set NEURON_GROUPS_DATA to read the data offline.
 """
 
 from __future__ import annotations
@@ -25,10 +36,14 @@ from bench_pipeline import cpu_description
 from neuron_groups import load_model
 from neuron_groups.backends.base import IconHooks, IconSettings
 from neuron_groups.backends.tensorflow.optvis import Renderer
+from neuron_groups.backends.tensorflow.optvis.render import Adam, draw_sequence
 from neuron_groups.factorization import factorize
 from neuron_groups.images import load_image
 
 LAYER = "mixed4d"
+SHARES = (0.9, 0.95, 1.0)
+PREVIEW_EVERY = 16
+"""The widget's default ``snapshot_every``."""
 
 
 def demo_directions(model) -> np.ndarray:
@@ -45,40 +60,198 @@ def direction_scores(model, icons: np.ndarray, directions: np.ndarray) -> np.nda
     return np.einsum("bhwc,bc->b", acts, directions) / (acts.shape[1] * acts.shape[2])
 
 
-def time_compiled(model, directions, settings):
-    def forward(images, relu):
-        return model.forward_to(images, LAYER, relu)
+# -- 1. ms per step ------------------------------------------------------------------------
+def network_pass(model, directions, relu=tf.nn.relu):
+    """Compiled forward and backward pass of the truncated network: images (6, S, S, 3)."""
+    v = tf.constant(directions)
 
-    renderer = Renderer(forward, directions, settings)
-    times = []
+    @tf.function(input_signature=[tf.TensorSpec([len(directions), None, None, 3])])
+    def fb(images):
+        with tf.GradientTape() as tape:
+            tape.watch(images)
+            acts = model.forward_to(images, LAYER, relu)  # (n, h, w, C)
+            loss = tf.reduce_sum(tf.einsum("bhwc,bc->bhw", acts, v))
+        return tape.gradient(loss, images)
 
-    def progress(step, scores):
-        times.append(time.perf_counter())
-
-    start, cpu = time.perf_counter(), time.process_time()
-    icons = renderer.run(IconHooks(progress=progress))
-    total, cpu = time.perf_counter() - start, time.process_time() - cpu
-    first = times[0] - start
-    steady = np.diff(times[len(times) // 2 :]).mean() if len(times) > 3 else float("nan")
-    return icons, total, cpu, first, steady
+    return fb
 
 
-def time_eager(model, directions, settings, steps):
-    def forward(images, relu):
-        return model.forward_to(images, LAYER, relu)
+def stage_functions(renderer: Renderer):
+    """Compiled pieces of one step, each forward and backward, on the renderer's shapes."""
+    spectrum = tf.Variable(renderer.param.spectrum)  # (2, n, 3, S, S // 2 + 1)
+    weights = tf.random.stateless_normal(renderer.param().shape, (1, 2))  # (n, S, S, 3)
 
-    renderer = Renderer(forward, directions, settings)
-    times = []
-    tf.config.run_functions_eagerly(True)
-    try:
-        for _ in range(steps):
-            draws = tf.constant(renderer.transforms.draw(renderer.draw_rng))
+    @tf.function
+    def parameterization():
+        with tf.GradientTape() as tape:
+            tape.watch(renderer.param.spectrum)
+            loss = tf.reduce_sum(renderer.param() * weights)
+        return tape.gradient(loss, renderer.param.spectrum)
+
+    @tf.function(input_signature=[tf.TensorSpec([renderer.transforms.n_draws], tf.int32)])
+    def transforms(draws):
+        images = tf.stop_gradient(renderer.param())  # (n, S, S, 3)
+        with tf.GradientTape() as tape:
+            tape.watch(images)
+            seen = renderer.transforms(images, draws)  # (n, S', S', 3)
+            loss = tf.reduce_sum(seen * seen)
+        return tape.gradient(loss, images)
+
+    adam_state = Adam(spectrum)
+    grad = tf.random.stateless_normal(spectrum.shape, (3, 4))
+
+    @tf.function
+    def adam():
+        adam_state.apply(grad, tf.constant(100, tf.int64))
+        return spectrum[0, 0, 0, 0, 0]
+
+    @tf.function(input_signature=[tf.TensorSpec([renderer.transforms.n_draws], tf.int32)])
+    def host(draws):
+        return tf.cast(draws, tf.float32)[:1] * 2.0  # (1,)
+
+    return parameterization, transforms, adam, host
+
+
+def seen_sizes(renderer: Renderer, draws: np.ndarray) -> list[int]:
+    """The side of the images the network sees after the transforms, per draw."""
+    images = renderer.param()
+    return [int(renderer.transforms(images, d).shape[1]) for d in draws]
+
+
+def time_rounds(candidates: dict, rounds: int) -> dict[str, float]:
+    """Median ms of each candidate, timed once per round in turn (load hits all alike)."""
+    for fn in candidates.values():  # warm up (trace, first kernels)
+        fn(0)
+        fn(1)
+    times: dict[str, list[float]] = {name: [] for name in candidates}
+    for i in range(rounds):
+        for name, fn in candidates.items():
             start = time.perf_counter()
-            renderer.train_step(draws).numpy()
-            times.append(time.perf_counter() - start)
-    finally:
-        tf.config.run_functions_eagerly(False)
-    return float(np.median(times[1:]))
+            fn(i)
+            times[name].append(time.perf_counter() - start)
+    return {name: float(np.median(t)) * 1e3 for name, t in times.items()}
+
+
+def per_step(model, directions, rounds: int) -> None:
+    def forward(images, relu):
+        return model.forward_to(images, LAYER, relu)
+
+    settings = IconSettings()
+    renderer = Renderer(forward, directions, settings)
+    draws = draw_sequence(renderer.transforms, 1, 64)  # (64, n_draws)
+    lr, beta2 = np.float32(settings.learning_rate), np.float32(settings.beta2)
+    for i in range(settings.redirect_relu_steps + 3):  # past the redirection steps
+        renderer.train_step(draws[i], lr, beta2).numpy()
+    sizes = seen_sizes(renderer, draws)
+    n = len(directions)
+    rng = np.random.default_rng(0)
+    images = {s: tf.constant(rng.random((n, s, s, 3), np.float32)) for s in set(sizes) | {80, 104}}
+    floor, with_redirect = (
+        network_pass(model, directions),
+        network_pass(model, directions, renderer.relu),
+    )
+    parameterization, transforms, adam, host = stage_functions(renderer)
+    pick = len(draws)
+    candidates = {
+        "step (ours)": lambda i: renderer.train_step(draws[i % pick], lr, beta2).numpy(),
+        "floor at 80 px": lambda i: floor(images[80]).numpy(),
+        "floor at 104 px": lambda i: floor(images[104]).numpy(),
+        "floor at the sizes seen": lambda i: floor(images[sizes[i % pick]]).numpy(),
+        "  network with our ReLU": lambda i: with_redirect(images[sizes[i % pick]]).numpy(),
+        "  parameterization": lambda i: parameterization().numpy(),
+        "  transforms": lambda i: transforms(draws[i % pick]).numpy(),
+        "  Adam update": lambda i: adam().numpy(),
+        "  host round trip": lambda i: host(draws[i % pick]).numpy(),
+    }
+    ms = time_rounds(candidates, rounds)
+    print(
+        f"\n1. ms per step, median of {rounds} interleaved rounds (network input sides "
+        f"{min(sizes)}..{max(sizes)}, mean {np.mean(sizes):.0f}; 80 px icons, 104 px padded)"
+    )
+    for name, value in ms.items():
+        print(f"  {name:<28}{value:>7.1f} ms")
+    stages = [k for k in ms if k.startswith("  ") and k != "  network with our ReLU"]
+    parts = ms["  network with our ReLU"] + sum(ms[k] for k in stages)
+    print(f"  {'sum of the stages':<28}{parts:>7.1f} ms")
+    step = ms["step (ours)"]
+    for name in ("floor at 80 px", "floor at 104 px", "floor at the sizes seen"):
+        print(f"  {'step / ' + name:<28}{step / ms[name]:>7.2f}x")
+    print("  Lucent: not installed here (PyTorch is not); not measured in this run")
+
+
+# -- 2. seconds to a share of the faithful score ---------------------------------------------
+def timed_run(model, directions, settings, every: int):
+    """Run with snapshots every ``every`` steps; return (steps, seconds, scores (k, n)).
+
+    Seconds count from the call (tracing included) to each snapshot, without the time
+    spent scoring the snapshots.
+    """
+
+    def forward(images, relu):
+        return model.forward_to(images, LAYER, relu)
+
+    marks, scores, scoring = [], [], [0.0]
+    start = time.perf_counter()
+
+    def snapshot(step, images):
+        now = time.perf_counter()
+        marks.append((step + 1, now - start - scoring[0]))
+        scores.append(direction_scores(model, images, directions))
+        scoring[0] += time.perf_counter() - now
+
+    Renderer(forward, directions, settings).run(IconHooks(snapshot=snapshot, snapshot_every=every))
+    steps, seconds = (np.array(v) for v in zip(*marks, strict=True))
+    return steps, seconds, np.array(scores)
+
+
+def reached(shares: np.ndarray, steps, seconds, target: float) -> str:
+    """When a share (k,) first reaches ``target``: 'step (seconds)', or 'never'."""
+    hit = np.flatnonzero(shares >= target - 1e-6)
+    return f"{steps[hit[0]]:>4d} ({seconds[hit[0]]:5.1f} s)" if hit.size else "     never  "
+
+
+def quality(model, directions) -> np.ndarray:
+    default = timed_run(model, directions, IconSettings(), every=8)
+    faithful = default[2][-1]  # (n,) the 513-step icons' scores
+    fast = timed_run(model, directions, IconSettings.fast(), every=8)
+    rows = {
+        "default (snapshots every 8)": default,
+        "fast preset (256, beta2 .99)": fast,
+        f"preview (every {PREVIEW_EVERY} steps)": tuple(v[1::2] for v in default),
+    }
+    print("\n2. step (seconds, tracing included) at which the icons reach a share of the")
+    print("   faithful score; mean over icons / every icon")
+    print(f"  {'run':<30}" + "".join(f"{f'{s:.0%} mean':>14}{f'{s:.0%} all':>14}" for s in SHARES))
+    for name, (steps, seconds, scores) in rows.items():
+        share = scores / faithful  # (k, n)
+        cells = [
+            reached(agg(share, axis=1), steps, seconds, s)
+            for s in SHARES
+            for agg in (np.mean, np.min)
+        ]
+        print(f"  {name:<30}" + "".join(f"{c:>14}" for c in cells))
+    final = fast[2][-1] / faithful
+    print(
+        f"  fast preset's final icons: {final.mean():.3f} of the faithful score on average, "
+        f"lowest icon {final.min():.3f}, in {fast[1][-1]:.1f} s vs {default[1][-1]:.1f} s"
+    )
+    return default[2][-1]
+
+
+# -- 3. the second call ----------------------------------------------------------------------
+def second_call(model, directions) -> None:
+    settings, firsts = IconSettings(steps=2), []
+    for other in (directions, directions[::-1].copy()):
+        start = time.perf_counter()
+        model.render_icons(LAYER, other, settings)
+        firsts.append(time.perf_counter() - start)
+    traced = model.tracing_count()
+    model.render_icons(LAYER, directions * 0.5, settings)
+    print(
+        f"\n3. render_icons, 2 steps: first call {firsts[0]:.2f} s (traces), second call "
+        f"with the same shape {firsts[1]:.2f} s; traces on a third call: "
+        f"{model.tracing_count() - traced}"
+    )
 
 
 def save_grid(icons: np.ndarray, path: str, scale: int = 3) -> None:
@@ -93,9 +266,9 @@ def save_grid(icons: np.ndarray, path: str, scale: int = 3) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--steps", type=int, default=513)
-    parser.add_argument("--eager-steps", type=int, default=20)
-    parser.add_argument("--png", help="save the icons side by side to this PNG")
+    parser.add_argument("--rounds", type=int, default=40, help="timing rounds per figure")
+    parser.add_argument("--no-quality", action="store_true", help="skip the 513-step runs")
+    parser.add_argument("--png", help="save the faithful icons side by side to this PNG")
     parser.add_argument("--inter-op", type=int, default=0, help="TF inter-op threads (0: TF's)")
     parser.add_argument("--intra-op", type=int, default=0, help="TF intra-op threads (0: TF's)")
     args = parser.parse_args()
@@ -108,40 +281,18 @@ def main() -> None:
         f"{tf.config.threading.get_intra_op_parallelism_threads() or 'default'}, inter-op "
         f"{tf.config.threading.get_inter_op_parallelism_threads() or 'default'}"
     )
-    load = os.getloadavg()[0]
+    print(f"load average (1, 5, 15 min) at the start: {os.getloadavg()}")
     model = load_model("inceptionv1")
     directions = demo_directions(model)
-    settings = IconSettings(steps=args.steps)
-    print(
-        f"demo: {len(directions)} icons, {settings.size}x{settings.size}, {LAYER}, "
-        f"{settings.steps} steps"
-    )
+    print(f"demo: {len(directions)} icons, 80x80, {LAYER}")
 
-    icons, total, cpu, first, steady = time_compiled(model, directions, settings)
-    per_step = total / settings.steps
-    print(
-        f"compiled: {per_step * 1e3:.0f} ms/step overall ({steady * 1e3:.0f} ms/step steady, "
-        f"first step with tracing {first:.1f} s); total {total:.1f} s"
-    )
-    print(
-        f"  CPU time {cpu:.1f} s over {os.cpu_count()} cores; load average before the run "
-        f"{load:.1f} (other processes slow the wall time down)"
-    )
-    if settings.steps != 513:
-        print(f"  extrapolated to 513 steps: {first + 512 * steady:.1f} s")
-
-    if args.eager_steps > 1:
-        eager = time_eager(model, directions, settings, args.eager_steps)
-        print(
-            f"eager baseline: {eager * 1e3:.0f} ms/step (median of {args.eager_steps - 1} "
-            f"steps, extrapolated): about {eager * 513:.0f} s for 513 steps"
-        )
-
-    scores = direction_scores(model, icons, directions)
-    print("objective per icon (direction score at mixed4d, final icon, no transforms):")
-    print("  " + "  ".join(f"{s:.1f}" for s in scores))
+    per_step(model, directions, args.rounds)
+    if not args.no_quality:
+        quality(model, directions)
+    second_call(model, directions)
+    print(f"\nload average (1, 5, 15 min) at the end: {os.getloadavg()}")
     if args.png:
-        save_grid(icons, args.png)
+        save_grid(model.render_icons(LAYER, directions), args.png)
         print(f"icons saved to {args.png}")
 
 

@@ -33,6 +33,21 @@ def best_of(fn, repeats: int) -> float:
     return min(times)
 
 
+VECTOR_FLAGS = [
+    "avx",
+    "avx2",
+    "fma",
+    "avx512f",
+    "avx512_vnni",
+    "avx512_bf16",
+    "avx512_fp16",
+    "amx_tile",
+    "amx_bf16",
+    "amx_int8",
+]
+"""The /proc/cpuinfo flags that matter to TensorFlow's oneDNN kernels."""
+
+
 def cpu_description() -> str:
     """The CPU model and its vector-instruction flags, from /proc/cpuinfo where there is one."""
     model, flags = platform.processor() or "unknown CPU", []
@@ -43,8 +58,7 @@ def cpu_description() -> str:
                 if key.strip() == "model name":
                     model = value.strip()
                 elif key.strip() == "flags":
-                    wanted = ("avx", "avx2", "avx512f", "avx512_vnni", "avx512_bf16", "fma")
-                    flags = [flag for flag in value.split() if flag in wanted]
+                    flags = [flag for flag in value.split() if flag in VECTOR_FLAGS]
                     break
     except OSError:
         pass

@@ -181,3 +181,22 @@ def test_layers_out_of_order_name_the_fix(capsys, monkeypatch):
     monkeypatch.setattr(neuron_groups.layers, "LayerReading", None)  # no pass is made
     assert cli.main(["dog_cat", "--layer", "mixed4d", "mixed4a", "--no-icons"]) == 2
     assert "Write ['mixed4a', 'mixed4d']" in capsys.readouterr().err
+
+
+def test_fast_icons_use_the_fast_preset(monkeypatch, capsys):
+    import neuron_groups.pipeline
+    from neuron_groups import IconSettings
+
+    asked = []
+
+    def fake_add_icons(result, model, settings, **kwargs):
+        asked.append(settings)
+        result.icons = np.zeros((result.n_groups, settings.size, settings.size, 3), np.float32)
+        return result
+
+    monkeypatch.setattr(neuron_groups.pipeline, "add_icons", fake_add_icons)
+    monkeypatch.setenv("NEURON_GROUPS_ICON_CACHE", "off")
+    assert cli.main(["dog_cat", "--groups", "2", "--fast"]) == 0
+    assert cli.main(["dog_cat", "--groups", "2", "--fast", "--steps", "7"]) == 0
+    fast = IconSettings.fast()
+    assert asked[0] == fast and asked[1].steps == 7 and asked[1].beta2 == fast.beta2

@@ -280,28 +280,35 @@ def test_identity(inception):
     assert arrays[0].shape == shapes["conv1/7x7_s2"] and arrays[1].shape == (64,)
 
 
-def test_render_icons_delegates_to_optvis(inception, monkeypatch):
+def test_render_icons_delegates_to_one_renderer_pool(inception, monkeypatch):
     seen = {}
 
-    def fake_render(forward, directions, settings, hooks):
-        seen.update(hooks=hooks, settings=settings, directions=directions)
-        relus = []
-        acts = forward(tf.fill((2, 64, 64, 3), 0.5), lambda x: relus.append(1) or tf.nn.relu(x))
-        seen.update(shape=tuple(acts.shape), relus=len(relus))
-        return np.zeros((2, 8, 8, 3), np.float32)
+    class FakePool:
+        def render(self, tag, forward, directions, settings, hooks):
+            seen.update(tag=tag, hooks=hooks, settings=settings, directions=directions)
+            relus = []
+            images = tf.fill((2, 64, 64, 3), 0.5)
+            acts = forward(images, lambda x: relus.append(1) or tf.nn.relu(x))
+            seen.update(shape=tuple(acts.shape), relus=len(relus), pools=seen.get("pools", 0) + 1)
+            return np.zeros((2, 8, 8, 3), np.float32)
 
     fake = types.ModuleType("neuron_groups.backends.tensorflow.optvis")
-    fake.render_directions = fake_render
+    fake.RendererPool = FakePool
     monkeypatch.setitem(sys.modules, fake.__name__, fake)
+    monkeypatch.delitem(inception.__dict__, "_icon_renderers", raising=False)
     directions = np.ones((2, 480), np.float32)
     hooks = IconHooks(snapshot_every=3)
     icons = inception.render_icons("inception_3b/output", directions, IconSettings(size=8), hooks)
     assert icons.shape == (2, 8, 8, 3)
+    assert seen["tag"] == "mixed3b"  # the canonical name keys the pool
     assert seen["shape"] == (2, 8, 8, 480)  # 64 -> 32 -> 16 -> 8, read at mixed3b
     assert seen["relus"] == 3 + 6 + 6
     assert seen["settings"].size == 8
     assert seen["directions"] is directions
     assert seen["hooks"] is hooks
+    pool = inception.__dict__["_icon_renderers"]
+    inception.render_icons("mixed3b", directions, IconSettings(size=8), hooks)
+    assert inception.__dict__["_icon_renderers"] is pool  # one pool per model
 
 
 # -- load_model -------------------------------------------------------------------------

@@ -10,13 +10,17 @@ from __future__ import annotations
 import dataclasses
 import inspect
 import warnings
+from typing import TYPE_CHECKING
 
 import numpy as np
-import sklearn.decomposition
-from sklearn.base import BaseEstimator, clone
-from sklearn.exceptions import ConvergenceWarning
 
 from neuron_groups.errors import FactorizationError, GroupCountError, did_you_mean
+
+if TYPE_CHECKING:
+    from sklearn.base import BaseEstimator
+
+# scikit-learn is imported where it is used: it costs about a second, and importing the
+# package (a notebook's first cell) should not pay it before a factorization is asked for.
 
 
 @dataclasses.dataclass(frozen=True)
@@ -42,6 +46,9 @@ class Factorization:
 
 
 def _estimators() -> dict[str, type]:
+    import sklearn.decomposition
+    from sklearn.base import BaseEstimator
+
     return {
         name.lower(): cls
         for name, cls in vars(sklearn.decomposition).items()
@@ -59,6 +66,9 @@ def make_estimator(method: str | BaseEstimator, n_groups: int, seed: int | None)
     class is named case-insensitively (``"PCA"``, ``"FastICA"``, ...). An estimator
     instance is cloned and its ``n_components`` set. ``seed`` fixes ``random_state``.
     """
+    import sklearn.decomposition
+    from sklearn.base import BaseEstimator, clone
+
     if isinstance(method, BaseEstimator):
         estimator = clone(method)
         if "n_components" not in estimator.get_params():
@@ -88,6 +98,8 @@ def make_estimator(method: str | BaseEstimator, n_groups: int, seed: int | None)
 
 
 def _check(acts: np.ndarray, n_groups: int, estimator: BaseEstimator, layer: str) -> None:
+    import sklearn.decomposition
+
     if acts.ndim != 3:
         raise FactorizationError(
             f"Factorization needs activations with a spatial extent (H, W, C); layer {layer!r} "
@@ -144,6 +156,8 @@ def factorize(
     _check(acts, n_groups, estimator, layer)
     h, w, c = acts.shape
     flat = acts.reshape(h * w, c).astype(np.float64)  # (H*W, C)
+    from sklearn.exceptions import ConvergenceWarning
+
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         spatial_flat = estimator.fit_transform(flat)  # (H*W, n)

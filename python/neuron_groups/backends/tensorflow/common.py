@@ -223,8 +223,10 @@ class TFVisionModel(VisionModel):
         return self._compiled[key]
 
     def tracing_count(self) -> int:
-        """How many times the compiled readings were traced (for tests: never twice per key)."""
-        return sum(fn.experimental_get_tracing_count() for fn in self._compiled.values())
+        """How many times the compiled readings and icon steps were traced (tests: once per key)."""
+        readings = sum(fn.experimental_get_tracing_count() for fn in self._compiled.values())
+        pool = self.__dict__.get("_icon_renderers")
+        return readings + (pool.tracing_count() if pool is not None else 0)
 
     # -- numpy API -----------------------------------------------------------------------
     def read(self, image: np.ndarray, layer: str, targets: Targets = NO_TARGETS) -> Readout:
@@ -301,16 +303,23 @@ class TFVisionModel(VisionModel):
     ) -> np.ndarray:
         """Optimize one image per direction (n, C) at ``layer``; return (n, S, S, 3) in [0, 1].
 
-        Delegates to :func:`neuron_groups.backends.tensorflow.optvis.render_directions`.
+        Delegates to :class:`neuron_groups.backends.tensorflow.optvis.RendererPool`, kept
+        on the model: the optimization step is traced once per layer, icon count, channels,
+        size, transforms and ReLU redirection, and a call with the directions and settings
+        of the previous one at that key continues its run (after a stop, or to more steps)
+        with the same result as a fresh run.
         """
-        from neuron_groups.backends.tensorflow.optvis import render_directions
+        from neuron_groups.backends.tensorflow.optvis import RendererPool
 
         name = self.resolve_layer(layer).name
+        pool = self.__dict__.get("_icon_renderers")
+        if pool is None:
+            pool = self.__dict__["_icon_renderers"] = RendererPool()
 
         def forward(images: tf.Tensor, relu: Relu) -> tf.Tensor:
             return self.forward_to(images, name, relu)
 
-        return render_directions(forward, directions, settings, hooks=hooks)
+        return pool.render(name, forward, directions, settings, hooks)
 
 
 __all__ = ["IMAGE_SPEC", "Relu", "TFVisionModel"]

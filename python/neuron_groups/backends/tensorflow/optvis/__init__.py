@@ -5,11 +5,16 @@ transforms' descriptions and draws) are shared in :mod:`neuron_groups.backends.o
 package holds the TensorFlow ops, in small composable pieces as in Lucid: :mod:`.param` (the
 image as a Fourier spectrum, colour-decorrelated), :mod:`.transforms` (the random
 transforms), :mod:`.objectives` (direction scores), :mod:`.relu` (the redirected ReLU
-gradient) and :mod:`.render` (the compiled optimization loop, :func:`render_directions`).
+gradient) and :mod:`.render` (the compiled optimization loop, :func:`render_directions`, and
+:class:`RendererPool`, which keeps it compiled for the process).
 Lucid, by the Lucid Authors: https://github.com/tensorflow/lucid. Written anew; no Lucid code
 is used.
 """
 
-from neuron_groups.backends.tensorflow.optvis.render import Renderer, render_directions
+from neuron_groups.backends.tensorflow.optvis.render import (
+    Renderer,
+    RendererPool,
+    render_directions,
+)
 
-__all__ = ["Renderer", "render_directions"]
+__all__ = ["Renderer", "RendererPool", "render_directions"]

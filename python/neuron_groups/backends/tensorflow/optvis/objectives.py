@@ -22,14 +22,19 @@ def direction(vectors: np.ndarray) -> Objective:
 
     Parameters
     ----------
-    vectors : array, shape (n, C)
+    vectors : array or tf.Variable, shape (n, C)
+        A variable is read at each call (a compiled step then serves other directions of
+        the same shape); anything else is taken as a constant.
 
     Returns
     -------
     callable
         acts (n, h, w, C) -> scores (n,)
     """
-    v = tf.constant(np.asarray(vectors, dtype=np.float32))  # (n, C)
+    if isinstance(vectors, tf.Variable):
+        v = vectors  # (n, C)
+    else:
+        v = tf.constant(np.asarray(vectors, dtype=np.float32))  # (n, C)
 
     def objective(acts):
         if acts.shape[-1] not in (None, v.shape[-1]):

@@ -1,0 +1,183 @@
+"""Icon speed work that must not change what a default run produces.
+
+The default optimization is pinned (objectives from the code before the speed work); the
+compiled step is traced once per process and shape; a run asked for again continues
+instead of restarting, with a fresh run's result; the fast preset is a separate setting.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import threading
+
+import numpy as np
+import pytest
+import tensorflow as tf
+from tests.conftest import REPO
+from tests.test_optvis_render import DIRECTIONS, TinyModel, tiny_net
+
+from neuron_groups.backends.base import IconHooks, IconSettings
+from neuron_groups.backends.optvis import check_directions
+from neuron_groups.backends.tensorflow.optvis import render_directions
+from neuron_groups.errors import Cancelled
+
+SMALL = IconSettings(size=24, steps=12)
+
+# Each icon's objective at steps 0, 16, 17 and 39 of the default settings (IconSettings())
+# on InceptionV1 at mixed4d, for PINNED_DIRECTIONS, computed before the speed work.
+PINNED = {
+    0: [97.60379028, 95.38643646, 100.14775085, 35.05913925, 85.05995178, 82.43969727],
+    16: [617.58618164, 854.66333008, 807.81158447, 666.94097900, 775.83972168, 539.88818359],
+    17: [809.84735107, 1073.03564453, 1118.00732422, 908.40954590, 938.18859863, 672.30737305],
+    39: [1256.84008789, 1791.90478516, 1580.48278809, 1435.73779297, 1509.79968262, 969.00366211],
+}
+
+
+def pinned_directions() -> np.ndarray:
+    """Six sparse non-negative directions over mixed4d's 528 channels, (6, 528)."""
+    rng = np.random.default_rng(0)
+    return (np.abs(rng.normal(size=(6, 528))) * (rng.random((6, 528)) < 0.1)).astype(np.float32)
+
+
+def objectives_until(model, layer, directions, settings, steps):
+    """Each step's objectives (steps, n) of a run stopped after ``steps`` steps."""
+    seen = []
+    hooks = IconHooks(progress=lambda s, o: seen.append(o), should_stop=lambda: len(seen) >= steps)
+    with pytest.raises(Cancelled):
+        model.render_icons(layer, directions, settings, hooks)
+    return np.array(seen)
+
+
+# -- the default run does not drift ------------------------------------------------------
+def test_the_defaults_are_lucids_and_the_fast_preset_is_apart():
+    default = IconSettings()
+    assert (default.size, default.steps, default.learning_rate, default.seed) == (80, 513, 0.05, 0)
+    assert (default.transforms, default.redirect_relu_steps) == ("standard", 17)
+    assert default.beta2 == 0.999
+    assert "beta2" not in default.key()  # keys of icons cached before it still match
+    fast = IconSettings.fast()
+    assert fast.steps < default.steps and fast.beta2 != default.beta2
+    assert fast.key() != default.key() and fast.key()["beta2"] == fast.beta2
+    assert IconSettings.fast(size=40).size == 40
+    with pytest.raises(ValueError, match="beta2"):
+        check_directions(DIRECTIONS, IconSettings(beta2=1.0))
+
+
+@pytest.mark.slow
+def test_the_default_icons_objectives_are_pinned(inception):
+    seen = objectives_until(inception, "mixed4d", pinned_directions(), IconSettings(), 40)
+    for step, expected in PINNED.items():
+        np.testing.assert_allclose(seen[step], expected, rtol=2e-3, err_msg=f"step {step}")
+
+
+def test_the_fast_preset_is_not_the_default_result():
+    forward = tiny_net()
+    default = render_directions(forward, DIRECTIONS, SMALL)
+    fast = IconSettings.fast(size=24, steps=12)
+    assert not np.allclose(render_directions(forward, DIRECTIONS, fast), default, atol=1e-3)
+
+
+# -- traced once per process and shape -----------------------------------------------------
+class CountingModel(TinyModel):
+    """The tiny model, counting how often its network is traced (run in Python)."""
+
+    def __init__(self):
+        super().__init__()
+        self.forwards = 0
+
+    def forward_to(self, images, layer, relu=tf.nn.relu):
+        self.forwards += 1
+        return super().forward_to(images, layer, relu)
+
+
+def test_a_second_call_with_the_same_shape_does_not_trace_again():
+    model = CountingModel()
+    first = model.render_icons("conv2", DIRECTIONS, SMALL)
+    traced, forwards = model.tracing_count(), model.forwards
+    assert traced >= 1 and forwards == 1
+    other = DIRECTIONS[::-1] * 2.0
+    second = model.render_icons("conv2", other, SMALL)
+    assert model.tracing_count() == traced and model.forwards == forwards
+    np.testing.assert_array_equal(second, render_directions(tiny_net(), other, SMALL))
+    np.testing.assert_array_equal(first, render_directions(tiny_net(), DIRECTIONS, SMALL))
+    model.render_icons("conv2", DIRECTIONS[:1], SMALL)  # another icon count: another trace
+    assert model.tracing_count() > traced
+
+
+FRESH = """
+import json, sys
+import numpy as np
+from tests.test_optvis_render import DIRECTIONS, TinyModel
+from neuron_groups.backends.base import IconSettings
+icons = TinyModel().render_icons("conv2", DIRECTIONS * 2.0, IconSettings(size=24, steps=12))
+json.dump(icons.tolist(), sys.stdout)
+"""
+
+
+def test_a_reused_step_gives_a_fresh_processs_result():
+    model = TinyModel()
+    model.render_icons("conv2", DIRECTIONS, SMALL)
+    reused = model.render_icons("conv2", DIRECTIONS * 2.0, SMALL)
+    out = subprocess.run(
+        [sys.executable, "-c", FRESH], cwd=REPO, capture_output=True, text=True, check=True
+    )
+    np.testing.assert_array_equal(reused, np.asarray(json.loads(out.stdout), np.float32))
+
+
+# -- continuing one optimization -----------------------------------------------------------
+def test_asking_for_more_steps_continues_the_run_to_the_fresh_result():
+    model, steps = TinyModel(), []
+    short = model.render_icons("conv2", DIRECTIONS, IconSettings(size=24, steps=6))
+    hooks = IconHooks(progress=lambda s, o: steps.append(s))
+    longer = model.render_icons("conv2", DIRECTIONS, SMALL, hooks)
+    assert steps == list(range(6, 12))  # continued from step 6, not restarted
+    np.testing.assert_array_equal(longer, render_directions(tiny_net(), DIRECTIONS, SMALL))
+    np.testing.assert_array_equal(
+        short, render_directions(tiny_net(), DIRECTIONS, IconSettings(size=24, steps=6))
+    )
+
+
+def test_a_stopped_run_resumes_where_it_stopped():
+    model, steps = TinyModel(), []
+
+    def progress(step, objectives):
+        steps.append(step)
+
+    stopping = IconHooks(should_stop=lambda: len(steps) >= 4, progress=progress)
+    with pytest.raises(Cancelled):
+        model.render_icons("conv2", DIRECTIONS, SMALL, stopping)
+    resumed = model.render_icons("conv2", DIRECTIONS, SMALL, IconHooks(progress=progress))
+    assert steps == list(range(12))
+    np.testing.assert_array_equal(resumed, render_directions(tiny_net(), DIRECTIONS, SMALL))
+
+
+def test_other_settings_or_fewer_steps_start_anew():
+    model = TinyModel()
+    model.render_icons("conv2", DIRECTIONS, SMALL)
+    for settings in (IconSettings(size=24, steps=6), IconSettings(size=24, steps=12, seed=3)):
+        steps: list[int] = []
+        hooks = IconHooks(progress=lambda s, o, steps=steps: steps.append(s))
+        icons = model.render_icons("conv2", DIRECTIONS, settings, hooks)
+        assert steps[0] == 0
+        np.testing.assert_array_equal(icons, render_directions(tiny_net(), DIRECTIONS, settings))
+
+
+def test_a_busy_step_is_not_shared_between_threads():
+    model, inner = TinyModel(), {}
+
+    def other_call():
+        inner["icons"] = model.render_icons("conv2", DIRECTIONS * 3.0, SMALL)
+
+    def progress(step, objectives):
+        if step == 2 and not inner:  # a second call at the same key while this one runs
+            worker = threading.Thread(target=other_call)
+            worker.start()
+            worker.join()
+
+    outer = model.render_icons("conv2", DIRECTIONS, SMALL, IconHooks(progress=progress))
+    np.testing.assert_array_equal(outer, render_directions(tiny_net(), DIRECTIONS, SMALL))
+    np.testing.assert_array_equal(
+        inner["icons"], render_directions(tiny_net(), DIRECTIONS * 3.0, SMALL)
+    )
