@@ -10,6 +10,7 @@ console saw no error. Run with ``pytest -m browser tests/browser``.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 from collections.abc import Iterator
@@ -85,9 +86,9 @@ def _message_text(msg) -> str:
     return f"console.{msg.type}: {msg.text}{where}"
 
 
-@pytest.fixture(scope="module")
-def notebook(lab_server: LabServer) -> Iterator[Notebook]:
-    """The example notebook open in JupyterLab, every cell run."""
+@contextlib.contextmanager
+def notebook_run(lab_server: LabServer, name: str) -> Iterator[Notebook]:
+    """Open ``examples/<name>`` in JupyterLab, run every cell, yield it; shut its kernel down."""
     from playwright.sync_api import expect
 
     with browser() as chromium:
@@ -102,13 +103,13 @@ def notebook(lab_server: LabServer) -> Iterator[Notebook]:
         )
         page.on("pageerror", lambda exc: nb.console_errors.append(f"page error: {exc}"))
 
-        page.goto(lab_server.lab_url(NOTEBOOK), timeout=PAGE_TIMEOUT)
+        page.goto(lab_server.lab_url(name), timeout=PAGE_TIMEOUT)
         panel = page.locator(".jp-NotebookPanel")
         expect(panel).to_be_visible(timeout=PAGE_TIMEOUT)
-        code_cells = json.loads((lab_server.root / NOTEBOOK).read_text())["cells"]
+        code_cells = json.loads((lab_server.root / name).read_text())["cells"]
         n_code = sum(cell["cell_type"] == "code" for cell in code_cells)
         expect(panel.locator(".jp-CodeCell")).to_have_count(n_code, timeout=PAGE_TIMEOUT)
-        lab_server.wait_for_kernel(NOTEBOOK, timeout=KERNEL_TIMEOUT / 1000)
+        lab_server.wait_for_kernel(name, timeout=KERNEL_TIMEOUT / 1000)
         indicator = panel.locator(".jp-Notebook-ExecutionIndicator")
         expect(indicator).to_have_attribute("data-status", "idle", timeout=KERNEL_TIMEOUT)
         expect(page.locator(".jp-Dialog")).to_have_count(0)  # no kernel picker, no prompt
@@ -132,24 +133,37 @@ def notebook(lab_server: LabServer) -> Iterator[Notebook]:
         )
         yield nb
         context.close()
-    lab_server.shut_down(NOTEBOOK)  # the server is shared: leave no kernel working
+    lab_server.shut_down(name)  # the server is shared: leave no kernel working
+
+
+def failed_cells(notebook: Notebook) -> str:
+    """Why cells did not run, or '' when every code cell ran without a traceback."""
+    code_cells = notebook.page.locator(".jp-NotebookPanel .jp-CodeCell")
+    prompts = code_cells.locator(".jp-InputPrompt").all_inner_texts()
+    not_run = [i for i, p in enumerate(prompts) if not DONE_PROMPT.match(p.strip())]
+    if not_run:
+        first = code_cells.nth(not_run[0] - 1 if not_run[0] > 0 else 0)
+        return (
+            f"code cells {not_run} did not run (prompts {prompts}); output of the cell "
+            f"before:\n{first.locator('.jp-OutputArea').inner_text()}"
+        )
+    tracebacks = notebook.page.locator(".jp-OutputArea-output", has_text="Traceback")
+    return "\n".join(tracebacks.all_inner_texts())
+
+
+@pytest.fixture(scope="module")
+def notebook(lab_server: LabServer) -> Iterator[Notebook]:
+    """The example notebook open in JupyterLab, every cell run."""
+    with notebook_run(lab_server, NOTEBOOK) as nb:
+        yield nb
 
 
 def test_every_cell_runs_and_both_widgets_render(notebook: Notebook) -> None:
     from playwright.sync_api import expect
 
     page = notebook.page
-    code_cells = page.locator(".jp-NotebookPanel .jp-CodeCell")
-    prompts = code_cells.locator(".jp-InputPrompt").all_inner_texts()
-    not_run = [i for i, p in enumerate(prompts) if not DONE_PROMPT.match(p.strip())]
-    if not_run:
-        first = code_cells.nth(not_run[0] - 1 if not_run[0] > 0 else 0)
-        pytest.fail(
-            f"code cells {not_run} did not run (prompts {prompts}); output of the cell "
-            f"before:\n{first.locator('.jp-OutputArea').inner_text()}"
-        )
-    tracebacks = page.locator(".jp-OutputArea-output", has_text="Traceback")
-    assert tracebacks.count() == 0, tracebacks.all_inner_texts()
+    problem = failed_cells(notebook)
+    assert not problem, problem
 
     expect(page.locator(".neuron-groups")).to_have_count(2)
     widget, flowers = notebook.widget, notebook.flowers
