@@ -87,12 +87,16 @@ def _message_text(msg) -> str:
 
 
 @contextlib.contextmanager
-def notebook_run(lab_server: LabServer, name: str) -> Iterator[Notebook]:
-    """Open ``examples/<name>`` in JupyterLab, run every cell, yield it; shut its kernel down."""
+def notebook_run(lab_server: LabServer, name: str, height: int = 1000) -> Iterator[Notebook]:
+    """Open ``examples/<name>`` in JupyterLab, run every cell, yield it; shut its kernel down.
+
+    ``height`` is the window's: tall enough for a whole widget, so that its screenshot shows
+    the widget and nothing of JupyterLab's toolbars.
+    """
     from playwright.sync_api import expect
 
     with browser() as chromium:
-        context = chromium.new_context(viewport={"width": 1280, "height": 1000})
+        context = chromium.new_context(viewport={"width": 1280, "height": height})
         page = context.new_page()
         nb = Notebook(page)
         page.on(

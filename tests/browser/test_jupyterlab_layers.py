@@ -30,7 +30,7 @@ SHARED = Path(os.environ["NEURON_GROUPS_DATA"])
 @pytest.fixture(scope="module")
 def notebook(lab_server: LabServer) -> Iterator[Notebook]:
     """The across-layers example open in JupyterLab, every cell run."""
-    with notebook_run(lab_server, NOTEBOOK) as nb:
+    with notebook_run(lab_server, NOTEBOOK, height=1800) as nb:
         yield nb
 
 
