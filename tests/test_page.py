@@ -14,7 +14,7 @@ from PIL import Image
 from tests.fakes import FakeModel, fake_result
 
 from neuron_groups.display import page as pages
-from neuron_groups.display.assets import asset_text
+from neuron_groups.display.assets import compact_text
 from neuron_groups.display.state import (
     FIELDS,
     GROUP_FIELDS,
@@ -123,7 +123,7 @@ def test_top_five_attributed_reads_as_no_classes():
 
 def test_the_esm_is_the_front_end_module():
     data = page_data(pages.save_page(fake_result()))
-    assert data["esm"] == asset_text("widget.js")
+    assert data["esm"] == compact_text("widget.js")
     assert "export function mountPage" in data["esm"]
 
 
@@ -343,3 +343,23 @@ def test_layers_demo_page_is_under_a_megabyte(tmp_path):
     size = len(pages.save_page(result, tmp_path / "layers.html").encode("utf-8"))
     print(f"two-layer demo page: {size} bytes")
     assert size < 1_000_000
+
+
+def test_the_module_travels_without_comments_but_with_every_export(tmp_path):
+    import subprocess
+
+    from neuron_groups.display.assets import asset_text
+
+    source = asset_text("widget.js")
+    # Compaction drops whole comment lines, which is safe only without multi-line templates.
+    assert all(line.count("`") % 2 == 0 for line in source.splitlines())
+    sent = compact_text("widget.js")
+    assert len(sent) < 0.7 * len(source) and "@typedef" not in sent
+    exports = []
+    for name, text in (("source.mjs", source), ("sent.mjs", sent)):
+        (tmp_path / name).write_text(text)
+        script = f"import('{(tmp_path / name).as_uri()}').then(m => console.log("
+        script += "JSON.stringify([Object.keys(m).sort(), m.formatValue(-0.0456)])))"
+        run = subprocess.run(["node", "-e", script], capture_output=True, text=True, check=True)
+        exports.append(run.stdout)
+    assert exports[0] == exports[1] and '"mountPage"' in exports[0]

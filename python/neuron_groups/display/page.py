@@ -37,7 +37,7 @@ from typing import Any
 
 import numpy as np
 
-from neuron_groups.display.assets import CSS, ESM, asset_text
+from neuron_groups.display.assets import CSS, ESM, compact_text
 from neuron_groups.display.fallback import static_html, static_layers_html
 from neuron_groups.display.state import (
     RGB,
@@ -160,13 +160,13 @@ def page_html(
         The whole page, one self-contained file.
     """
     data = {
-        "esm": asset_text(ESM),
+        "esm": compact_text(ESM),
         "state": state,
         "variants": {str(n): v for n, v in variants.items() if n != state.get("n_groups")},
     }
     return _PAGE.substitute(
         title=html.escape(title),
-        css=_style_safe(asset_text(CSS)),
+        css=_style_safe(compact_text(CSS)),
         root_id=ROOT_ID,
         data_id=DATA_ID,
         data=script_json(data),

@@ -30,7 +30,7 @@ import traitlets
 
 import neuron_groups.display.state as view
 from neuron_groups.backends.base import IconHooks, IconSettings, VisionModel
-from neuron_groups.display.assets import CSS, ESM, asset_path
+from neuron_groups.display.assets import CSS, ESM, compact_text
 from neuron_groups.display.fallback import static_fallback, static_layers_fallback, with_fallback
 from neuron_groups.display.hosts import prepare_host
 from neuron_groups.display.state import ViewState, hue_colors, stable_hues
@@ -115,8 +115,8 @@ class GroupWidget(anywidget.AnyWidget, ViewState):
     those of :class:`~neuron_groups.display.state.ViewState`.
     """
 
-    _esm = asset_path(ESM)
-    _css = asset_path(CSS)
+    _esm = compact_text(ESM)
+    _css = compact_text(CSS)
 
     result = traitlets.Instance(
         NeuronGroupsResult, allow_none=True, help="The current result (Python only). Default: None."
