@@ -1,13 +1,9 @@
 // The canvas drawing path, with a small fake 2D context standing in for the one jsdom lacks.
 // (The pixel functions themselves are tested in pure.test.js.)
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { f32 } from "./testing.js";
 import widget, { StaticModel, groupMapPixels } from "./widget.js";
 
-function f32(values) {
-  const view = new DataView(new ArrayBuffer(values.length * 4));
-  values.forEach((v, i) => view.setFloat32(i * 4, v, true));
-  return view;
-}
 
 // ---- canvas path with a fake 2D context ---------------------------------------------------
 

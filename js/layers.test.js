@@ -14,20 +14,12 @@ import widget, {
   normalizeFlow,
   signColor,
 } from "./widget.js";
+import { click, createMounter, f32, hover, key, leave, png, tick } from "./testing.js";
 
-const PNG_B64 =
-  "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAQAAAC1HAwCAAAAC0lEQVR42mNkYAAAAAYAAjCB0C8AAAAASUVORK5CYII=";
-const png = () => decodeBase64(PNG_B64);
 const EMPTY = new DataView(new ArrayBuffer(0));
 const BLUE = "rgb(33, 113, 181)";
 const ORANGE = "rgb(230, 85, 13)";
 
-/** float32 little-endian DataView of `values` */
-function f32(values) {
-  const view = new DataView(new ArrayBuffer(values.length * 4));
-  values.forEach((v, i) => view.setFloat32(i * 4, v, true));
-  return view;
-}
 
 const colors = (n) => Array.from({ length: n }, (_, j) => [40 * j, 200 - 30 * j, 100]);
 const maps = (n, seed) => f32(Array.from({ length: n * 4 }, (_, i) => ((i * 7 + seed) % 5) / 4));
@@ -87,9 +79,8 @@ function multiState(overrides = {}) {
   };
 }
 
-const tick = () => new Promise((r) => setTimeout(r, 0));
 
-let mounted = [];
+const { mountModel, track, unmountAll } = createMounter();
 
 beforeEach(() => {
   let i = 0;
@@ -98,29 +89,12 @@ beforeEach(() => {
   vi.spyOn(HTMLCanvasElement.prototype, "getContext").mockReturnValue(null);
 });
 
-afterEach(() => {
-  for (const { cleanup } of mounted) cleanup();
-  mounted = [];
-  document.body.replaceChildren();
-});
+afterEach(() => unmountAll());
 
 function mount(state = multiState(), { parent = document.body, offline = false } = {}) {
-  const model = new StaticModel(state, {}, { offline });
-  const el = document.createElement("div");
-  parent.append(el);
-  const cleanup = widget.render({ model, el });
-  const entry = { model, el, cleanup };
-  mounted.push(entry);
-  const $ = (sel) => el.querySelector(sel);
-  const $$ = (sel) => [...el.querySelectorAll(sel)];
-  return { ...entry, $, $$ };
+  return mountModel(new StaticModel(state, {}, { offline }), parent);
 }
 
-const hover = (node) => node.dispatchEvent(new MouseEvent("mouseover", { bubbles: true }));
-const leave = (node) => node.dispatchEvent(new MouseEvent("mouseleave"));
-const click = (node) => node.dispatchEvent(new MouseEvent("click", { bubbles: true }));
-const key = (node, k) =>
-  node.dispatchEvent(new KeyboardEvent("keydown", { key: k, bubbles: true, cancelable: true }));
 const tile = ($, layer, j) => $(`.ng-tile[data-layer="${layer}"][data-group="${j}"]`);
 const curvesOf = ($$, pred) => $$(".ng-curve").filter(pred);
 const has = (node, cls) => node.classList.contains(cls);
@@ -572,7 +546,7 @@ describe("image picker", () => {
     const root = document.createElement("div");
     document.body.append(root);
     const { model, cleanup } = mountPage(root, { state: multiState() });
-    mounted.push({ cleanup });
+    track({ cleanup });
     expect(root.querySelector(".ng-image-picker").hidden).toBe(true);
     const e = new Event("drop", { bubbles: true, cancelable: true });
     const file = new File([new Uint8Array([1])], "x.png");

@@ -3,6 +3,7 @@
 // (a pytest imports it with node to cross-check formatValue, attributionColor, textColor and
 // groupMapPixels against Python).
 import { describe, expect, it } from "vitest";
+import { f32 } from "./testing.js";
 import {
   FIELDS,
   GROUP_FIELDS,
@@ -31,11 +32,6 @@ import {
   toRGB,
 } from "./widget.js";
 
-function f32(values) {
-  const view = new DataView(new ArrayBuffer(values.length * 4));
-  values.forEach((v, i) => view.setFloat32(i * 4, v, true));
-  return view;
-}
 
 const bytesOf = (dv) => [...new Uint8Array(dv.buffer, dv.byteOffset, dv.byteLength)];
 

@@ -3,11 +3,8 @@
 // the widget works (minus pixels) without one. Drawing is tested in drawing.test.js.
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import widget, { FIELDS, StaticModel, decodeBase64 } from "./widget.js";
+import { click, createMounter, f32, hover, key, leave, png, tick } from "./testing.js";
 
-// A valid 1x1 PNG.
-const PNG_B64 =
-  "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAQAAAC1HAwCAAAAC0lEQVR42mNkYAAAAAYAAjCB0C8AAAAASUVORK5CYII=";
-const png = () => decodeBase64(PNG_B64);
 // Another valid 1x1 PNG (different pixel), for "the icon changed".
 const png2 = () =>
   decodeBase64(
@@ -15,12 +12,6 @@ const png2 = () =>
   );
 const EMPTY = new DataView(new ArrayBuffer(0));
 
-/** float32 little-endian DataView of `values` */
-function f32(values) {
-  const view = new DataView(new ArrayBuffer(values.length * 4));
-  values.forEach((v, i) => view.setFloat32(i * 4, v, true));
-  return view;
-}
 
 // 3 groups on a 2x2 map. Cell (0,1): values 0.2, 0.8, 0.4 -> shares 0.25, 1, 0.5.
 const SPATIAL3 = [
@@ -76,11 +67,10 @@ const VARIANT4 = {
   ],
 };
 
-const tick = () => new Promise((r) => setTimeout(r, 0));
 
 let created;
 let revoked;
-let mounted = [];
+const { mountModel, unmountAll } = createMounter();
 
 beforeEach(() => {
   created = [];
@@ -95,29 +85,12 @@ beforeEach(() => {
   vi.spyOn(HTMLCanvasElement.prototype, "getContext").mockReturnValue(null);
 });
 
-afterEach(() => {
-  for (const { cleanup } of mounted) cleanup();
-  mounted = [];
-  document.body.replaceChildren();
-});
+afterEach(() => unmountAll());
 
 function mount(state = baseState(), variants = {}) {
-  const model = new StaticModel(state, variants);
-  const el = document.createElement("div");
-  document.body.append(el);
-  const cleanup = widget.render({ model, el });
-  const entry = { model, el, cleanup };
-  mounted.push(entry);
-  const $ = (sel) => el.querySelector(sel);
-  const $$ = (sel) => [...el.querySelectorAll(sel)];
-  return { ...entry, $, $$ };
+  return mountModel(new StaticModel(state, variants));
 }
 
-const hover = (node) => node.dispatchEvent(new MouseEvent("mouseover", { bubbles: true }));
-const leave = (node) => node.dispatchEvent(new MouseEvent("mouseleave"));
-const click = (node) => node.dispatchEvent(new MouseEvent("click", { bubbles: true }));
-const key = (node, k) =>
-  node.dispatchEvent(new KeyboardEvent("keydown", { key: k, bubbles: true, cancelable: true }));
 
 function columnCells(el, j) {
   return [...el.querySelectorAll(`.ng-table [data-group="${j}"]`)];
@@ -774,9 +747,7 @@ class RefusingModel extends StaticModel {
 describe("a refused change", () => {
   it("the slider goes back to the model's n_groups", async () => {
     const model = new RefusingModel(baseState({ n_groups_options: [1, 2, 3, 4] }), (name, v) => name === "n_groups" && v === 1);
-    const el = document.createElement("div");
-    document.body.append(el);
-    mounted.push({ cleanup: widget.render({ model, el }) });
+    const { el } = mountModel(model);
     const input = el.querySelector(".ng-groups-input");
     input.value = "0"; // count 1
     input.dispatchEvent(new Event("input", { bubbles: true }));
@@ -793,9 +764,7 @@ describe("a refused change", () => {
 
   it("the chips go back to the model's classes", async () => {
     const model = new RefusingModel(baseState({ classes: ["tiger cat"], class_names: ["tiger cat"] }), (name, v) => name === "classes" && v.includes("tabby"));
-    const el = document.createElement("div");
-    document.body.append(el);
-    mounted.push({ cleanup: widget.render({ model, el }) });
+    const { el } = mountModel(model);
     const input = el.querySelector(".ng-class-input");
     input.value = "tabby";
     key(input, "Enter");

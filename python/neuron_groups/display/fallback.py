@@ -70,9 +70,8 @@ def static_image(
     """
     from PIL import Image
 
-    photo = Image.fromarray(to_uint8(result.image))  # (H, W, 3) uint8
-    width = max(1, round(photo.width * side / max(photo.height, 1)))
-    photo = photo.resize((width, side), Image.Resampling.BILINEAR)
+    photo = _photo(result.image, side)
+    width = photo.width
     shown = result.icons if icons is None else icons
     n = result.n_groups
     # Icons (or colour swatches) in one row under the image and the map.
@@ -232,9 +231,8 @@ def static_layers_image(
     """
     from PIL import Image
 
-    photo = Image.fromarray(to_uint8(layers.image))  # (H, W, 3) uint8
-    width = max(1, round(photo.width * side / max(photo.height, 1)))
-    photo = photo.resize((width, side), Image.Resampling.BILINEAR)
+    photo = _photo(layers.image, side)
+    width = photo.width
     tile = max(8, (width - (per_row - 1) * _GAP) // per_row)
     rows = max(-(-n // per_row) for n in layers.n_groups)
     height = side + _GAP + rows * (tile + _STRIP + _GAP)
@@ -339,3 +337,12 @@ def with_fallback(bundle: Any, fallback: Callable[[], dict[str, str]]) -> Any:
         extra = {}
     data = {**data, **extra}
     return (data, metadata) if isinstance(bundle, tuple) else data
+
+
+def _photo(image, side: int):
+    """The input image as a PIL image ``side`` pixels high, its aspect ratio kept."""
+    from PIL import Image
+
+    photo = Image.fromarray(to_uint8(image))  # (H, W, 3) uint8
+    width = max(1, round(photo.width * side / max(photo.height, 1)))
+    return photo.resize((width, side), Image.Resampling.BILINEAR)
