@@ -200,3 +200,28 @@ def test_fast_icons_use_the_fast_preset(monkeypatch, capsys):
     assert cli.main(["dog_cat", "--groups", "2", "--fast", "--steps", "7"]) == 0
     fast = IconSettings.fast()
     assert asked[0] == fast and asked[1].steps == 7 and asked[1].beta2 == fast.beta2
+
+
+def test_fit_saves_shared_groups_and_names_skipped_files(tmp_path, capsys, shared):
+    import shutil
+
+    from neuron_groups import load_groups
+
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    for name in ("dog_cat", "flowers", "chair"):
+        shutil.copy(shared / "images" / f"{name}.png", folder / f"{name}.png")
+    (folder / "notes.png").write_bytes(b"not an image")
+    out = tmp_path / "groups.npz"
+    assert cli.main(["fit", str(folder), "--groups", "3", "--save", str(out)]) == 0
+    captured = capsys.readouterr()
+    assert "3 images, 1 skipped" in captured.out and "skipped" in captured.err
+    assert "notes.png" in captured.err
+    groups = load_groups(out)
+    assert groups.channel.shape == (3, 528) and groups.n_images == 3
+
+
+def test_fit_needs_a_place_to_save(capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        cli.main(["fit", "dog_cat.png"])
+    assert exit_info.value.code == 2 and "--save" in capsys.readouterr().err

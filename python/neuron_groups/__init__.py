@@ -4,13 +4,15 @@ Split a layer's activations into groups of neurons, see where each group fires i
 what it looks for, and how much it pushes each class; at several layers, how much each group
 feeds each group of the next layer (the flows).
 
-The numpy core (images, labels, data, factorization, attribution, result, pipeline, layers)
-is imported here; the display layer (:class:`GroupWidget`, :func:`save_page`) only when used,
-so that importing the package imports neither anywidget nor a deep-learning framework.
+The numpy core (images, labels, data, factorization, attribution, result, pipeline, layers,
+datasets) is imported here; the display layer (:class:`GroupWidget`, :func:`save_page`) only
+when used, so that importing the package imports neither anywidget nor a deep-learning
+framework.
 """
 
 from neuron_groups.attribution import group_attributions
 from neuron_groups.backends.base import IconHooks, IconSettings, LayerInfo, Targets, VisionModel
+from neuron_groups.datasets import SharedGroups, fit_groups, load_groups
 from neuron_groups.errors import NeuronGroupsError
 from neuron_groups.factorization import factorize
 from neuron_groups.images import load_image
@@ -50,12 +52,15 @@ __all__ = [
     "MultiLayerResult",
     "NeuronGroupsError",
     "NeuronGroupsResult",
+    "SharedGroups",
     "Targets",
     "VisionModel",
     "add_icons",
     "factorize",
+    "fit_groups",
     "group_attributions",
     "load",
+    "load_groups",
     "load_image",
     "load_layers",
     "load_model",

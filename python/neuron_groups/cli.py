@@ -241,11 +241,45 @@ def _add_icons(result, model, settings, cache: bool, label: str = "Icons") -> No
         add_icons(result, model, settings, cache=cache, hooks=IconHooks(progress=progress))
 
 
+def _fit_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="neuron-groups fit",
+        description="Find one set of neuron groups shared by many images (streamed, in "
+        "bounded memory) and save it, for GroupWidget(..., groups=) and load_groups.",
+    )
+    parser.add_argument("images", nargs="+", metavar="IMAGES", help="files, folders or globs")
+    parser.add_argument("--layer", default="mixed4d", help="layer to factorize (mixed4d)")
+    parser.add_argument("--groups", type=_whole(1), default=8, help="number of groups (8)")
+    parser.add_argument("--batch-size", type=_whole(1), default=16, help="images per batch (16)")
+    parser.add_argument("--checkpoint", metavar="CK.npz", help="resume from / write to this file")
+    parser.add_argument("--save", metavar="OUT.npz", required=True, help="where to save the groups")
+    return parser
+
+
+def run_fit(args: argparse.Namespace) -> int:
+    """Fit shared groups over the images the parsed arguments name, and save them."""
+    from neuron_groups.datasets import fit_groups
+
+    _check_writable(args.save, args.checkpoint)
+    images = args.images[0] if len(args.images) == 1 else args.images
+    groups = fit_groups(
+        images, args.layer, args.groups, batch_size=args.batch_size, checkpoint=args.checkpoint
+    )
+    groups.save(args.save)
+    print(repr(groups))
+    for name, reason in groups.skipped:
+        print(f"skipped {name}: {reason}", file=sys.stderr)
+    print(f"Saved the groups to {args.save}", file=sys.stderr)
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of the ``neuron-groups`` console script."""
-    args = _parser().parse_args(argv)
+    """Entry point of the ``neuron-groups`` console script (``neuron-groups fit ...`` too)."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    fitting = bool(argv) and argv[0] == "fit"
+    args = _fit_parser().parse_args(argv[1:]) if fitting else _parser().parse_args(argv)
     try:
-        return run(args)
+        return run_fit(args) if fitting else run(args)
     except NeuronGroupsError as exc:
         print(f"\nneuron-groups: error: {exc}", file=sys.stderr)
         return 2
