@@ -15,6 +15,9 @@ if ! command -v chromium >/dev/null 2>&1; then
   fi
 fi
 
+# PyTorch's CPU build first, pinned to the one the machines hold (a plain "torch" would pull a
+# CUDA build of several GB); the torch extra's range then installs nothing more.
+python -m pip install -q "torch==2.13.0"
 python -m pip install -q -e ".[test]"
 npm ci --no-audit --no-fund --loglevel=error
 

@@ -280,7 +280,7 @@ def test_identity(inception):
     assert arrays[0].shape == shapes["conv1/7x7_s2"] and arrays[1].shape == (64,)
 
 
-def test_render_icons_delegates_to_one_renderer_pool(inception, monkeypatch):
+def test_render_icons_delegates_to_one_renderer_pool(inception, monkeypatch, request):
     seen = {}
 
     class FakePool:
@@ -295,7 +295,9 @@ def test_render_icons_delegates_to_one_renderer_pool(inception, monkeypatch):
     fake = types.ModuleType("neuron_groups.backends.tensorflow.optvis")
     fake.RendererPool = FakePool
     monkeypatch.setitem(sys.modules, fake.__name__, fake)
-    monkeypatch.delitem(inception.__dict__, "_icon_renderers", raising=False)
+    # The model is the session's: it must not keep the fake pool (it makes a new real one).
+    inception.__dict__.pop("_icon_renderers", None)
+    request.addfinalizer(lambda: inception.__dict__.pop("_icon_renderers", None))
     directions = np.ones((2, 480), np.float32)
     hooks = IconHooks(snapshot_every=3)
     icons = inception.render_icons("inception_3b/output", directions, IconSettings(size=8), hooks)

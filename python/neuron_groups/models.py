@@ -20,6 +20,9 @@ MODEL_NAMES = {
 }
 """Every accepted model name (lower case) and the model it means."""
 
+BACKENDS = ("tensorflow", "torch")
+"""The frameworks a built-in model can be built with (``backend=``)."""
+
 
 def load_model(
     model: str | VisionModel | object = "inceptionv1",
@@ -27,6 +30,7 @@ def load_model(
     value_range: tuple[float, float] | None = None,
     class_names: Sequence[str] | Sequence[Sequence[str]] | None = None,
     logits_layer: str | None = None,
+    backend: str = "tensorflow",
 ) -> VisionModel:
     """Return a :class:`~neuron_groups.backends.base.VisionModel` to read images with.
 
@@ -44,6 +48,10 @@ def load_model(
         Keras models only: the name (or all names) of each logit.
     logits_layer : str, optional
         Keras models only: the layer holding the pre-softmax logits (default: the output).
+    backend : str
+        Built-in models only: ``"tensorflow"`` (default) or ``"torch"`` (PyTorch, the
+        ``torch`` extra; never imports TensorFlow). Both read the same weight files and share
+        the icon cache.
 
     Raises
     ------
@@ -60,7 +68,10 @@ def load_model(
     if isinstance(model, str):
         canonical = _canonical_name(model)
         _refuse_options(given, f"the built-in {canonical!r}")
-        return _inceptionv1(os.environ.get(DATA_ENV), os.environ.get(CACHE_ENV))
+        folders = (os.environ.get(DATA_ENV), os.environ.get(CACHE_ENV))
+        if _backend(backend) == "torch":
+            return _inceptionv1_torch(*folders)
+        return _inceptionv1(*folders)
     if _is_keras_model(model):
         from neuron_groups.backends.tensorflow.keras_model import KerasVisionModel
 
@@ -69,6 +80,15 @@ def load_model(
         f"A model is a name ({', '.join(sorted(MODEL_NAMES))}), a keras.Model or a "
         f"VisionModel; got {type(model).__name__}."
     )
+
+
+def _backend(backend: str) -> str:
+    key = str(backend).strip().lower()
+    key = {"tf": "tensorflow", "pytorch": "torch"}.get(key, key)
+    if key not in BACKENDS:
+        hint = did_you_mean(str(backend), BACKENDS)
+        raise ModelError(f"Unknown backend {backend!r}.{hint} Backends: {', '.join(BACKENDS)}.")
+    return key
 
 
 def _canonical_name(name: str) -> str:
@@ -100,6 +120,20 @@ def _is_keras_model(model: object) -> bool:
 def _inceptionv1(data_root: str | None, cache_root: str | None) -> VisionModel:
     # Keyed by the data folders, so that pointing them elsewhere loads (and checks) anew.
     from neuron_groups.backends.tensorflow.inceptionv1 import InceptionV1
+    from neuron_groups.labels import imagenet_names, imagenet_synonyms
+
+    return InceptionV1(class_names=imagenet_names(), class_synonyms=imagenet_synonyms())
+
+
+@functools.cache
+def _inceptionv1_torch(data_root: str | None, cache_root: str | None) -> VisionModel:
+    try:
+        from neuron_groups.backends.torch import InceptionV1
+    except ImportError as exc:
+        raise ModelError(
+            f'backend="torch" needs PyTorch ({exc}); install it with '
+            '`pip install "neuron-groups[torch]"`.'
+        ) from exc
     from neuron_groups.labels import imagenet_names, imagenet_synonyms
 
     return InceptionV1(class_names=imagenet_names(), class_synonyms=imagenet_synonyms())

@@ -309,6 +309,21 @@ class VisionModel(ABC):
         name = self.resolve_layer(layer).name
         return [info.name for info in self.layers()].index(name)
 
+    def min_input_size(self, layer: str) -> int | None:
+        """Smallest square input side that reaches ``layer``, or None when unknown."""
+        return None
+
+    def fixed_input_size(self) -> tuple[int, int] | None:
+        """Return the (H, W) the network requires, or None when it takes any size."""
+        return None
+
+    def before_logits(self, layer: str) -> str:
+        """Canonical name of ``layer``, refused if it comes after the logits (no way back)."""
+        name = self.resolve_layer(layer).name
+        if self.layer_index(name) > self.layer_index(self.logits_layer):
+            raise LayerError(f"{name!r} comes after the logits; there is no way back from it.")
+        return name
+
     @property
     def n_classes(self) -> int:
         """Number of logits."""

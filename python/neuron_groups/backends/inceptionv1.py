@@ -21,9 +21,9 @@ from pathlib import Path
 import numpy as np
 
 from neuron_groups.backends.base import LayerInfo
-from neuron_groups.backends.inputs import ceil_div
+from neuron_groups.backends.inputs import ceil_div, short_hash
 from neuron_groups.data import data_paths, registry
-from neuron_groups.errors import DataError
+from neuron_groups.errors import DataError, LayerError
 
 WEIGHTS_DIR = "models/bvlc_googlenet/weights"
 BGR_MEAN = (104.0, 117.0, 123.0)
@@ -229,6 +229,60 @@ def load_weights() -> Weights:
     return weights
 
 
+class InceptionV1Facts:
+    """What every backend's InceptionV1 knows without a framework (a mixin before the backend).
+
+    The name, the layers and their shapes, the smallest input per layer, which layers can
+    follow which, and the cache identity of the published weights. A backend's class sets
+    ``self.pinned`` (True for the published weights) and ``self._layers``, and provides the
+    ops.
+    """
+
+    name = "inceptionv1"
+    logits_layer = LOGITS
+    default_size = DEFAULT_SIZE
+    pinned: bool = True
+
+    def _init_facts(self, pinned: bool, class_names, class_synonyms) -> None:
+        self.pinned = pinned
+        self.class_names = class_names
+        self.class_synonyms = class_synonyms
+        self._layers = layer_infos(DEFAULT_SIZE)
+
+    def layers(self) -> list[LayerInfo]:
+        """List the trunk's layers, input to output, with shapes (H, W, C) at 224x224."""
+        return list(self._layers)
+
+    @property
+    def identity(self) -> str:
+        """``inceptionv1-`` and a short digest of the weights, the same in every backend.
+
+        For the published weights (read from the files, whose SHA-256s are pinned) the
+        digest of the pinned hashes: cheap, no array is hashed. For weights given to the
+        constructor, the digest of the arrays (:meth:`VisionModel.identity`).
+        """
+        if not self.pinned:
+            return super().identity  # type: ignore[misc]
+        cached = self.__dict__.get("_pinned_identity")
+        if cached is None:
+            cached = self.__dict__["_pinned_identity"] = (
+                f"{self.name}-{short_hash(weights_digest())}"
+            )
+        return cached
+
+    def min_input_size(self, layer: str) -> int:
+        """Smallest square input side that reaches ``layer`` (Caffe's size arithmetic)."""
+        return min_input_side(self.resolve_layer(layer).name)  # type: ignore[attr-defined]
+
+    def later_pair(self, layer: str, later: str) -> tuple[str, str]:
+        """Canonical names of ``layer`` and ``later``; refuses a ``later`` that comes before."""
+        resolve = self.resolve_layer  # type: ignore[attr-defined]
+        name, later_name = resolve(layer).name, resolve(later).name
+        if INDEX[later_name] < INDEX[name]:
+            raise LayerError(f"{later_name!r} comes before {name!r}; there is no way back.")
+        return name, later_name
+
+
 def weights_digest() -> str:
     """Return a digest of the pinned SHA-256s of every weight file (cheap: no file is read)."""
     known = registry()
@@ -248,6 +302,7 @@ __all__ = [
     "POOL_KERNEL",
     "POOL_STRIDE",
     "STAGES",
+    "InceptionV1Facts",
     "Stage",
     "Weights",
     "channels",

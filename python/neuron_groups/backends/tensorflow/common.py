@@ -34,7 +34,7 @@ from neuron_groups.backends.inputs import (
     check_min_size,
     check_targets,
 )
-from neuron_groups.errors import ImageError, LayerError
+from neuron_groups.errors import ImageError
 
 Relu = Callable[[tf.Tensor], tf.Tensor]
 
@@ -156,18 +156,8 @@ class TFVisionModel(VisionModel):
         LayerError
             If ``layer`` comes after the logits.
         """
-        name = self.resolve_layer(layer).name
-        if self.layer_index(name) > self.layer_index(self.logits_layer):
-            raise LayerError(f"{name!r} comes after the logits; there is no way back from it.")
-        return self.continue_to(acts, name, self.logits_layer)
+        return self.continue_to(acts, self.before_logits(layer), self.logits_layer)
 
-    def min_input_size(self, layer: str) -> int | None:
-        """Smallest square input side that reaches ``layer``, or None when unknown."""
-        return None
-
-    def fixed_input_size(self) -> tuple[int, int] | None:
-        """Return the (H, W) the network requires, or None when it takes any size."""
-        return None
 
     # -- graphs (traced once per key) ----------------------------------------------------
     def _forward_graph(self, layer: str) -> Callable:

@@ -14,27 +14,19 @@ from collections.abc import Iterator
 import numpy as np
 import tensorflow as tf
 
-from neuron_groups.backends.base import LayerInfo
 from neuron_groups.backends.inceptionv1 import (
     BGR_MEAN,
-    DEFAULT_SIZE,
-    INDEX,
-    LOGITS,
     LRN,
     POOL_KERNEL,
     POOL_STRIDE,
+    InceptionV1Facts,
     Stage,
     Weights,
-    layer_infos,
     load_weights,
-    min_input_side,
     stages_between,
     weight_shapes,
-    weights_digest,
 )
-from neuron_groups.backends.inputs import short_hash
 from neuron_groups.backends.tensorflow.common import Relu, TFVisionModel
-from neuron_groups.errors import LayerError
 
 
 # -- the network -------------------------------------------------------------------------
@@ -134,7 +126,7 @@ def ceil_div_tensor(a: tf.Tensor, b: int) -> tf.Tensor:
 
 
 # -- the VisionModel ---------------------------------------------------------------------
-class InceptionV1(TFVisionModel):
+class InceptionV1(InceptionV1Facts, TFVisionModel):
     """BVLC GoogLeNet behind the :class:`~neuron_groups.backends.base.VisionModel` seam.
 
     Parameters
@@ -145,10 +137,6 @@ class InceptionV1(TFVisionModel):
         Display name and all names of each of the 1000 logits.
     """
 
-    name = "inceptionv1"
-    logits_layer = LOGITS
-    default_size = DEFAULT_SIZE
-
     def __init__(
         self,
         weights: Weights | None = None,
@@ -156,36 +144,12 @@ class InceptionV1(TFVisionModel):
         class_synonyms=None,
     ) -> None:
         super().__init__()
-        self.pinned = weights is None
+        self._init_facts(weights is None, class_names, class_synonyms)
         self.net = GoogLeNet(load_weights() if weights is None else weights)
-        self.class_names = class_names
-        self.class_synonyms = class_synonyms
-        self._layers = layer_infos(self.default_size)
-
-    def layers(self) -> list[LayerInfo]:
-        """List the trunk's layers, input to output, with shapes at 224x224."""
-        return list(self._layers)
 
     def weight_arrays(self) -> Iterator[np.ndarray]:
         """Every filter and bias, as stored in the weight files."""
         return self.net.weight_arrays()
-
-    @property
-    def identity(self) -> str:
-        """``inceptionv1-`` and a short digest of the weights.
-
-        For the published weights (read from the files, whose SHA-256s are pinned) the
-        digest of the pinned hashes: cheap, no array is hashed. For weights given to the
-        constructor, the digest of the arrays (:meth:`VisionModel.identity`).
-        """
-        if not self.pinned:
-            return super().identity
-        cached = self.__dict__.get("_pinned_identity")
-        if cached is None:
-            cached = self.__dict__["_pinned_identity"] = (
-                f"{self.name}-{short_hash(weights_digest())}"
-            )
-        return cached
 
     def forward_to(self, images: tf.Tensor, layer: str, relu: Relu = tf.nn.relu) -> tf.Tensor:
         """Activations at ``layer`` of RGB images in [0, 1], (B, H, W, 3) (traceable)."""
@@ -193,14 +157,7 @@ class InceptionV1(TFVisionModel):
 
     def continue_to(self, acts: tf.Tensor, layer: str, later: str) -> tf.Tensor:
         """Activations at ``later`` from those at ``layer`` (traceable)."""
-        name, later_name = self.resolve_layer(layer).name, self.resolve_layer(later).name
-        if INDEX[later_name] < INDEX[name]:
-            raise LayerError(f"{later_name!r} comes before {name!r}; there is no way back.")
-        return self.net.run(acts, name, later_name)
-
-    def min_input_size(self, layer: str) -> int:
-        """Smallest square input side that reaches ``layer`` (Caffe's size arithmetic)."""
-        return min_input_side(self.resolve_layer(layer).name)
+        return self.net.run(acts, *self.later_pair(layer, later))
 
 
 __all__ = ["GoogLeNet", "InceptionV1", "Stage", "load_weights", "weight_shapes"]
