@@ -810,13 +810,14 @@ export function spotlightLevel(v) {
  * @param {number} j group
  * @param {number} size h*w
  * @param {RGB} rgb
+ * @param {number} [gain] multiplies the values first (1: as sent)
  * @returns {Uint8ClampedArray} size*4 RGBA
  */
-function colorLayer(spatial, j, size, rgb) {
+function colorLayer(spatial, j, size, rgb, gain = 1) {
   const out = new Uint8ClampedArray(size * 4);
   const [r, g, b] = rgb;
   for (let p = 0; p < size; p++) {
-    const v = clamp01(spatial[j * size + p]);
+    const v = clamp01(spatial[j * size + p] * gain);
     const o = p * 4;
     out[o] = r * v;
     out[o + 1] = g * v;
@@ -869,7 +870,20 @@ export function groupMapPixels(spatial, shape, colors) {
 }
 
 /**
- * Compute every group's colour layer, spotlight mask and the lighten composite (RGBA, h x w).
+ * A group's largest clipped value (1 when it has none), which its single-group view scales to.
+ * @param {ArrayLike<number>} spatial
+ * @param {number} j
+ * @param {number} size
+ */
+export function groupPeak(spatial, j, size) {
+  let peak = 0;
+  for (let p = 0; p < size; p++) peak = Math.max(peak, clamp01(spatial[j * size + p]));
+  return peak > 0 ? peak : 1;
+}
+
+/**
+ * Compute every group's colour layer (alone: scaled to its own peak), spotlight mask and the
+ * lighten composite of the colour layers as sent (RGBA, h x w).
  * @param {Float32Array} spatial n*h*w values
  * @param {number} n
  * @param {number} h
@@ -881,8 +895,11 @@ export function computeLayers(spatial, n, h, w, rgb) {
   const size = h * w;
   const color = [];
   const gray = [];
+  const shared = [];
   for (let j = 0; j < n; j++) {
-    color.push(colorLayer(spatial, j, size, rgb[j]));
+    shared.push(colorLayer(spatial, j, size, rgb[j]));
+    // Alone, a group is drawn up to its own peak: a faint group stays readable on black.
+    color.push(colorLayer(spatial, j, size, rgb[j], 1 / groupPeak(spatial, j, size)));
     const g = new Uint8ClampedArray(size * 4);
     for (let p = 0; p < size; p++) {
       const s = spotlightLevel(clamp01(spatial[j * size + p])) * 255;
@@ -893,7 +910,7 @@ export function computeLayers(spatial, n, h, w, rgb) {
     }
     gray.push(g);
   }
-  return { color, gray, composite: lighten(color, size) };
+  return { color, gray, composite: lighten(shared, size) };
 }
 
 /**

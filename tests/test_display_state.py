@@ -99,10 +99,22 @@ def test_group_colors_are_numbers():
 
 def test_hue_colors_are_the_css_hsl_colours():
     # hsl(h, 80%, 50%): the strongest channel 0.9 * 255 = 229.5, the weakest 0.1 * 255 = 25.5
-    assert view.hue_colors([0.0, 120.0, 240.0]) == [[230, 26, 26], [26, 230, 26], [26, 26, 230]]
+    assert view.hue_colors([0.0, 120.0]) == [[230, 26, 26], [26, 230, 26]]
     assert view.hue_rgb(60.0) == [230, 230, 26] and view.hue_rgb(420.0) == view.hue_rgb(60.0)
     assert view.hue_rgb(30.0) == [230, 128, 26]  # half way: 0.5 * 255 = 127.5
     assert view.hue_rgb(-90.0) == view.hue_rgb(270.0) == [128, 26, 230]
+
+
+def test_dark_blues_are_lightened_to_read_on_the_black_map():
+    # hsl(240, 80%, 50%) = (26, 26, 230) has luminance 0.067: 2.3:1 on black. It is lightened
+    # (hsl(240, 80%, 57%)) to the floor, 3:1; hues bright enough keep the original colour.
+    assert view.hue_rgb(240.0) == [62, 62, 234]
+    for hue in range(0, 360, 5):
+        rgb = view.hue_rgb(float(hue))
+        assert view.relative_luminance(rgb) >= view.MIN_LUMINANCE, (hue, rgb)
+        original = view._hsl_rgb(float(hue), view.Fraction(1, 2))
+        if view.relative_luminance(original) >= view.MIN_LUMINANCE:
+            assert rgb == original, hue
 
 
 def test_group_state_is_built_from_the_result():

@@ -51,7 +51,7 @@ def test_traits_hold_the_result_as_binary_buffers():
     assert w.class_names == [FakeModel.class_names[i] for i in w.result.top5_indices[:4]]
     assert w.class_options == list(FakeModel.class_names)
     assert (
-        w.group_colors == hue_colors(even_hues(3)) == [[230, 26, 26], [26, 230, 26], [26, 26, 230]]
+        w.group_colors == hue_colors(even_hues(3)) == [[230, 26, 26], [26, 230, 26], [62, 62, 234]]
     )
     assert w.icons == [b"", b"", b""]
     assert w.n_groups_options == list(range(1, 9))  # min(16, 7*7 positions, 8 channels)

@@ -7,6 +7,8 @@ Nothing in the numpy core imports this package. Its modules, from the bottom up:
   (:class:`ViewState`), built from a result;
 - :mod:`~neuron_groups.display.fallback`: the static view (HTML + JPEG);
 - :mod:`~neuron_groups.display.page`: the standalone page (:func:`save_page`);
+- :mod:`~neuron_groups.display.hosts`: what notebook hosts need (Colab's widget manager, a
+  warning where VS Code cannot find anywidget's front end);
 - :mod:`~neuron_groups.display.widget`: :class:`GroupWidget` (anywidget);
 - :mod:`~neuron_groups.display.export`: offline notebook export (nbconvert), and
   ``python -m neuron_groups.display.export``.

@@ -227,13 +227,33 @@ def stable_hues(
     return [float(h) for h in hues]
 
 
-def hue_rgb(hue: float) -> RGB:
-    """The colour CSS's ``hsl(hue, 80%, 50%)`` names, as [r, g, b] (0..255).
+MIN_LUMINANCE = 0.1
+"""The least relative luminance of a group colour: 3:1 against the map's black (WCAG 2)."""
 
-    Computed exactly (CSS Color 4's ``hsl`` formula on fractions), halves rounded up, so that
-    floating-point noise cannot move a channel by one.
+
+def hue_rgb(hue: float) -> RGB:
+    """The original widget's colour of a hue, ``hsl(hue, 80%, 50%)``, as [r, g, b] (0..255).
+
+    Hues whose colour would be too dark to read on the black map (blues, about 215..265
+    degrees) are lightened, one percent of lightness at a time, until their luminance
+    reaches :data:`MIN_LUMINANCE`. Computed exactly (CSS Color 4's ``hsl`` formula on
+    fractions), halves rounded up, so that floating-point noise cannot move a channel by one.
     """
-    saturation, lightness = Fraction(4, 5), Fraction(1, 2)
+    for percent in range(50, 101):
+        rgb = _hsl_rgb(hue, Fraction(percent, 100))
+        if relative_luminance(rgb) >= MIN_LUMINANCE:
+            return rgb
+    return rgb
+
+
+def relative_luminance(rgb: Sequence[int]) -> float:
+    """WCAG 2's relative luminance of an sRGB colour (0..255 channels), 0..1."""
+    r, g, b = (_linear(float(c)) for c in rgb[:3])
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+
+def _hsl_rgb(hue: float, lightness: Fraction) -> RGB:
+    saturation = Fraction(4, 5)
     a = saturation * min(lightness, 1 - lightness)
     h = Fraction(hue) % 360
 
@@ -404,8 +424,7 @@ def _linear(channel: float) -> float:
 
 def text_color(rgb: Sequence[int]) -> str:
     """``"#000"`` or ``"#fff"``, whichever contrasts more with ``rgb`` (WCAG 2 contrast)."""
-    r, g, b = (_linear(float(c)) for c in rgb[:3])
-    luminance = 0.2126 * r + 0.7152 * g + 0.0722 * b
+    luminance = relative_luminance(rgb)
     on_black = (luminance + 0.05) / 0.05
     on_white = 1.05 / (luminance + 0.05)
     return "#000" if on_black >= on_white else "#fff"
