@@ -110,6 +110,15 @@ def test_repeated_reads_never_retrace(inception, dog_cat):
     assert inception.tracing_count() == traced
 
 
+def test_given_classes_after_the_top_classes_trace_nothing_new(inception, dog_cat):
+    # A widget reads the top 5 first, then the classes a user asks for: one graph for both.
+    inception.read(dog_cat, "mixed4c", Targets.top_classes(5))
+    traced = inception.tracing_count()
+    readout = inception.read(dog_cat, "mixed4c", Targets.classes([208, 282]))
+    assert inception.tracing_count() == traced
+    assert list(readout.targets) == [208, 282] and readout.grads.shape == (2, 14, 14, 512)
+
+
 class SmoothModel(TFVisionModel):
     """A two-layer smooth network written with tf ops: exercises TFVisionModel's head path."""
 

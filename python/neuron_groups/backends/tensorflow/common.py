@@ -44,39 +44,52 @@ IMAGE_SPEC = tf.TensorSpec([1, None, None, 3], tf.float32)
 """One image, (1, H, W, 3), RGB floats in [0, 1]."""
 
 
+K_SPEC = tf.TensorSpec([], tf.int32)
+"""How many best classes to pick in the graph (0: the class indices given)."""
+
+
+def graph_kind(targets: Targets) -> str:
+    """The compiled reading that serves ``targets``: ``"logits"`` or ``"directions"``.
+
+    Given classes and the best classes share one graph, so that a widget's first explicit
+    classes after a top-5 reading trace nothing new.
+    """
+    return "directions" if targets.kind == "directions" else "logits"
+
+
 def target_spec(targets: Targets) -> tf.TensorSpec:
     """The signature of the tensor that carries ``targets`` into a compiled reading.
 
-    Class indices (T,) int32; the number of best classes, a scalar int32; direction
+    Class indices (T,) int32 (none when the best are picked in the graph); direction
     vectors (T, C) float32.
     """
-    if targets.kind == "classes":
+    if graph_kind(targets) == "logits":
         return tf.TensorSpec([None], tf.int32)
-    if targets.kind == "top":
-        return tf.TensorSpec([], tf.int32)
     assert targets.vectors is not None
     return tf.TensorSpec([None, targets.vectors.shape[1]], tf.float32)
 
 
-def target_argument(targets: Targets) -> np.ndarray:
-    """The value of the tensor described by :func:`target_spec`."""
+def target_arguments(targets: Targets) -> tuple[np.ndarray, np.int32]:
+    """The values of :func:`target_spec`'s tensor and of :data:`K_SPEC`."""
     if targets.kind == "classes":
-        return np.asarray(targets.indices, dtype=np.int32)
+        return np.asarray(targets.indices, dtype=np.int32), np.int32(0)
     if targets.kind == "top":
-        return np.int32(targets.k)
+        return np.zeros(0, np.int32), np.int32(targets.k)
     assert targets.vectors is not None
-    return np.asarray(targets.vectors, dtype=np.float32)
+    return np.asarray(targets.vectors, dtype=np.float32), np.int32(0)
 
 
-def pick_classes(kind: str, logits_row: tf.Tensor, arg: tf.Tensor) -> tf.Tensor:
-    """The class indices (T,) int32 to differentiate: ``arg`` itself, or the ``arg`` best.
+def pick_classes(logits_row: tf.Tensor, classes: tf.Tensor, k: tf.Tensor) -> tf.Tensor:
+    """The class indices (T,) int32 to differentiate: ``classes``, or the ``k`` best when k > 0.
 
     ``logits_row`` (K,) is the image's logits; the best are chosen without a gradient, best
     first, lower index first among ties (as a stable argsort of ``-logits``).
     """
-    if kind == "classes":
-        return arg
-    return tf.math.top_k(tf.stop_gradient(logits_row), k=arg).indices  # (k,)
+    return tf.cond(
+        k > 0,
+        lambda: tf.math.top_k(tf.stop_gradient(logits_row), k=k).indices,  # (k,)
+        lambda: classes,
+    )
 
 
 def picked_logits(logits: tf.Tensor, classes: tf.Tensor) -> tf.Tensor:
@@ -173,15 +186,15 @@ class TFVisionModel(VisionModel):
         return graph
 
     def _read_graph(self, layer: str, kind: str, later: str) -> Callable:
-        """``graph(image, arg) -> (acts, logits, grads (T, ...), targets (T,))``.
+        """``graph(image, arg, k) -> (acts, logits, grads (T, ...), targets (T,))``.
 
         Forward to ``layer`` once; then the head (to the logits, or for direction targets
         to ``later``) on the activations tiled once per target, and one backward pass.
         """
 
-        def graph(image, arg):
+        def graph(image, arg, k):
             acts = self.forward_to(image, layer)  # (1, H', W', C)
-            count = arg if kind == "top" else tf.shape(arg)[0]
+            count = tf.maximum(k, tf.shape(arg)[0])  # k > 0 only for the best classes
             tiled = tf.repeat(acts, count, axis=0)  # (T, H', W', C)
             with tf.GradientTape() as tape:
                 tape.watch(tiled)
@@ -191,7 +204,7 @@ class TFVisionModel(VisionModel):
                     targets = tf.range(count)
                 else:
                     logits = self.head_from(tiled, layer)  # (T, K), rows alike
-                    targets = pick_classes(kind, logits[0], arg)  # (T,)
+                    targets = pick_classes(logits[0], arg, k)  # (T,)
                     total = picked_logits(logits, targets)
             grads = tape.gradient(total, tiled)  # (T, H', W', C)
             if kind == "directions":  # the logits from one row, on from the later layer
@@ -241,12 +254,13 @@ class TFVisionModel(VisionModel):
             empty = np.zeros((0, *acts.shape), np.float32)
             return Readout(acts, logits[0].numpy(), empty, np.zeros(0, np.int64))
         later_name = later.name if later else ""
+        kind = graph_kind(targets)
         fn = self._compiled_fn(
-            ("read", info.name, targets.kind, later_name),
-            self._read_graph(info.name, targets.kind, later_name),
-            [IMAGE_SPEC, target_spec(targets)],
+            ("read", info.name, kind, later_name),
+            self._read_graph(info.name, kind, later_name),
+            [IMAGE_SPEC, target_spec(targets), K_SPEC],
         )
-        acts, logits, grads, picked = self._run(fn, batch, target_argument(targets))
+        acts, logits, grads, picked = self._run(fn, batch, *target_arguments(targets))
         return Readout(acts.numpy(), logits.numpy(), grads.numpy(), picked.numpy().astype(np.int64))
 
     def activations(self, image: np.ndarray, layer: str) -> np.ndarray:

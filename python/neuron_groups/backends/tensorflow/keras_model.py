@@ -184,15 +184,15 @@ class KerasVisionModel(TFVisionModel):
         return graph
 
     def _read_graph(self, layer: str, kind: str, later: str) -> Callable:
-        """``graph(image, arg) -> (acts, logits, grads (T, ...), targets (T,))``, one pass.
+        """``graph(image, arg, k) -> (acts, logits, grads (T, ...), targets (T,))``, one pass.
 
         A Keras model cannot be restarted from an inner layer, so the image is tiled once
         per target instead and run through the model as one batch; rows do not interact
         (inference mode), so row t of the gradient of the summed targets is target t's.
         """
 
-        def graph(image, arg):
-            count = arg if kind == "top" else tf.shape(arg)[0]
+        def graph(image, arg, k):
+            count = tf.maximum(k, tf.shape(arg)[0])  # k > 0 only for the best classes
             tiled = tf.repeat(image, count, axis=0)  # (T, H, W, 3)
             names = (layer, later, self.logits_layer) if later else (layer, self.logits_layer)
             with tf.GradientTape() as tape:
@@ -202,7 +202,7 @@ class KerasVisionModel(TFVisionModel):
                     targets = tf.range(count)
                     total = direction_scores(outputs[1], arg)
                 else:
-                    targets = pick_classes(kind, logits[0], arg)  # (T,)
+                    targets = pick_classes(logits[0], arg, k)  # (T,)
                     total = picked_logits(logits, targets)
             grads = tape.gradient(total, acts)  # (T, H', W', C)
             if grads is None:
