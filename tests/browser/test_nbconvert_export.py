@@ -31,6 +31,7 @@ from .test_standalone_page import LOAD_TIMEOUT, UI_TIMEOUT, check_hover_and_pin,
 
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLE = REPO / "examples" / "neuron_groups.ipynb"
+LAYERS_EXAMPLE = REPO / "examples" / "neuron_groups_layers.ipynb"
 ICON_STEPS = "8"  # the example's icons: a few steps, enough to have pictures
 CELL_TIMEOUT = 900  # seconds per cell while executing (a bound, not an assertion)
 RUN_TIMEOUT = 120_000  # ms for JupyterLab to run one small cell
@@ -86,13 +87,12 @@ def test_assets_are_local_copies(tmp_path: Path, node_modules: Path) -> None:
 # -- the example notebook, executed and exported ---------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def example_page(tmp_path_factory, node_modules: Path) -> Path:
-    if not EXAMPLE.exists():
-        pytest.fail(f"{EXAMPLE} is missing")
-    work = tmp_path_factory.mktemp("export")
-    notebook = work / EXAMPLE.name
-    shutil.copyfile(EXAMPLE, notebook)
+def exported(example: Path, work: Path, node_modules: Path) -> Path:
+    """``example`` executed (icons of a few steps) and exported to ``work/site/example.html``."""
+    if not example.exists():
+        pytest.fail(f"{example} is missing")
+    notebook = work / example.name
+    shutil.copyfile(example, notebook)
     with pytest.MonkeyPatch.context() as env:  # the kernel inherits these
         env.setenv("NEURON_GROUPS_STEPS", ICON_STEPS)
         env.setenv("NEURON_GROUPS_CACHE", str(work / "cache"))
@@ -105,6 +105,11 @@ def example_page(tmp_path_factory, node_modules: Path) -> Path:
             node_modules=node_modules,
         )
     return page
+
+
+@pytest.fixture(scope="module")
+def example_page(tmp_path_factory, node_modules: Path) -> Path:
+    return exported(EXAMPLE, tmp_path_factory.mktemp("export"), node_modules)
 
 
 def test_example_notebook_page_loads_nothing_remote(example_page: Path) -> None:
@@ -137,6 +142,30 @@ def test_example_notebook_widgets_work_offline(example_page: Path, offline: bool
         expect(widget.locator(".ng-groups-input")).to_be_disabled()
         expect(widget.locator(".ng-class-entry")).to_be_hidden()
         check_hover_and_pin(widget, page, 6)
+        assert visit.remote_requests() == []
+        assert visit.errors == []
+        context.close()
+
+
+def test_the_layers_example_exports_its_multi_layer_view(tmp_path: Path, node_modules) -> None:
+    from playwright.sync_api import expect
+
+    page_path = exported(LAYERS_EXAMPLE, tmp_path, node_modules)
+    assert page_path.stat().st_size < 1_000_000  # the issue's bound for the two-layer demo
+    with browser() as chromium:
+        context = chromium.new_context(offline=True, viewport={"width": 1280, "height": 1800})
+        visit = open_page(context, page_path.as_uri())
+        widget = visit.page.locator(".neuron-groups").first
+        expect(widget.locator('.ng-tile[data-layer="mixed4a"]')).to_have_count(
+            5, timeout=LOAD_TIMEOUT
+        )
+        expect(widget.locator('.ng-tile[data-layer="mixed4d"]')).to_have_count(6)
+        expect(widget.locator('path.ng-curve[data-from-layer="mixed4a"]')).to_have_count(30)
+        expect(widget.locator(".ng-image-picker")).to_be_hidden()  # no kernel to send an image to
+        widget.locator('.ng-tile[data-layer="mixed4a"][data-group="1"]').hover()
+        expect(widget).to_have_attribute("data-selected-layer", "mixed4a", timeout=UI_TIMEOUT)
+        expect(widget.locator("path.ng-curve.is-emphasized")).to_have_count(6)
+        expect(widget.locator(".ng-spotlight")).to_be_visible()
         assert visit.remote_requests() == []
         assert visit.errors == []
         context.close()
