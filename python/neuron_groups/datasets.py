@@ -28,7 +28,6 @@ import glob
 import heapq
 import os
 import sys
-import tempfile
 import time
 import warnings
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -47,6 +46,7 @@ from neuron_groups.errors import (
     ModelError,
     NeuronGroupsError,
 )
+from neuron_groups.files import read_npz, save_npz, write_atomically
 from neuron_groups.images import load_image
 from neuron_groups.pipeline import DEFAULT_LAYER, LayerReading, _model
 from neuron_groups.result import NeuronGroupsResult
@@ -428,20 +428,11 @@ def _save_checkpoint(path: Path, state: _State, settings: FitSettings) -> None:
         "skipped_reasons": np.array([s[1] for s in state.skipped], dtype=str),
         **state.top.to_arrays("top_"),
     }
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
-    try:
-        with os.fdopen(handle, "wb") as f:
-            np.savez(f, **arrays)
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+    write_atomically(path, lambda f: np.savez(f, **arrays))
 
 
 def _load_checkpoint(path: Path, settings: FitSettings) -> _State:
-    with np.load(path, allow_pickle=False) as data:
-        fields = {name: data[name] for name in data.files}
+    fields = read_npz(path, "a fit_groups checkpoint")
     if str(fields.get("format")) != FORMAT + " checkpoint":
         raise DatasetError(f"{path} is not a fit_groups checkpoint; remove it or choose another.")
     saved = [str(v) for v in fields["settings"]]
@@ -905,19 +896,12 @@ class SharedGroups:
             "region_image": np.array([r.image for r in regions], dtype=str),
             "region_yx": np.array([(r.y, r.x) for r in regions], np.int64).reshape(-1, 2),
         }
-        path = Path(path)
-        with path.open("wb") as f:  # a file object keeps numpy from appending ".npz"
-            np.savez_compressed(f, **arrays)
-        return path
+        return save_npz(path, arrays)
 
 
 def load_groups(path: str | os.PathLike) -> SharedGroups:
     """Read groups written by :meth:`SharedGroups.save`."""
-    try:
-        with np.load(path, allow_pickle=False) as data:
-            fields = {name: data[name] for name in data.files}
-    except (OSError, ValueError) as exc:
-        raise NeuronGroupsError(f"Cannot read shared groups from {path}: {exc}") from exc
+    fields = read_npz(path, "shared groups")
     if str(fields.get("format", "")) != FORMAT:
         raise NeuronGroupsError(
             f"{path} is not a file of shared groups (written by SharedGroups.save); a one-image "

@@ -12,7 +12,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import tempfile
 import warnings
 from pathlib import Path
 
@@ -20,6 +19,7 @@ import numpy as np
 
 from neuron_groups.backends.base import NO_HOOKS, IconHooks, IconSettings, VisionModel
 from neuron_groups.data import cache_dir
+from neuron_groups.files import write_atomically
 
 ICON_CACHE_ENV = "NEURON_GROUPS_ICON_CACHE"
 """Environment variable naming the icon cache folder; ``off`` (or ``0``) disables it."""
@@ -99,15 +99,7 @@ def save_atomic(path: Path, icons: np.ndarray) -> None:
 
     No reader ever sees a half-written entry, and a failed write leaves nothing behind.
     """
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.stem, suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            np.save(f, icons)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_atomically(path, lambda f: np.save(f, icons))
 
 
 def _check_directions(directions: np.ndarray) -> np.ndarray:

@@ -25,7 +25,6 @@ from __future__ import annotations
 import dataclasses
 import itertools
 import os
-import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -36,18 +35,19 @@ from neuron_groups.attribution import group_attributions
 from neuron_groups.backends.base import NO_HOOKS, IconHooks, IconSettings, Targets, VisionModel
 from neuron_groups.errors import GroupCountError, LayerError, NeuronGroupsError
 from neuron_groups.factorization import factorize
+from neuron_groups.files import read_npz, save_npz
 from neuron_groups.images import load_image
 from neuron_groups.pipeline import (
     DEFAULT_GROUPS,
     DEFAULT_LAYER,
     LayerReading,
     add_icons,
+    icon_settings_with,
 )
 from neuron_groups.pipeline import (
     neuron_groups as one_layer_groups,
 )
-from neuron_groups.result import NeuronGroupsResult
-from neuron_groups.result import load as load_one_layer
+from neuron_groups.result import NeuronGroupsResult, from_arrays
 
 MAX_LAYERS = 4
 """The most layers one analysis takes."""
@@ -231,10 +231,7 @@ class MultiLayerResult:
         each layer, ``icons_<layer>`` (n, S, S, 3) where rendered, and ``flow_<A>_<B>``
         (n_A, n_B) for each neighbouring pair.
         """
-        with tempfile.TemporaryDirectory() as folder:
-            last = self.last.save(Path(folder) / "last.npz")
-            with np.load(last, allow_pickle=False) as data:
-                arrays = {name: data[name] for name in data.files}
+        arrays = self.last.to_arrays()
         arrays["layers"] = np.array(self.layers, dtype=str)
         for layer, result in self.results.items():
             arrays[f"spatial_{layer}"] = result.spatial.astype(np.float32)
@@ -243,17 +240,13 @@ class MultiLayerResult:
                 arrays[f"icons_{layer}"] = result.icons.astype(np.float32)
         for (a, b), values in self.flows.items():
             arrays[f"flow_{a}_{b}"] = values.astype(np.float32)
-        path = Path(path)
-        with path.open("wb") as f:  # a file object keeps numpy from appending ".npz"
-            np.savez_compressed(f, **arrays)
-        return path
+        return save_npz(path, arrays)
 
 
 def load(path: str | os.PathLike) -> MultiLayerResult:
     """Read a result written by :meth:`MultiLayerResult.save`."""
-    last = load_one_layer(path)  # today's keys: checks the file is a result at all
-    with np.load(path, allow_pickle=False) as data:
-        fields = {name: data[name] for name in data.files}
+    fields = read_npz(path, "a neuron-groups result")
+    last = from_arrays(fields, path)  # today's keys: checks the file is a result at all
     if "layers" not in fields:
         raise NeuronGroupsError(
             f"{path} holds one layer's result (no 'layers'); read it with neuron_groups.load."
@@ -516,8 +509,6 @@ def neuron_groups(
     reading = MultiLayerReading(vision_model, load_image(image), names, classes)
     result = reading.analyze(counts, classes, method=method, seed=seed)
     if icons:
-        settings = icon_settings or IconSettings()
-        if steps is not None:
-            settings = dataclasses.replace(settings, steps=int(steps))
+        settings = icon_settings_with(icon_settings, steps)
         add_layer_icons(result, vision_model, settings, cache=icon_cache, hooks=hooks)
     return result

@@ -166,6 +166,12 @@ def add_icons(
     return result
 
 
+def icon_settings_with(settings: IconSettings | None, steps: int | None) -> IconSettings:
+    """``settings`` (default: Lucid's) with ``steps`` in place of theirs when it is given."""
+    settings = settings or IconSettings()
+    return settings if steps is None else dataclasses.replace(settings, steps=int(steps))
+
+
 def neuron_groups(
     image: Any,
     layer: str = DEFAULT_LAYER,
@@ -223,8 +229,6 @@ def neuron_groups(
     reading = LayerReading(vision_model, load_image(image), layer, classes)  # the one pass
     result = reading.analyze(n_groups, classes, method=method, seed=seed)
     if icons:
-        settings = icon_settings or IconSettings()
-        if steps is not None:
-            settings = dataclasses.replace(settings, steps=int(steps))
+        settings = icon_settings_with(icon_settings, steps)
         add_icons(result, vision_model, settings, cache=icon_cache, hooks=hooks)
     return result

@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 
 from neuron_groups.errors import NeuronGroupsError
+from neuron_groups.files import read_npz, save_npz
 
 
 @dataclasses.dataclass(repr=False)
@@ -103,6 +104,10 @@ class NeuronGroupsResult:
 
     def save(self, path: str | os.PathLike) -> Path:
         """Write the result to a compressed ``.npz`` that loads with ``allow_pickle=False``."""
+        return save_npz(path, self.to_arrays())
+
+    def to_arrays(self) -> dict[str, np.ndarray]:
+        """The arrays :meth:`save` writes, by key."""
         arrays = {
             "image": self.image.astype(np.float32),
             "spatial": self.spatial.astype(np.float32),
@@ -119,19 +124,16 @@ class NeuronGroupsResult:
         }
         if self.icons is not None:
             arrays["icons"] = self.icons.astype(np.float32)
-        path = Path(path)
-        with path.open("wb") as f:  # a file object keeps numpy from appending ".npz"
-            np.savez_compressed(f, **arrays)
-        return path
+        return arrays
 
 
 def load(path: str | os.PathLike) -> NeuronGroupsResult:
     """Read a result written by :meth:`NeuronGroupsResult.save`."""
-    try:
-        with np.load(path, allow_pickle=False) as data:
-            fields = {name: data[name] for name in data.files}
-    except (OSError, ValueError) as exc:
-        raise NeuronGroupsError(f"Cannot read a neuron-groups result from {path}: {exc}") from exc
+    return from_arrays(read_npz(path, "a neuron-groups result"), path)
+
+
+def from_arrays(fields: dict[str, np.ndarray], path: str | os.PathLike) -> NeuronGroupsResult:
+    """The result that :meth:`NeuronGroupsResult.to_arrays` wrote (``path``: for messages)."""
     missing = {"image", "spatial", "channel", "attributions", "classes", "logits"} - set(fields)
     if missing:
         raise NeuronGroupsError(f"{path} is not a neuron-groups result: no {sorted(missing)}.")
