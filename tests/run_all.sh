@@ -15,9 +15,15 @@ if ! command -v chromium >/dev/null 2>&1; then
   fi
 fi
 
-# PyTorch's CPU build first, pinned to the one the machines hold (a plain "torch" would pull a
-# CUDA build of several GB); the torch extra's range then installs nothing more.
-python -m pip install -q "torch==2.13.0"
+# PyTorch and torchvision first, pinned to the releases these machines hold on disk (a plain
+# "torch" would download a CUDA build of several GB). torchvision has no CPU wheel on PyPI for
+# x86_64 and PyPI's torchvision does not load beside the CPU-only torch 2.13.0 on disk, so on
+# x86_64 the pair is the CUDA build on disk (it runs on the CPU; about 2 min to install); on
+# aarch64 PyPI's builds are CPU builds. The extras' ranges then install nothing more.
+case "$(uname -m)" in
+  aarch64 | arm64) python -m pip install -q "torch==2.9.1" "torchvision==0.24.1" ;;
+  *) python -m pip install -q "torch==2.14.1" "torchvision==0.29.1" ;;
+esac
 python -m pip install -q -e ".[test]"
 npm ci --no-audit --no-fund --loglevel=error
 

@@ -38,6 +38,10 @@ class DataError(NeuronGroupsError):
     """A weight, label or image file that is missing, unreachable or corrupt."""
 
 
+class DatasetError(NeuronGroupsError):
+    """A set of images that cannot be fitted (empty, or nothing readable)."""
+
+
 class Cancelled(Exception):  # noqa: N818 - it is an outcome, not a failure
     """Raised inside long computations when the caller asked them to stop."""
 

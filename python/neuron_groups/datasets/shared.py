@@ -1,0 +1,252 @@
+"""Shared groups: fixed channel factors fitted on a dataset, applied to any image."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from neuron_groups.backends.base import VisionModel
+from neuron_groups.datasets.projection import nnls_codes
+from neuron_groups.datasets.regions import Region
+from neuron_groups.errors import LayerError, ModelError, NeuronGroupsError
+from neuron_groups.files import read_npz, save_npz
+from neuron_groups.images import load_image
+from neuron_groups.pipeline import LayerReading, _model
+from neuron_groups.result import NeuronGroupsResult
+
+FORMAT = "neuron-groups shared groups 1"
+"""The ``format`` key of a saved :class:`SharedGroups` file."""
+
+
+class FitStats:
+    """What a fit measured: how much it held at once and how fast it went.
+
+    Attributes
+    ----------
+    max_rows : int
+        The most activation rows (positions x images) held at once: one batch.
+    seconds_reading : float
+        Time spent loading images and reading them through the model.
+    seconds_fitting : float
+        Time spent in ``partial_fit`` and the top-region bookkeeping.
+    """
+
+    max_rows: int = 0
+    seconds_reading: float = 0.0
+    seconds_fitting: float = 0.0
+
+
+@dataclasses.dataclass(repr=False)
+class SharedGroups:
+    """Neuron groups fitted on many images: fixed channel factors, applied to any image.
+
+    Attributes
+    ----------
+    layer : str
+        Canonical name of the layer.
+    channel : ndarray, shape (n, C)
+        The shared channel factors, most used group first.
+    model_name, model_identity : str
+        The model's name and weights identity (:attr:`VisionModel.identity`).
+    n_images : int
+        Images fitted.
+    skipped : list of (str, str)
+        Files that could not be read, and why.
+    top_regions : list of list of Region
+        For each group, its strongest cells across the dataset, best first.
+    shape : (int, int)
+        The layer's (h, w) at the fit's input size.
+    usage : ndarray, shape (n,)
+        Each group's share of the summed codes over the dataset.
+    seed : int
+    stats : FitStats
+        What the fit measured (not saved).
+    """
+
+    layer: str
+    channel: np.ndarray
+    model_name: str
+    model_identity: str
+    n_images: int
+    skipped: list[tuple[str, str]]
+    top_regions: list[list[Region]]
+    shape: tuple[int, int]
+    usage: np.ndarray
+    seed: int = 0
+    stats: FitStats = dataclasses.field(default_factory=FitStats)
+
+    @property
+    def n_groups(self) -> int:
+        """Number of groups."""
+        return int(self.channel.shape[0])
+
+    def __repr__(self) -> str:
+        return (
+            f"SharedGroups(model={self.model_name!r}, layer={self.layer!r}, "
+            f"{self.n_groups} groups over {self.channel.shape[1]} channels, "
+            f"{self.n_images} images, {len(self.skipped)} skipped)"
+        )
+
+    def project(self, acts: np.ndarray) -> np.ndarray:
+        """Spatial maps (n, h, w) of activations (h, w, C) on the fixed channel factors (NNLS)."""
+        h, w, c = acts.shape
+        codes = nnls_codes(acts.reshape(h * w, c), self.channel)  # (h*w, n)
+        return codes.T.reshape(self.n_groups, h, w).astype(np.float32)
+
+    def check_model(self, model: VisionModel, layer: str | None = None) -> str:
+        """The canonical layer to read, after checking the model and layer fit these groups.
+
+        Raises
+        ------
+        LayerError
+            A layer other than the groups' layer, or one with another channel count.
+        ModelError
+            A model whose weights are not those the groups were fitted with.
+        """
+        if layer is not None:
+            asked = model.resolve_layer(layer).name
+            if asked != self.layer:
+                raise LayerError(
+                    f"These groups were fitted at {self.layer!r}, not {asked!r}: a group is a "
+                    f"direction in {self.layer}'s channels. Read the image at "
+                    f"layer={self.layer!r}, or fit groups at {asked!r}."
+                )
+        info = model.resolve_layer(self.layer)
+        if info.channels != self.channel.shape[1]:
+            raise LayerError(
+                f"Layer {self.layer!r} of {model.name!r} has {info.channels} channels; these "
+                f"groups have {self.channel.shape[1]}. Use the model they were fitted with "
+                f"({self.model_name!r})."
+            )
+        if model.identity != self.model_identity:
+            raise ModelError(
+                f"These groups were fitted with {self.model_identity}, not {model.identity}: "
+                f"their channels mean other things. Use the model they were fitted with."
+            )
+        return info.name
+
+    def apply(
+        self,
+        image: Any,
+        model: Any = None,
+        *,
+        layer: str | None = None,
+        classes: Sequence[str | int] | None = None,
+    ) -> NeuronGroupsResult:
+        """One image seen through the shared groups.
+
+        Its activations are read once (with the class gradients), its spatial maps are
+        their NNLS projection on the fixed channel factors, and the attributions are
+        computed as for one image. The groups keep their order, so colours and icons are
+        the shared ones. The image is read at its own size, as for one image.
+
+        Parameters
+        ----------
+        image : path, URL, example name, PIL image or array
+            See :func:`neuron_groups.images.load_image`.
+        model : str, VisionModel or keras.Model, optional
+            The model the groups were fitted with (default InceptionV1).
+        layer : str, optional
+            If given, it must be the groups' layer (else :class:`LayerError`).
+        classes : list of str or int, optional
+            Classes to attribute (default: the image's top 5).
+
+        Returns
+        -------
+        NeuronGroupsResult
+            ``channel`` is these groups' factors; ``reconstruction_error`` the relative error
+            of the NNLS projection.
+        """
+        vision_model = _model(model)
+        name = self.check_model(vision_model, layer)
+        return self.analyze(LayerReading(vision_model, load_image(image), name, classes), classes)
+
+    def analyze(
+        self, reading: LayerReading, classes: Sequence[str | int] | None = None
+    ) -> NeuronGroupsResult:
+        """The result of a reading already made (a widget keeps it for new classes)."""
+        name = self.check_model(reading.model, reading.layer)
+        spatial = self.project(reading.acts)  # (n, h, w)
+        flat = reading.acts.reshape(-1, reading.acts.shape[-1])  # (h*w, C)
+        approx = spatial.reshape(self.n_groups, -1).T @ self.channel  # (h*w, C)
+        norm = float(np.linalg.norm(flat))
+        result = NeuronGroupsResult(
+            image=reading.image,
+            layer=name,
+            spatial=spatial,
+            channel=self.channel.copy(),
+            attributions=np.zeros((0, self.n_groups), np.float32),
+            classes=[],
+            class_indices=np.zeros(0, np.int64),
+            logits=reading.logits.astype(np.float32),
+            top5=[reading.class_name(i) for i in reading.top_classes()],
+            model_name=reading.model.name,
+            method="SharedGroups (NNLS on fixed factors)",
+            reconstruction_error=float(np.linalg.norm(flat - approx) / norm) if norm else 0.0,
+        )
+        reading.attribute(result, classes)
+        return result
+
+    def save(self, path: str | os.PathLike) -> Path:
+        """Write a compressed ``.npz`` that loads with ``allow_pickle=False``."""
+        regions = [r for group in self.top_regions for r in group]
+        arrays = {
+            "format": np.array(FORMAT),
+            "layer": np.array(self.layer),
+            "channel": self.channel.astype(np.float32),
+            "model_name": np.array(self.model_name),
+            "model_identity": np.array(self.model_identity),
+            "n_images": np.array(self.n_images),
+            "seed": np.array(self.seed),
+            "shape": np.array(self.shape, np.int64),
+            "usage": self.usage.astype(np.float32),
+            "skipped_names": np.array([s[0] for s in self.skipped], dtype=str),
+            "skipped_reasons": np.array([s[1] for s in self.skipped], dtype=str),
+            "region_group": np.array([r.group for r in regions], np.int64),
+            "region_value": np.array([r.value for r in regions], np.float64),
+            "region_index": np.array([r.image_index for r in regions], np.int64),
+            "region_image": np.array([r.image for r in regions], dtype=str),
+            "region_yx": np.array([(r.y, r.x) for r in regions], np.int64).reshape(-1, 2),
+        }
+        return save_npz(path, arrays)
+
+
+def load_groups(path: str | os.PathLike) -> SharedGroups:
+    """Read groups written by :meth:`SharedGroups.save`."""
+    fields = read_npz(path, "shared groups")
+    if str(fields.get("format", "")) != FORMAT:
+        raise NeuronGroupsError(
+            f"{path} is not a file of shared groups (written by SharedGroups.save); a one-image "
+            "result loads with neuron_groups.load."
+        )
+    n = fields["channel"].shape[0]
+    top: list[list[Region]] = [[] for _ in range(n)]
+    for g, value, index, image, (y, x) in zip(
+        fields["region_group"],
+        fields["region_value"],
+        fields["region_index"],
+        fields["region_image"],
+        fields["region_yx"],
+        strict=True,
+    ):
+        top[int(g)].append(Region(int(g), float(value), int(index), str(image), int(y), int(x)))
+    return SharedGroups(
+        layer=str(fields["layer"]),
+        channel=fields["channel"],
+        model_name=str(fields["model_name"]),
+        model_identity=str(fields["model_identity"]),
+        n_images=int(fields["n_images"]),
+        skipped=[
+            (str(a), str(b))
+            for a, b in zip(fields["skipped_names"], fields["skipped_reasons"], strict=True)
+        ],
+        top_regions=top,
+        shape=(int(fields["shape"][0]), int(fields["shape"][1])),
+        usage=fields["usage"],
+        seed=int(fields["seed"]),
+    )
