@@ -176,7 +176,7 @@ def per_step(model, directions, rounds: int) -> None:
     step = ms["step (ours)"]
     for name in ("floor at 80 px", "floor at 104 px", "floor at the sizes seen"):
         print(f"  {'step / ' + name:<28}{step / ms[name]:>7.2f}x")
-    print("  Lucent: not installed here (PyTorch is not); not measured in this run")
+    print("  PyTorch and Lucent 0.1.8 on the same weights: benchmarks/bench_torch.py")
 
 
 # -- 2. seconds to a share of the faithful score ---------------------------------------------

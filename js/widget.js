@@ -146,7 +146,13 @@ const DATA_FIELDS = Object.freeze([
 
 /** @typedef {[number, number, number]} RGB  a colour, 0..255 per channel */
 
-/** @typedef {"computing" | "optimizing" | "ready" | "stopped" | "error"} Status */
+/** @typedef {"loading" | "computing" | "optimizing" | "ready" | "stopped" | "error"} Status */
+
+/**
+ * Whether the kernel is still producing the view (loading the model, or computing groups).
+ * @param {string} status
+ */
+const isBusy = (status) => status === "loading" || status === "computing";
 
 /** @typedef {{ name: string, probability: number }} Prediction */
 
@@ -1095,9 +1101,10 @@ class UrlBag {
    * URL for `bytes` under `key`; the same URL when the bytes did not change.
    * @param {string} key
    * @param {Uint8Array | null} bytes PNG bytes; null/empty removes the URL
+   * @param {string} [type] the bytes' media type (PNG unless told)
    * @returns {string | null}
    */
-  set(key, bytes) {
+  set(key, bytes, type = "image/png") {
     const old = this.bytes.get(key);
     if (bytes && bytes.byteLength > 0 && old && sameBytes(old, bytes)) {
       return /** @type {string} */ (this.urls.get(key));
@@ -1106,9 +1113,9 @@ class UrlBag {
     if (!bytes || bytes.byteLength === 0) return null;
     let url;
     if (typeof URL !== "undefined" && typeof URL.createObjectURL === "function") {
-      url = URL.createObjectURL(new Blob([/** @type {BlobPart} */ (bytes)], { type: "image/png" }));
+      url = URL.createObjectURL(new Blob([/** @type {BlobPart} */ (bytes)], { type }));
     } else {
-      url = `data:image/png;base64,${encodeBase64(bytes)}`;
+      url = `data:${type};base64,${encodeBase64(bytes)}`;
     }
     this.urls.set(key, url);
     this.bytes.set(key, bytes.slice());
@@ -1238,6 +1245,7 @@ function createErrorBanner(doc) {
 
 /** @type {Record<string, string>} */
 const STATUS_MESSAGES = {
+  loading: "Loading the model (the first time in this kernel)…",
   computing: "Computing neuron groups…",
   stopped: "Icon optimisation stopped; icons show their last state.",
 };
@@ -2161,7 +2169,7 @@ function createImagePicker(doc, uid) {
       }
       select.value = "";
       select.hidden = state.image_options.length === 0;
-      const busy = pending || state.status === "computing";
+      const busy = pending || isBusy(state.status);
       select.disabled = busy;
       upload.disabled = busy;
     },
@@ -2213,7 +2221,7 @@ function createView(doc, urls) {
     el: root,
     /** @param {Scene} s */
     update({ state, multi, pending }) {
-      const computing = state.status === "computing" || pending;
+      const computing = isBusy(state.status) || pending;
       root.dataset.status = pending ? "computing" : state.status;
       root.classList.toggle("is-computing", computing);
       root.classList.toggle("is-multi", multi);
@@ -2851,6 +2859,7 @@ function wire(model, el, v, ctl) {
  * @returns {() => void} cleanup
  */
 function render({ model, el }) {
+  if (model.get("view") === "gallery") return renderGallery({ model, el });
   const doc = el.ownerDocument || document;
   const urls = new UrlBag();
   const v = createView(doc, urls);
@@ -2862,6 +2871,377 @@ function render({ model, el }) {
     unwire();
     urls.revokeAll();
     v.root.remove();
+  };
+}
+
+// =============================================================================================
+// 6. The gallery of shared groups (view "gallery": display/gallery.py's GalleryState)
+// =============================================================================================
+
+/** Every synced trait the gallery reads (== the Python GalleryState traits). */
+export const GALLERY_FIELDS = Object.freeze([
+  "view",
+  "title",
+  "model_name",
+  "layer",
+  "n_images",
+  "gallery",
+  "group_colors",
+  "icons",
+  "icon_size",
+  "status",
+  "progress",
+  "progress_text",
+  "error",
+  "selected_group",
+]);
+
+/**
+ * One region of a group, as sent in `gallery[j].regions`.
+ * @typedef {object} GalleryRegion
+ * @property {string} image     the image's name or path
+ * @property {number} index     its position among the images read
+ * @property {number} y         the cell's row at the layer
+ * @property {number} x         the cell's column
+ * @property {number} value     the group's code at the cell
+ * @property {Binary} crop      JPEG of the image around the cell (empty when none)
+ * @property {number[]} box     [top, left, bottom, right]: the cell in the crop, fractions
+ */
+
+/**
+ * One group of the gallery, as sent in `gallery`.
+ * @typedef {object} GalleryGroup
+ * @property {number} usage     share of the summed codes over the dataset, 0..1
+ * @property {Array<{ name: string, value: number }>} classes  pushed most, largest first
+ * @property {GalleryRegion[]} regions  strongest first
+ */
+
+/**
+ * The short name of an image path (its file name), for captions.
+ * @param {string} path
+ * @returns {string}
+ */
+export function shortImageName(path) {
+  const name = String(path).split(/[\\/]/).pop() || String(path);
+  return name.length > 24 ? `${name.slice(0, 11)}…${name.slice(-12)}` : name;
+}
+
+/**
+ * The words that describe a region (detail line, tooltip).
+ * @param {GalleryRegion} r
+ * @returns {string}
+ */
+export function regionText(r) {
+  return `${r.image} · cell (${r.y}, ${r.x}) · value ${formatValue(r.value)}`;
+}
+
+/**
+ * The words that say which classes a group pushes.
+ * @param {GalleryGroup} g
+ * @returns {string}
+ */
+export function classesText(g) {
+  const classes = asArray(g.classes);
+  if (classes.length === 0) return "";
+  return `Pushes ${classes.map((c) => `${c.name} (${formatValue(c.value)})`).join(", ")}`;
+}
+
+/**
+ * CSS position of a cell's box inside its crop (percentages).
+ * @param {number[]} box [top, left, bottom, right] fractions
+ * @returns {{ top: string, left: string, width: string, height: string }}
+ */
+export function boxStyle(box) {
+  const [top, left, bottom, right] = asArray(box).map((v) => clamp01(Number(v)));
+  const pct = (/** @type {number} */ v) => `${(v * 100).toFixed(2)}%`;
+  return { top: pct(top), left: pct(left), width: pct(right - left), height: pct(bottom - top) };
+}
+
+/**
+ * The gallery: one row per group (its icon tile, usage and classes, then its regions).
+ * @param {Document} doc
+ * @param {UrlBag} urls
+ */
+function createGallery(doc, urls) {
+  const el = h(doc, "div", {
+    class: "ng-gallery",
+    role: "list",
+    "aria-label": "Shared neuron groups: hover a region to read it, click a group to pin it",
+  });
+  /** @type {Array<{ row: HTMLElement, head: HTMLElement, img: HTMLImageElement, placeholder: HTMLElement }>} */
+  let rows = [];
+  let builtKey = "";
+
+  /**
+   * @param {GalleryRegion} r
+   * @param {number} j
+   * @param {number} i
+   * @param {RGB} rgb
+   */
+  function region(r, j, i, rgb) {
+    const url = urls.set(`crop-${j}-${i}`, toBytes(r.crop), "image/jpeg");
+    const crop = url
+      ? h(doc, "img", { class: "ng-region-crop", src: url, alt: `Region of ${r.image}`, draggable: "false" })
+      : h(doc, "div", { class: "ng-region-crop ng-icon-placeholder", role: "img", "aria-label": "No crop" });
+    const cell = h(doc, "div", { class: "ng-region-cell" });
+    Object.assign(cell.style, boxStyle(r.box));
+    cell.style.borderColor = cssColor(rgb);
+    const caption = h(doc, "div", { class: "ng-region-caption", text: formatValue(r.value) });
+    return h(
+      doc,
+      "div",
+      {
+        class: "ng-region",
+        "data-group": j,
+        "data-index": i,
+        tabindex: 0,
+        role: "img",
+        "aria-label": regionText(r),
+        title: regionText(r),
+      },
+      [h(doc, "div", { class: "ng-region-frame" }, [crop, cell]), caption],
+    );
+  }
+
+  /**
+   * @param {GalleryGroup} g
+   * @param {number} j
+   * @param {RGB} rgb
+   */
+  function groupRow(g, j, rgb) {
+    const img = h(doc, "img", { class: "ng-icon", alt: `Feature visualisation of group ${j}`, hidden: true });
+    const placeholder = h(doc, "div", {
+      class: "ng-icon ng-icon-placeholder",
+      role: "img",
+      "aria-label": `Icon of group ${j} not ready yet`,
+    });
+    const strip = h(doc, "div", { class: "ng-tile-strip" }, [h(doc, "span", { class: "ng-tile-label", text: String(j) })]);
+    strip.style.background = cssColor(rgb);
+    strip.style.color = textColor(rgb);
+    const head = h(
+      doc,
+      "div",
+      {
+        class: "ng-tile",
+        "data-group": j,
+        role: "button",
+        tabindex: 0,
+        "aria-pressed": "false",
+        "aria-label": `Group ${j}`,
+        title: `Group ${j}: click to pin`,
+      },
+      [img, placeholder, strip],
+    );
+    head.style.setProperty("--ng-group-color", cssColor(rgb));
+    const usage = h(doc, "div", { class: "ng-gallery-usage", text: `${(g.usage * 100).toFixed(1)}% of use` });
+    const classes = h(doc, "div", { class: "ng-gallery-classes", text: classesText(g) });
+    classes.hidden = !classes.textContent;
+    const regions = h(
+      doc,
+      "div",
+      { class: "ng-gallery-regions" },
+      asArray(g.regions).map((r, i) => region(r, j, i, rgb)),
+    );
+    const row = h(doc, "div", { class: "ng-gallery-group", role: "listitem", "data-group": j }, [
+      h(doc, "div", { class: "ng-gallery-head" }, [head, h(doc, "div", { class: "ng-gallery-about" }, [usage, classes])]),
+      regions,
+    ]);
+    row.style.setProperty("--ng-group-color", cssColor(rgb));
+    return { row, head, img, placeholder };
+  }
+
+  return {
+    el,
+    /**
+     * @param {GalleryGroup[]} groups
+     * @param {RGB[]} colors
+     * @param {Binary[]} icons
+     */
+    update(groups, colors, icons) {
+      // Rebuilt only when the groups change (the crops are many); icons update in place.
+      const key = JSON.stringify([groups.length, colors, groups.map((g) => [g.usage, g.classes, asArray(g.regions).length])]);
+      if (key !== builtKey || rows.length !== groups.length) {
+        builtKey = key;
+        urls.revokeWhere((k) => k.startsWith("crop-"));
+        rows = groups.map((g, j) => groupRow(g, j, toRGB(colors[j]) ?? FALLBACK_RGB));
+        el.replaceChildren(...rows.map((r) => r.row));
+      }
+      rows.forEach((r, j) => {
+        const url = urls.set(`gallery-icon-${j}`, toBytes(icons[j]));
+        if (url) r.img.src = url;
+        else r.img.removeAttribute("src");
+        r.img.hidden = !url;
+        r.placeholder.hidden = !!url;
+        r.head.classList.toggle("is-loading", !url);
+      });
+    },
+    /** @param {{ shown: number, pinned: number, region: HTMLElement | null }} sel */
+    highlight({ shown, pinned, region }) {
+      rows.forEach((r, j) => {
+        r.row.classList.toggle("is-selected", j === shown);
+        r.row.classList.toggle("is-pinned", j === pinned);
+        r.head.classList.toggle("is-selected", j === shown);
+        r.head.classList.toggle("is-pinned", j === pinned);
+        r.head.setAttribute("aria-pressed", String(j === pinned));
+      });
+      for (const node of el.querySelectorAll(".ng-region.is-hovered")) {
+        if (node !== region) node.classList.remove("is-hovered");
+      }
+      region?.classList.add("is-hovered");
+    },
+  };
+}
+
+/**
+ * The gallery view, in `el`, kept in sync with `model` (GalleryState).
+ * @param {{ model: WidgetModel, el: HTMLElement }} ctx
+ * @returns {() => void} cleanup
+ */
+function renderGallery({ model, el }) {
+  const doc = el.ownerDocument || document;
+  const urls = new UrlBag();
+  const title = h(doc, "div", { class: "ng-title" });
+  const meta = h(doc, "div", { class: "ng-meta" });
+  const error = h(doc, "div", { class: "ng-error", role: "alert", hidden: true });
+  const bar = h(doc, "progress", { class: "ng-progress-bar", max: 1, value: 0, "aria-label": "Gallery progress" });
+  const text = h(doc, "span", { class: "ng-progress-text" });
+  const stop = h(doc, "button", { class: "ng-stop", type: "button", text: "Stop" });
+  const progress = h(doc, "div", { class: "ng-progress", hidden: true }, [bar, text, stop]);
+  const detail = h(doc, "div", { class: "ng-gallery-detail", "aria-live": "polite", text: "Hover a region to read it." });
+  const gallery = createGallery(doc, urls);
+  const root = h(
+    doc,
+    "div",
+    { class: "neuron-groups ng-gallery-view", "data-lm-suppress-shortcuts": "true", "data-selected": -1, "data-pinned": -1 },
+    [h(doc, "div", { class: "ng-header" }, [title, meta]), error, progress, detail, gallery.el],
+  );
+  const offline = /** @type {any} */ (model).offline === true;
+  let hovered = -1;
+  /** @type {HTMLElement | null} */
+  let region = null;
+
+  const pinned = () => {
+    const p = Number(model.get("selected_group"));
+    return Number.isInteger(p) ? p : -1;
+  };
+  const groups = () => /** @type {GalleryGroup[]} */ (asArray(model.get("gallery")));
+
+  function highlight() {
+    const pin = pinned();
+    const shown = hovered >= 0 ? hovered : pin;
+    root.dataset.selected = String(shown);
+    root.dataset.pinned = String(pin);
+    gallery.highlight({ shown, pinned: pin, region });
+  }
+
+  function refresh() {
+    const status = asString(model.get("status"));
+    title.textContent = asString(model.get("title"));
+    title.hidden = !title.textContent;
+    const n = Number(model.get("n_images")) || 0;
+    meta.textContent = [asString(model.get("model_name")), asString(model.get("layer")), `${groups().length} groups over ${n} images`]
+      .filter(Boolean)
+      .join(" · ");
+    error.textContent = asString(model.get("error"));
+    error.hidden = !error.textContent;
+    progress.hidden = offline || !(status === "optimizing" || status === "computing");
+    const value = Number(model.get("progress")) || 0;
+    bar.value = value;
+    bar.setAttribute("aria-valuetext", `${Math.round(value * 100)}%`);
+    text.textContent = asString(model.get("progress_text"));
+    root.dataset.status = status;
+    root.style.setProperty("--ng-icon-size", `${Math.max(16, Number(model.get("icon_size")) || 80)}px`);
+    gallery.update(groups(), asArray(model.get("group_colors")), asArray(model.get("icons")));
+    highlight();
+  }
+
+  /** @param {EventTarget | null} t @returns {HTMLElement | null} */
+  const regionAt = (t) => (t instanceof Element ? /** @type {HTMLElement | null} */ (t.closest(".ng-region")) : null);
+  /** @param {EventTarget | null} t @returns {number} the group of the row under t, -1 none */
+  const groupAt = (t) => {
+    const row = t instanceof Element ? t.closest(".ng-gallery-group") : null;
+    return row instanceof HTMLElement ? Number(row.dataset.group) : -1;
+  };
+  /** @param {HTMLElement | null} node */
+  function showRegion(node) {
+    region = node;
+    if (node) {
+      const r = groups()[Number(node.dataset.group)]?.regions?.[Number(node.dataset.index)];
+      if (r) detail.textContent = regionText(r);
+    }
+  }
+  /** @param {number} j */
+  function togglePin(j) {
+    model.set("selected_group", pinned() === j ? -1 : j);
+    model.save_changes();
+  }
+
+  const aborter = new AbortController();
+  const opts = { signal: aborter.signal };
+  gallery.el.addEventListener(
+    "mouseover",
+    (e) => {
+      hovered = groupAt(e.target);
+      showRegion(regionAt(e.target));
+      highlight();
+    },
+    opts,
+  );
+  gallery.el.addEventListener(
+    "mouseleave",
+    () => {
+      hovered = -1;
+      region = null;
+      highlight();
+    },
+    opts,
+  );
+  gallery.el.addEventListener(
+    "focusin",
+    (e) => {
+      hovered = groupAt(e.target);
+      showRegion(regionAt(e.target));
+      highlight();
+    },
+    opts,
+  );
+  gallery.el.addEventListener(
+    "click",
+    (e) => {
+      const j = groupAt(e.target);
+      if (j >= 0 && e.target instanceof Element && e.target.closest(".ng-tile, .ng-region")) togglePin(j);
+    },
+    opts,
+  );
+  gallery.el.addEventListener(
+    "keydown",
+    (e) => {
+      const j = groupAt(e.target);
+      if (j >= 0 && (e.key === "Enter" || e.key === " ")) {
+        e.preventDefault();
+        togglePin(j);
+      }
+    },
+    opts,
+  );
+  stop.addEventListener(
+    "click",
+    () => {
+      stop.disabled = true;
+      stop.textContent = "Stopping…";
+      model.send({ type: "stop" });
+    },
+    opts,
+  );
+  const names = GALLERY_FIELDS.map((f) => `change:${f}`).join(" ");
+  model.on(names, refresh);
+  el.append(root);
+  refresh();
+  return function cleanup() {
+    model.off(names, refresh);
+    aborter.abort();
+    urls.revokeAll();
+    root.remove();
   };
 }
 
@@ -2948,7 +3328,9 @@ export class StaticModel {
   on(events, cb) {
     for (const event of String(events).split(/\s+/).filter(Boolean)) {
       if (!this.listeners.has(event)) this.listeners.set(event, new Set());
-      /** @type {Set<(...args: any[]) => void>} */ (this.listeners.get(event)).add(cb);
+      // (Not a line that starts with a comment: the page's compact copy drops those.)
+      const set = /** @type {Set<(...args: any[]) => void>} */ (this.listeners.get(event));
+      set.add(cb);
     }
   }
 

@@ -433,6 +433,20 @@ describe("progress, stop and errors", () => {
     expect($(".neuron-groups").getAttribute("aria-busy")).toBe("true");
   });
 
+  it("shows a loading state before anything is computed (the first model load)", async () => {
+    const { $, model } = mount();
+    model.set("status", "loading");
+    await tick();
+    expect($(".neuron-groups").classList.contains("is-computing")).toBe(true);
+    expect($(".ng-status").textContent).toBe("Loading the model (the first time in this kernel)…");
+    expect($(".ng-status").hidden).toBe(false);
+    expect($(".neuron-groups").getAttribute("aria-busy")).toBe("true");
+    model.set("status", "ready");
+    await tick();
+    expect($(".neuron-groups").getAttribute("aria-busy")).toBe("false");
+    expect($(".ng-status").hidden).toBe(true);
+  });
+
   it("shows and hides the error banner; the rest stays usable", async () => {
     const { $, model } = mount();
     model.set("error", "Unknown class: 'tigre cat'. Did you mean 'tiger cat'?");

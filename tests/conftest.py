@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+import importlib.util
 import os
 from pathlib import Path
 
 import pytest
+
+# triton (loaded by torch.func, torchvision and timm through torch._dynamo) crashes the process
+# when it is imported after TensorFlow, which some test modules import directly; before, both
+# work (the package's own TensorFlow import does the same: backends/tensorflow/_import.py).
+if importlib.util.find_spec("triton") is not None:
+    import triton  # noqa: F401
 
 REPO = Path(__file__).resolve().parents[1]
 os.environ.setdefault("NEURON_GROUPS_DATA", str(REPO.parent / "shared"))

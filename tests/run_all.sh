@@ -25,6 +25,12 @@ case "$(uname -m)" in
   *) python -m pip install -q "torch==2.14.1" "torchvision==0.29.1" ;;
 esac
 python -m pip install -q -e ".[test]"
+# jsonschema's optional IRI check (rfc3987-syntax, pulled in by Jupyter's jupyter-events) builds
+# a parser grammar at import: about 4 s in every process that imports jsonschema, Ray's
+# dashboard agent among them, which then misses the raylet's fixed 15 s start-up window on a
+# loaded 2-core machine ("node timed out during startup"). Without it, jsonschema skips that
+# one format check.
+python -m pip uninstall -q -y rfc3987-syntax 2>/dev/null || true
 npm ci --no-audit --no-fund --loglevel=error
 
 # Offline by default: the data comes from a local copy laid out like ../shared.

@@ -78,10 +78,76 @@ def test_group_count_limits(lucid_acts, n, nearest):
         factorize(lucid_acts, n)
 
 
-def test_negative_activations_suggest_alternatives(lucid_acts):
-    with pytest.raises(FactorizationError, match=r"post-ReLU.*PCA"):
-        factorize(lucid_acts - 1.0, 4)
-    assert factorize(lucid_acts - 1.0, 4, method="PCA").spatial.shape == (4, 14, 14)
+def signed_groups(overlap: bool, seed: int = 0):
+    """Three groups with signed channel directions (3, 12), peaking at columns 6, 1 and 3.
+
+    Without overlap each position belongs to one group (its strongest); with it the
+    presences are smooth bumps that overlap. Returns (acts (8, 8, 12), directions,
+    presences (3, 8, 8)), the groups in left-to-right order.
+    """
+    rng = np.random.default_rng(seed)
+    columns = [6, 1, 3]
+    directions = rng.normal(size=(3, 12))  # both signs in every direction
+    bumps = np.stack([np.exp(-0.5 * (np.arange(8) - c) ** 2) for c in columns])  # (3, 8)
+    presence = rng.uniform(0.5, 1.0, size=(3, 8, 1)) * bumps[:, None, :]  # (3, 8, 8)
+    if not overlap:
+        presence = presence * (np.arange(3)[:, None, None] == presence.argmax(axis=0))
+    acts = np.einsum("nhw,nc->hwc", presence, directions).astype(np.float32)
+    order = [1, 2, 0]  # peaks at columns 1, 3, 6
+    return acts, directions[order], presence[order]
+
+
+def cosines(found: np.ndarray, truth: np.ndarray) -> np.ndarray:
+    """Cosine of each found row (n, D) with the same row of the truth (n, D)."""
+    found, truth = found.reshape(len(found), -1), truth.reshape(len(truth), -1)
+    norms = np.linalg.norm(found, axis=1) * np.linalg.norm(truth, axis=1)
+    return np.sum(found * truth, axis=1) / norms
+
+
+def test_sign_split_nmf_recovers_signed_groups():
+    acts, directions, presence = signed_groups(overlap=False)
+    assert acts.min() < 0
+    groups = factorize(acts, 3)  # the default picks sign-split NMF for signed activations
+    assert groups.method == "SignSplitNMF"
+    assert groups.spatial.min() >= 0 and groups.channel.min() < 0 < groups.channel.max()
+    assert np.all(cosines(groups.channel, directions) > 0.999)
+    assert np.all(cosines(groups.spatial, presence) > 0.999)
+    assert groups.error < 1e-3
+    # PCA, the usual answer to signed data, mixes the groups.
+    pca = factorize(acts, 3, method="PCA")
+    best = np.abs(
+        cosines(pca.channel[:, None].repeat(3, 1).reshape(9, 12), np.tile(directions, (3, 1)))
+    )
+    assert best.reshape(3, 3).max(axis=0).min() < 0.9
+
+
+def test_sign_split_nmf_on_overlapping_signed_groups():
+    # Overlapping groups whose channels cancel cannot be split exactly; still close.
+    acts, directions, presence = signed_groups(overlap=True)
+    groups = factorize(acts, 3)
+    assert np.all(cosines(groups.channel, directions) > 0.95)  # 0.965 at worst here
+    assert np.all(cosines(groups.spatial, presence) > 0.98)
+    flat = acts.reshape(-1, 12)
+    approx = groups.spatial.reshape(3, -1).T @ groups.channel  # the signed reconstruction
+    measured = np.linalg.norm(flat - approx) / np.linalg.norm(flat)
+    assert groups.error == pytest.approx(measured, rel=1e-4)
+    assert 1e-3 < groups.error < 0.1
+
+
+def test_sign_split_is_plain_nmf_on_non_negative_activations(lucid_acts):
+    plain, split = factorize(lucid_acts, 6), factorize(lucid_acts, 6, method="sign-split NMF")
+    assert plain.method == "NMF" and split.method == "SignSplitNMF"
+    np.testing.assert_allclose(split.channel, plain.channel, atol=1e-6)
+    np.testing.assert_allclose(split.spatial, plain.spatial, atol=1e-6)
+
+
+def test_negative_activations_with_nmf_or_other_methods(lucid_acts):
+    shifted = lucid_acts - 1.0  # (14, 14, 528), signed
+    by_instance = factorize(shifted, 4, method=NMF(init="nndsvd", max_iter=300))
+    assert by_instance.method == "SignSplitNMF" and by_instance.channel.min() < 0
+    assert factorize(shifted, 4, method="PCA").spatial.shape == (4, 14, 14)
+    with pytest.raises(FactorizationError, match=r"LatentDirichletAllocation cannot.*NMF"):
+        factorize(shifted, 4, method="LatentDirichletAllocation")
 
 
 def test_no_spatial_extent_and_unknown_method(lucid_acts):

@@ -7,7 +7,10 @@ and its one-pass gradients against forward-mode derivatives (``torch.func.jvp``)
 
 from __future__ import annotations
 
+import copy
+import importlib.util
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -16,6 +19,19 @@ import numpy as np
 import pytest
 
 torch = pytest.importorskip("torch")
+
+# torch.func.jvp loads torch._dynamo and with it triton, which segfaults when it is loaded
+# after TensorFlow (triton 3.8, TensorFlow 2.x): load it now, before the TF fixtures do.
+TRITON_AFTER_TF = (
+    importlib.util.find_spec("triton") is not None
+    and "triton" not in sys.modules
+    and "tensorflow" in sys.modules
+)
+if importlib.util.find_spec("triton") is not None and not TRITON_AFTER_TF:
+    import triton  # noqa: F401
+needs_triton_first = pytest.mark.skipif(
+    TRITON_AFTER_TF, reason="TensorFlow was loaded before triton (see tests/conftest.py)"
+)
 
 from neuron_groups.attribution import group_attributions  # noqa: E402
 from neuron_groups.backends.base import Targets  # noqa: E402
@@ -32,9 +48,11 @@ CLASSES = [208, 282, 207]  # Labrador retriever, tiger cat, golden retriever
 LOGITS_ATOL = 1e-3
 ACTS_RTOL = 1e-4  # max |torch - tf| / max |tf|, over every (y, x, c)
 ATTR_ATOL = 1e-3
+EXACT_ATOL = 1e-5
+"""How close the PyTorch attributions are to the float64 network's (3e-6 at worst here)."""
 
 # torch.func.jvp's first use scripts decompositions with the deprecated torch.jit.script.
-pytestmark = pytest.mark.filterwarnings("ignore:.*torch.jit.script.*:DeprecationWarning")
+pytestmark = pytest.mark.filterwarnings("ignore:.*torch.jit.script.*")
 
 
 @pytest.fixture(scope="module")
@@ -43,13 +61,32 @@ def torch_inception():
     return InceptionV1()
 
 
+@pytest.fixture(scope="module")
+def float64_net(torch_inception):
+    """The same GoogLeNet in float64: the reference both float32 backends round from."""
+    return copy.deepcopy(torch_inception.module).double()
+
+
+def float64_attributions(net, logits_layer, image, classes, groups) -> np.ndarray:
+    """Group attributions (T, n) of ``classes`` at mixed4d, all in float64."""
+    x = torch.from_numpy(image[None].astype(np.float64)).permute(0, 3, 1, 2)  # (1, 3, H, W)
+    with torch.no_grad():
+        acts = net(x, "mixed4d")  # (1, 528, 14, 14)
+    tiled = acts.repeat(len(classes), 1, 1, 1).requires_grad_(True)  # (T, 528, 14, 14)
+    logits = net.run(tiled, "mixed4d", logits_layer)  # (T, 1000)
+    total = logits.gather(1, torch.as_tensor(classes)[:, None]).sum()
+    (grads,) = torch.autograd.grad(total, tiled)
+    grads = grads.permute(0, 2, 3, 1).numpy()  # (T, 14, 14, 528)
+    return group_attributions(grads, groups.spatial.astype(float), groups.channel.astype(float))
+
+
 def test_the_ten_example_images_are_there():
     assert len(IMAGES) == 10
 
 
 # -- agreement with the TensorFlow backend -------------------------------------------------------
 @pytest.mark.parametrize("name", IMAGES)
-def test_agrees_with_tensorflow(inception, torch_inception, name):
+def test_agrees_with_tensorflow(inception, torch_inception, float64_net, name):
     image = load_image(SHARED / "images" / f"{name}.png")
     ref = inception.read(image, "mixed4d", Targets.top_classes(5))
     got = torch_inception.read(image, "mixed4d", Targets.top_classes(5))
@@ -62,7 +99,19 @@ def test_agrees_with_tensorflow(inception, torch_inception, name):
     groups = factorize(ref.acts, 6)
     ref_attr = group_attributions(ref.grads, groups.spatial, groups.channel)  # (5, 6)
     got_attr = group_attributions(got.grads, groups.spatial, groups.channel)
-    assert np.abs(got_attr - ref_attr).max() <= ATTR_ATOL
+    if np.abs(got_attr - ref_attr).max() <= ATTR_ATOL:
+        return
+    # The gradient jumps where a max pool's winner changes. On chair, a mixed4d unit whose
+    # pre-activation is -1.2e-5 in float64 (its terms sum to 172 in magnitude, so float32
+    # rounding is 1e-5) comes out -3.2e-5 in PyTorch and +4.4e-6 in TensorFlow: in TF it
+    # wins three all-zero windows of mixed4e's 3x3 pool, which move their gradient by 1.1e-3.
+    # Where the backends differ by more than the bound, the float64 network must side with
+    # PyTorch as closely as the backends agree elsewhere: the difference is TF's rounding.
+    exact = float64_attributions(
+        float64_net, torch_inception.logits_layer, image, ref.targets, groups
+    )
+    assert np.abs(got_attr - exact).max() <= EXACT_ATOL
+    assert np.abs(ref_attr - exact).max() > ATTR_ATOL
 
 
 def test_same_layers_weights_and_identity(inception, torch_inception):
@@ -142,6 +191,7 @@ def forward_mode(fn, acts: np.ndarray, tangents: np.ndarray) -> np.ndarray:
     return out.numpy().astype(np.float64)
 
 
+@needs_triton_first
 @pytest.mark.parametrize("layer", ["mixed4d", "mixed5a"])
 def test_class_gradients_match_forward_mode(torch_inception, dog_cat, layer):
     reading = torch_inception.read(dog_cat, layer, Targets.classes(CLASSES))
@@ -153,6 +203,7 @@ def test_class_gradients_match_forward_mode(torch_inception, dog_cat, layer):
     np.testing.assert_allclose(reverse, jvp, rtol=1e-4, atol=1e-4 * np.abs(jvp).max())
 
 
+@needs_triton_first
 def test_direction_targets_match_forward_mode(torch_inception, dog_cat):
     rng = np.random.default_rng(7)
     vectors = rng.random((2, 528), dtype=np.float32)  # two directions at mixed4d
@@ -244,6 +295,50 @@ def test_the_backend_works_without_tensorflow():
     )
     assert done.returncode == 0, done.stderr
     assert "['golden retriever', 'Labrador retriever']" in done.stdout
+
+
+NO_TENSORFLOW = """
+import sys
+
+HIDDEN = ("tensorflow", "keras", "tf_keras")
+
+
+class Hiding:
+    # Wraps an import finder so that it does not find TensorFlow or Keras: imports fail and
+    # importlib.util.find_spec answers None, as if they were not installed.
+    def __init__(self, finder):
+        self.finder = finder
+
+    def find_spec(self, name, path=None, target=None):
+        if name.split(".")[0] in HIDDEN:
+            return None
+        find = getattr(self.finder, "find_spec", None)
+        return find(name, path, target) if find else None
+
+    def __getattr__(self, attribute):
+        return getattr(self.finder, attribute)
+
+
+sys.meta_path[:] = [Hiding(finder) for finder in sys.meta_path]
+"""
+
+
+def test_the_module_tests_pass_without_tensorflow(tmp_path):
+    # The whole of test_torch_module.py (ResNet-50, ViTs, widget, page) with TensorFlow
+    # made unimportable; a sitecustomize.py hides them before anything runs.
+    (tmp_path / "sitecustomize.py").write_text(NO_TENSORFLOW, encoding="utf-8")
+    paths = [str(tmp_path), str(REPO / "python"), str(REPO), os.environ.get("PYTHONPATH", "")]
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in paths if p)}
+    command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"]
+    command += [str(REPO / "tests" / "test_torch_module.py")]
+    done = subprocess.run(command, env=env, cwd=REPO, capture_output=True, text=True, timeout=900)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-2000:]
+    passed = re.search(r"\b(\d+) passed", done.stdout)
+    assert passed and int(passed.group(1)) >= 15, done.stdout[-500:]
+    blocked = subprocess.run(
+        [sys.executable, "-c", "import tensorflow"], env=env, capture_output=True, text=True
+    )
+    assert "ModuleNotFoundError: No module named 'tensorflow'" in blocked.stderr
 
 
 def test_load_model_builds_the_torch_backend_by_name():

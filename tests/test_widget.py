@@ -397,3 +397,67 @@ def test_real_model_integer_and_repeated_classes(inception, dog_cat):
     assert w.class_names == ["Labrador retriever", "tiger cat"]
     assert w.classes == ["Labrador retriever", "tiger cat"]
     assert w.result.attributions.shape == (2, 4)
+
+
+# -- the first model load of a process ---------------------------------------------------------
+
+
+def slow_first_load(monkeypatch, fail: bool = False) -> threading.Event:
+    """Make the model look unbuilt and its load wait for the returned event."""
+    import neuron_groups.models as models
+
+    release = threading.Event()
+    real_load = models.load_model
+
+    def load(model):
+        assert release.wait(10), "the test never released the load"
+        if fail:
+            raise models.ModelError("The weights could not be read (test).")
+        return real_load(model)
+
+    monkeypatch.setattr(models, "load_model", load)
+    monkeypatch.setattr(widget_module, "is_built", lambda model: False)
+    return release
+
+
+def test_the_first_load_shows_the_frame_and_a_loading_state_at_once(monkeypatch):
+    release = slow_first_load(monkeypatch)
+    w = GroupWidget(
+        np.full((64, 64, 3), 0.5, np.float32), "conv", 3, model=FakeModel(), icons=False
+    )
+    assert (w.status, w.spatial, w.n_groups_options) == ("loading", b"", [])
+    assert w.wait(timeout=0.05) is False  # still loading: the constructor did not wait
+    threading.Timer(0.2, release.set).start()
+    assert w.result is not None  # reading the result waits for the load
+    assert w.wait(timeout=10) is True
+    assert w.status == "ready" and w.error == ""
+    assert w.result is not None and w.result.n_groups == 3
+    assert len(w.spatial) == 3 * 7 * 7 * 4  # (n, h, w) float32 maps arrived
+
+
+def test_a_failed_first_load_is_shown_in_the_widget(monkeypatch):
+    release = slow_first_load(monkeypatch, fail=True)
+    w = GroupWidget(
+        np.full((64, 64, 3), 0.5, np.float32), "conv", 3, model=FakeModel(), icons=False
+    )
+    release.set()
+    assert w.wait(timeout=10) is True
+    assert w.status == "error"
+    assert "The weights could not be read (test)." in w.error
+
+
+def test_a_built_model_is_read_before_the_constructor_returns():
+    w = GroupWidget(
+        np.full((64, 64, 3), 0.5, np.float32), "conv", 3, model=FakeModel(), icons=False
+    )
+    assert w.status == "ready" and w.result is not None
+
+
+def test_is_built_knows_which_models_load_slowly(monkeypatch, tmp_path):
+    from neuron_groups.models import is_built
+
+    assert is_built(FakeModel()) is True  # a model object: nothing to build
+    assert is_built("no such model") is True  # refused at once by load_model
+    monkeypatch.setenv("NEURON_GROUPS_DATA", str(tmp_path))  # folders never built with
+    assert is_built(None) is False
+    assert is_built("GoogLeNet") is False

@@ -90,17 +90,7 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--method", default="nmf", help="factorization (default NMF)")
     parser.add_argument("--save", metavar="OUT.npz", help="write the result as .npz")
     parser.add_argument("--out", metavar="PAGE.html", help="write an interactive HTML page")
-    parser.add_argument("--no-icons", action="store_true", help="skip the feature visualizations")
-    parser.add_argument(
-        "--steps", type=_whole(0), default=None, help="icon optimization steps, 0 or more (513)"
-    )
-    parser.add_argument(
-        "--fast",
-        action="store_true",
-        help="fast icons: IconSettings.fast() (256 steps, Adam beta2 0.99), about half the "
-        "time, close to but not the faithful Lucid icons",
-    )
-    parser.add_argument("--no-cache", action="store_true", help="do not use the icon cache")
+    _icon_options(parser)
     return parser
 
 
@@ -173,16 +163,12 @@ def _choices(args: argparse.Namespace) -> tuple[str, list[str], list[int], list 
 
 def run(args: argparse.Namespace) -> int:
     """Run the analysis the parsed arguments describe."""
-    from neuron_groups.backends.base import IconSettings
-    from neuron_groups.display.page import save_page
     from neuron_groups.images import load_image
     from neuron_groups.layers import MultiLayerResult
     from neuron_groups.models import load_model
 
     image_source, layers, groups, classes = _choices(args)
-    settings = IconSettings.fast() if args.fast else IconSettings()
-    if args.steps is not None:
-        settings = dataclasses.replace(settings, steps=args.steps)
+    settings = _icon_settings(args)
 
     _check_writable(args.save, args.out)  # before minutes of work, not after
     image = load_image(image_source)
@@ -205,6 +191,8 @@ def run(args: argparse.Namespace) -> int:
     if args.save:
         print(f"Saved the result to {shown.save(args.save)}", file=sys.stderr)
     if args.out:
+        from neuron_groups.display.page import save_page  # the display layer: only for a page
+
         where = " -> ".join(layers)
         save_page(shown, args.out, title=f"Neuron groups of {image_source} at {where}")
         print(f"Wrote the interactive page {args.out}", file=sys.stderr)
@@ -253,24 +241,111 @@ def _fit_parser() -> argparse.ArgumentParser:
     parser.add_argument("--batch-size", type=_whole(1), default=16, help="images per batch (16)")
     parser.add_argument("--checkpoint", metavar="CK.npz", help="resume from / write to this file")
     parser.add_argument("--save", metavar="OUT.npz", required=True, help="where to save the groups")
+    parser.add_argument(
+        "--out",
+        metavar="GALLERY.html",
+        help="write the gallery (each group's icon, strongest regions, usage and classes) as "
+        "one offline HTML page",
+    )
+    parser.add_argument("--model", default="inceptionv1", help="model name (default inceptionv1)")
+    _icon_options(parser, "the gallery's")
     return parser
 
 
-def run_fit(args: argparse.Namespace) -> int:
-    """Fit shared groups over the images the parsed arguments name, and save them."""
-    from neuron_groups.datasets import fit_groups
+def _icon_options(parser: argparse.ArgumentParser, whose: str = "the") -> None:
+    parser.add_argument(
+        "--no-icons", action="store_true", help=f"skip {whose} feature visualizations"
+    )
+    parser.add_argument(
+        "--steps", type=_whole(0), default=None, help="icon optimization steps, 0 or more (513)"
+    )
+    parser.add_argument(
+        "--fast",
+        action="store_true",
+        help="fast icons: IconSettings.fast() (256 steps, Adam beta2 0.99), about half the "
+        "time, close to but not the faithful Lucid icons",
+    )
+    parser.add_argument("--no-cache", action="store_true", help="do not use the icon cache")
+    parser.add_argument(
+        "--engine",
+        choices=("local", "ray"),
+        default="local",
+        help='where to fit: this process (default), or a Ray cluster (the "ray" extra)',
+    )
+    parser.add_argument(
+        "--ray-address",
+        metavar="ADDRESS",
+        help="with --engine ray: the cluster (default: RAY_ADDRESS, else a new local one)",
+    )
 
-    _check_writable(args.save, args.checkpoint)
+
+def _icon_settings(args: argparse.Namespace):
+    from neuron_groups.backends.base import IconSettings
+
+    settings = IconSettings.fast() if args.fast else IconSettings()
+    if args.steps is not None:
+        settings = dataclasses.replace(settings, steps=args.steps)
+    return settings
+
+
+def run_fit(args: argparse.Namespace) -> int:
+    """Fit shared groups over the images the parsed arguments name, save them (and a gallery)."""
+    from neuron_groups.datasets import fit_groups
+    from neuron_groups.models import load_model
+
+    _check_writable(args.save, args.checkpoint, args.out)
+    settings = _icon_settings(args)
+    with _stage(f"Loading model {args.model}"):
+        model = load_model(args.model)
     images = args.images[0] if len(args.images) == 1 else args.images
     groups = fit_groups(
-        images, args.layer, args.groups, batch_size=args.batch_size, checkpoint=args.checkpoint
+        images,
+        args.layer,
+        args.groups,
+        model=model,
+        batch_size=args.batch_size,
+        checkpoint=args.checkpoint,
+        engine=args.engine,
+        ray_address=args.ray_address,
     )
     groups.save(args.save)
     print(repr(groups))
     for name, reason in groups.skipped:
         print(f"skipped {name}: {reason}", file=sys.stderr)
     print(f"Saved the groups to {args.save}", file=sys.stderr)
+    if args.out:
+        _write_gallery(groups, model, settings, args)
     return 0
+
+
+def _write_gallery(groups, model, settings, args: argparse.Namespace) -> None:
+    """The gallery page: the classes measured on the regions' crops, the icons if asked."""
+    from neuron_groups.display.gallery import gallery_page  # the display layer: for a page
+
+    count = sum(len(regions) for regions in groups.top_regions)
+    with _stage(f"Measuring the classes each group pushes ({count} regions)"):
+        effects = groups.class_effects(model)
+    icons = None
+    if not args.no_icons:
+        icons = _direction_icons(model, groups.layer, groups.channel, settings, not args.no_cache)
+    title = f"Shared neuron groups at {groups.layer} ({groups.n_images} images)"
+    gallery_page(groups, args.out, title=title, effects=effects, icons=icons)
+    print(f"Wrote the gallery {args.out}", file=sys.stderr)
+
+
+def _direction_icons(model, layer: str, directions, settings, cache: bool):
+    """Icons of these directions (n, C), from the cache or optimized with a progress bar."""
+    from neuron_groups.backends.base import IconHooks
+    from neuron_groups.icons import cached_icons, icon_cache_folder, render_icons
+
+    found = cached_icons(model, layer, directions, settings, cache=cache)
+    if found is not None:
+        print(f"Icons: from the cache ({icon_cache_folder(cache)}).", file=sys.stderr)
+        return found
+    bar, progress = _icon_progress(settings.steps)
+    with bar:
+        hooks = IconHooks(progress=progress)
+        return render_icons(model, layer, directions, settings, cache=cache, hooks=hooks)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

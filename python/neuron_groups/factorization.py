@@ -3,6 +3,25 @@
 As in the original notebook (Lucid's ``ChannelReducer``): the activations (H, W, C) are
 flattened to (H*W, C) and factorized with a ``sklearn.decomposition`` estimator into spatial
 factors (n, H, W) and channel factors (n, C); groups are then ordered left to right.
+
+Signed activations (a Vision Transformer's residual stream, a layer before its ReLU) cannot
+be factorized by NMF as they are. For them the default, ``"nmf"``, is **sign-split NMF**:
+NMF of the positive and negative parts side by side, ``[max(X, 0), max(-X, 0)]``
+(H*W, 2C), into spatial factors W >= 0 (n, H*W) and channel factors [P, N] >= 0 (n, 2C);
+each group's channel direction is ``P - N`` (n, C), signed. So X = X+ - X- is approximated
+by ``W @ (P - N)``, the spatial maps stay non-negative (they show where a group is present,
+and display as for any layer), and a group's direction says which channels it raises and
+which it lowers. Attribution (``grad . spatial x direction``) and icons (maximizing the
+direction) use the signed direction as they use an NMF one. Non-negative activations
+(every post-ReLU layer, InceptionV1's) get plain NMF, unchanged.
+
+Why this and not semi-NMF (W >= 0, directions free; Ding, Li and Jordan 2010): sign-split
+NMF is scikit-learn's NMF (same solver, ``nndsvd`` start, determinism and convergence
+checks) on a non-negative matrix, not a solver of our own; it keeps NMF's parts-based,
+sparse groups; and it is exact when groups of opposite-signed channels do not overlap in
+space, which is what it recovers on synthetic data. Where such groups overlap, their
+cancelling parts cost reconstruction, reported in :attr:`Factorization.error` (always the
+error of X itself). The price is a matrix twice as wide.
 """
 
 from __future__ import annotations
@@ -36,7 +55,7 @@ class Factorization:
     error : float
         Relative reconstruction error ``||X - X_hat|| / ||X||`` of the (H*W, C) activations.
     method : str
-        The estimator's class name.
+        The estimator's class name; ``"SignSplitNMF"`` for NMF of signed activations.
     """
 
     spatial: np.ndarray
@@ -97,9 +116,7 @@ def make_estimator(method: str | BaseEstimator, n_groups: int, seed: int | None)
     return estimator
 
 
-def _check(acts: np.ndarray, n_groups: int, estimator: BaseEstimator, layer: str) -> None:
-    import sklearn.decomposition
-
+def _check(acts: np.ndarray, n_groups: int, layer: str) -> None:
     if acts.ndim != 3:
         raise FactorizationError(
             f"Factorization needs activations with a spatial extent (H, W, C); layer {layer!r} "
@@ -114,12 +131,6 @@ def _check(acts: np.ndarray, n_groups: int, estimator: BaseEstimator, layer: str
         raise GroupCountError(
             f"n_groups must be between 1 and {limit} for {layer!r} here ({h}x{w} positions, "
             f"{c} channels); got {n_groups}. Nearest valid: {nearest}."
-        )
-    if isinstance(estimator, sklearn.decomposition.NMF) and acts.min() < 0:
-        raise FactorizationError(
-            f"NMF needs non-negative activations, but {layer!r} has values down to "
-            f"{acts.min():.3g}. Use a post-ReLU layer (e.g. mixed4d) or another method "
-            "(method='PCA' or 'FastICA')."
         )
 
 
@@ -145,43 +156,82 @@ def factorize(
     n_groups : int
         Between 1 and min(H*W, C).
     method : str or estimator
-        See :func:`make_estimator`.
+        See :func:`make_estimator`. NMF (the default ``"nmf"``, or an ``NMF`` instance)
+        of activations with negative values is sign-split NMF (see the module docstring);
+        ``"signsplitnmf"`` asks for it whatever the signs.
     seed : int or None
         ``random_state`` of the estimator; a fixed seed makes the result repeatable.
     layer : str
         Used in error messages only.
     """
-    estimator = make_estimator(method, n_groups, seed)
+    sign_split = isinstance(method, str) and method.lower().replace("-", "") in SIGN_SPLIT_NAMES
+    estimator = make_estimator("nmf" if sign_split else method, n_groups, seed)
     acts = np.asarray(acts, dtype=np.float32)
-    _check(acts, n_groups, estimator, layer)
+    _check(acts, n_groups, layer)
     h, w, c = acts.shape
     flat = acts.reshape(h * w, c).astype(np.float64)  # (H*W, C)
-    from sklearn.exceptions import ConvergenceWarning
-
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        spatial_flat = estimator.fit_transform(flat)  # (H*W, n)
-    channel = np.asarray(estimator.components_)  # (n, C)
-    error = _relative_error(flat, spatial_flat, channel, estimator)
+    if sign_split or (_is_nmf(estimator) and flat.min() < 0):
+        spatial_flat, channel = _fit(estimator, split_signs(flat))  # (H*W, n), (n, 2C)
+        channel = channel[:, :c] - channel[:, c:]  # (n, C), signed
+        error = _relative_error(flat, spatial_flat @ channel)
+        name = SIGN_SPLIT
+    else:
+        spatial_flat, channel = _fit(estimator, flat)  # (H*W, n), (n, C)
+        error = _relative_error(flat, _reconstruction(estimator, spatial_flat, channel))
+        name = type(estimator).__name__
     spatial = spatial_flat.T.reshape(n_groups, h, w)  # (n, H, W)
     order = order_left_to_right(spatial)
     return Factorization(
         spatial=spatial[order].astype(np.float32),
         channel=channel[order].astype(np.float32),
         error=error,
-        method=type(estimator).__name__,
+        method=name,
     )
 
 
-def _relative_error(
-    flat: np.ndarray, spatial_flat: np.ndarray, channel: np.ndarray, estimator: BaseEstimator
-) -> float:
+SIGN_SPLIT = "SignSplitNMF"
+"""``Factorization.method`` (and ``result.method``) of NMF run on signed activations."""
+SIGN_SPLIT_NAMES = ("signsplitnmf", "signsplit", "signsplit nmf", "sign split nmf")
+
+
+def split_signs(flat: np.ndarray) -> np.ndarray:
+    """The positive and negative parts side by side: (P, C) -> (P, 2C), non-negative."""
+    return np.concatenate([np.maximum(flat, 0.0), np.maximum(-flat, 0.0)], axis=1)
+
+
+def _is_nmf(estimator: BaseEstimator) -> bool:
+    import sklearn.decomposition
+
+    return isinstance(estimator, (sklearn.decomposition.NMF, sklearn.decomposition.MiniBatchNMF))
+
+
+def _fit(estimator: BaseEstimator, flat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Fit ``flat`` (P, D); return (spatial (P, n), components (n, D))."""
+    from sklearn.exceptions import ConvergenceWarning
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        try:
+            spatial_flat = estimator.fit_transform(flat)  # (P, n)
+        except ValueError as exc:  # e.g. an estimator that needs non-negative data
+            raise FactorizationError(
+                f"{type(estimator).__name__} cannot factorize these activations: {exc} "
+                "Use NMF (the default, sign-split for signed activations) or PCA."
+            ) from None
+    return spatial_flat, np.asarray(estimator.components_)
+
+
+def _reconstruction(
+    estimator: BaseEstimator, spatial_flat: np.ndarray, channel: np.ndarray
+) -> np.ndarray:
     if hasattr(estimator, "inverse_transform"):
         try:
-            approx = estimator.inverse_transform(spatial_flat)
+            return estimator.inverse_transform(spatial_flat)
         except Exception:  # some estimators cannot invert
-            approx = spatial_flat @ channel
-    else:
-        approx = spatial_flat @ channel
+            pass
+    return spatial_flat @ channel
+
+
+def _relative_error(flat: np.ndarray, approx: np.ndarray) -> float:
     norm = np.linalg.norm(flat)
     return float(np.linalg.norm(flat - approx) / norm) if norm > 0 else 0.0

@@ -1,12 +1,13 @@
-"""Choosing a vision model: InceptionV1 by name, any Keras model, or a ready VisionModel.
+"""Choosing a vision model: InceptionV1 by name, any Keras or PyTorch classifier, or a VisionModel.
 
-TensorFlow is imported only when a model is actually built.
+TensorFlow is imported only when a TensorFlow model is built, PyTorch only for a PyTorch one.
 """
 
 from __future__ import annotations
 
 import functools
 import os
+import weakref
 from collections.abc import Sequence
 
 from neuron_groups.backends.base import VisionModel
@@ -31,27 +32,44 @@ def load_model(
     class_names: Sequence[str] | Sequence[Sequence[str]] | None = None,
     logits_layer: str | None = None,
     backend: str = "tensorflow",
+    mean: Sequence[float] | None = None,
+    std: Sequence[float] | None = None,
+    input_size: int | tuple[int, int] | None = None,
+    device: object = None,
 ) -> VisionModel:
     """Return a :class:`~neuron_groups.backends.base.VisionModel` to read images with.
 
     Parameters
     ----------
-    model : str, keras.Model or VisionModel
+    model : str, keras.Model, torch.nn.Module or VisionModel
         ``"inceptionv1"`` (also ``"googlenet"``, ``"bvlc_googlenet"``, any case): BVLC
         GoogLeNet with ImageNet weights, built once per process. A ``keras.Model`` taking
         (B, H, W, 3) images is wrapped in a
-        :class:`~neuron_groups.backends.tensorflow.keras_model.KerasVisionModel`. A
-        VisionModel is returned as it is.
+        :class:`~neuron_groups.backends.tensorflow.keras_model.KerasVisionModel`; a
+        ``torch.nn.Module`` classifier taking (B, 3, H, W) images (torchvision, timm, your
+        own) in a :class:`~neuron_groups.backends.torch.module.TorchModuleModel`, read at
+        its module paths (``"layer3"``, ``"blocks.6"``); the same module with no options
+        gives the same wrapper. A VisionModel is returned as it is.
     value_range : (float, float), optional
-        Keras models only: the input range the network wants (default (0, 1)).
+        Keras and PyTorch models: the input range the network wants (default (0, 1)).
     class_names : list of str, or list of lists of str, optional
-        Keras models only: the name (or all names) of each logit.
+        Keras and PyTorch models: the name (or all names) of each logit. PyTorch default:
+        ImageNet's names for 1000 logits, else ``"class i"``.
     logits_layer : str, optional
         Keras models only: the layer holding the pre-softmax logits (default: the output).
     backend : str
         Built-in models only: ``"tensorflow"`` (default) or ``"torch"`` (PyTorch, the
         ``torch`` extra; never imports TensorFlow). Both read the same weight files and share
         the icon cache.
+    mean, std : sequence of 3 floats, optional
+        PyTorch models only: the input normalization ``(x - mean) / std`` in units of
+        ``value_range``. Default: timm's ``pretrained_cfg`` when the module has one, else
+        ImageNet's (torchvision's).
+    input_size : int or (int, int), optional
+        PyTorch models only: the size the layers are listed at (default: the model's own,
+        else 224).
+    device : str or torch.device, optional
+        PyTorch models only: where to run (default: where the module's weights are).
 
     Raises
     ------
@@ -60,7 +78,15 @@ def load_model(
     DataError
         If InceptionV1's weights are missing or corrupt and cannot be downloaded.
     """
-    options = {"value_range": value_range, "class_names": class_names, "logits_layer": logits_layer}
+    options = {
+        "value_range": value_range,
+        "class_names": class_names,
+        "logits_layer": logits_layer,
+        "mean": mean,
+        "std": std,
+        "input_size": input_size,
+        "device": device,
+    }
     given = [key for key, value in options.items() if value is not None]
     if isinstance(model, VisionModel):
         _refuse_options(given, "a ready VisionModel")
@@ -72,13 +98,17 @@ def load_model(
         if _backend(backend) == "torch":
             return _inceptionv1_torch(*folders)
         return _inceptionv1(*folders)
+    if _is_torch_module(model):
+        _refuse_options([k for k in given if k not in TORCH_OPTIONS], "a PyTorch module")
+        return _torch_module_model(model, {key: options[key] for key in given})
     if _is_keras_model(model):
+        _refuse_options([k for k in given if k not in KERAS_OPTIONS], "a Keras model")
         from neuron_groups.backends.tensorflow.keras_model import KerasVisionModel
 
         return KerasVisionModel(model, **{key: options[key] for key in given})
     raise ModelError(
-        f"A model is a name ({', '.join(sorted(MODEL_NAMES))}), a keras.Model or a "
-        f"VisionModel; got {type(model).__name__}."
+        f"A model is a name ({', '.join(sorted(MODEL_NAMES))}), a keras.Model, a "
+        f"torch.nn.Module or a VisionModel; got {type(model).__name__}."
     )
 
 
@@ -102,9 +132,40 @@ def _canonical_name(name: str) -> str:
     return MODEL_NAMES[key]
 
 
+KERAS_OPTIONS = ("value_range", "class_names", "logits_layer")
+TORCH_OPTIONS = ("value_range", "class_names", "mean", "std", "input_size", "device")
+
+
 def _refuse_options(given: list[str], what: str) -> None:
     if given:
-        raise ModelError(f"{', '.join(given)} can only be set for a Keras model, not for {what}.")
+        raise ModelError(
+            f"{', '.join(given)} cannot be set for {what}. value_range and class_names are "
+            f"for a Keras model or a PyTorch module, logits_layer for a Keras model, "
+            f"{', '.join(TORCH_OPTIONS[2:])} for a PyTorch module."
+        )
+
+
+def _is_torch_module(model: object) -> bool:
+    # Avoid importing PyTorch just to reject a wrong type.
+    if not any(c.__module__.startswith("torch.") for c in type(model).__mro__):
+        return False
+    import torch
+
+    return isinstance(model, torch.nn.Module)
+
+
+_torch_wrappers: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+"""The wrapper of each module loaded without options, so that passing it again is cheap."""
+
+
+def _torch_module_model(net: object, options: dict) -> VisionModel:
+    from neuron_groups.backends.torch.module import TorchModuleModel
+
+    if options:
+        return TorchModuleModel(net, **options)
+    if net not in _torch_wrappers:
+        _torch_wrappers[net] = TorchModuleModel(net)
+    return _torch_wrappers[net]
 
 
 def _is_keras_model(model: object) -> bool:
@@ -122,7 +183,13 @@ def _inceptionv1(data_root: str | None, cache_root: str | None) -> VisionModel:
     from neuron_groups.backends.tensorflow.inceptionv1 import InceptionV1
     from neuron_groups.labels import imagenet_names, imagenet_synonyms
 
-    return InceptionV1(class_names=imagenet_names(), class_synonyms=imagenet_synonyms())
+    model = InceptionV1(class_names=imagenet_names(), class_synonyms=imagenet_synonyms())
+    _built_folders.add((data_root, cache_root))
+    return model
+
+
+_built_folders: set[tuple[str | None, str | None]] = set()
+"""The data folders InceptionV1 (TensorFlow, the default backend) was built with."""
 
 
 @functools.cache
@@ -139,4 +206,22 @@ def _inceptionv1_torch(data_root: str | None, cache_root: str | None) -> VisionM
     return InceptionV1(class_names=imagenet_names(), class_synonyms=imagenet_synonyms())
 
 
-__all__ = ["MODEL_NAMES", "load_model"]
+def is_built(model: object = None) -> bool:
+    """Whether :func:`load_model` returns ``model`` without building anything slow.
+
+    False only for a built-in model's name (None meaning InceptionV1) that this process has
+    not built yet with the current data folders: its first load imports the framework and
+    reads and checks the weights, which takes seconds.
+    """
+    if model is not None and not isinstance(model, str):
+        return True
+    try:
+        name = _canonical_name("inceptionv1" if model is None else model)
+    except ModelError:
+        return True  # refused at once by load_model
+    assert name == "inceptionv1"  # the one built-in model
+    folders = (os.environ.get(DATA_ENV), os.environ.get(CACHE_ENV))
+    return folders in _built_folders
+
+
+__all__ = ["MODEL_NAMES", "is_built", "load_model"]

@@ -48,10 +48,9 @@ class LayerReading:
         self.image = image
         info = model.resolve_layer(layer)
         if not info.spatial:
-            spatial = [i.name for i in model.layers() if i.spatial]
             raise LayerError(
                 f"Layer {info.name!r} has no spatial extent (shape {info.shape}) to split into "
-                f"groups; choose a convolutional layer such as {_suggest(spatial)}."
+                f"groups; choose a convolutional layer such as {_suggest(model, info.name)}."
             )
         self.layer = info.name
         asked = self._resolve_names(classes)
@@ -143,10 +142,16 @@ class LayerReading:
         return result
 
 
-def _suggest(spatial_layers: list[str]) -> str:
-    if DEFAULT_LAYER in spatial_layers:
-        return f"{DEFAULT_LAYER} ({spatial_layers[0]} .. {spatial_layers[-1]})"
-    return ", ".join(spatial_layers[-3:]) or "one with an (H, W, C) output"
+def _suggest(model: VisionModel, layer: str) -> str:
+    """Spatial layers to read instead of ``layer``: the default, or the ones nearest it."""
+    infos = model.layers()
+    spatial = [i.name for i in infos if i.spatial]
+    if DEFAULT_LAYER in spatial:
+        return f"{DEFAULT_LAYER} ({spatial[0]} .. {spatial[-1]})"
+    names = [i.name for i in infos]
+    position = names.index(layer) if layer in names else len(names)
+    nearest = sorted(spatial, key=lambda name: abs(names.index(name) - position))[:3]
+    return ", ".join(sorted(nearest, key=names.index)) or "one with an (H, W, C) output"
 
 
 def add_icons(
@@ -199,10 +204,11 @@ def neuron_groups(
         Number of groups.
     classes : list of str or int, optional
         Classes to attribute (names, any synonym, or indices); default: the top 5.
-    model : str, VisionModel or tf.keras.Model, optional
+    model : str, VisionModel, keras.Model or torch.nn.Module, optional
         Default: InceptionV1 (see :func:`neuron_groups.load_model`).
     method : str or sklearn estimator
-        Factorization (default NMF).
+        Factorization (default NMF; sign-split NMF for signed activations such as a ViT's,
+        see :mod:`neuron_groups.factorization`).
     seed : int or None
         Seed of the factorization (results are repeatable by default).
     icons : bool

@@ -2,6 +2,9 @@
 
 - :mod:`~neuron_groups.datasets.sources`: the images (patterns, folders, lists, iterables).
 - :mod:`~neuron_groups.datasets.fit`: :func:`fit_groups`, the streamed, resumable fit.
+- :mod:`~neuron_groups.datasets.batches`: one batch of the fit, shared by both engines.
+- :mod:`~neuron_groups.datasets.ray_engine`: ``engine="ray"``: extraction on Ray Data
+  workers, the fit in a Ray actor.
 - :mod:`~neuron_groups.datasets.regions`: each group's strongest image regions.
 - :mod:`~neuron_groups.datasets.projection`: NNLS codes on fixed channel factors.
 - :mod:`~neuron_groups.datasets.shared`: :class:`SharedGroups`, applied to any image.

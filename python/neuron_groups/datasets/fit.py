@@ -20,6 +20,10 @@ iteration, and every pass costs a forward pass per image. MiniBatchNMF is the on
 (Mairal et al. 2010): per batch it solves the batch's codes for the current factors, adds
 the batch's statistics (codes x rows, codes x codes) to running sums, and updates the
 factors from them: one pass, O(n * C) state.
+
+Engines: ``engine="local"`` (default) runs the batches here; ``engine="ray"`` reads them on a
+Ray cluster (``ray_engine.py``). Both run the same per-batch code (``batches.py``) in the
+same order, and this module's checkpoints, progress bar and stop requests (``_Saving``).
 """
 
 from __future__ import annotations
@@ -28,7 +32,6 @@ import dataclasses
 import os
 import sys
 import time
-import warnings
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
@@ -36,16 +39,31 @@ from typing import Any
 import numpy as np
 
 from neuron_groups.backends.base import VisionModel
-from neuron_groups.datasets.projection import nnls_codes
+from neuron_groups.datasets.batches import (
+    _estimator,
+    _fit_batch,
+    _load_square,
+    _one_blas_thread,
+    _read_batch,
+    _restore,
+    _State,
+)
 from neuron_groups.datasets.regions import TopRegions
 from neuron_groups.datasets.shared import FORMAT, FitStats, SharedGroups
-from neuron_groups.datasets.sources import image_sources, square_image
-from neuron_groups.errors import Cancelled, DatasetError, GroupCountError, ImageError, LayerError
+from neuron_groups.datasets.sources import image_sources
+from neuron_groups.errors import (
+    Cancelled,
+    DatasetError,
+    GroupCountError,
+    LayerError,
+    did_you_mean,
+)
 from neuron_groups.files import read_npz, write_atomically
-from neuron_groups.images import load_image
 from neuron_groups.pipeline import DEFAULT_LAYER, _model
 
 DEFAULT_DATASET_GROUPS = 8
+ENGINES = ("local", "ray")
+"""Where :func:`fit_groups` runs: in this process, or on a Ray cluster (``ray_engine.py``)."""
 DEFAULT_BATCH = 16
 """Images per batch: mixed4d's 14x14 positions x 16 images = 3136 rows of 528 channels."""
 CHECKPOINT_EVERY = 10
@@ -66,34 +84,6 @@ batch) 13%, 10% and 6% above the batch NMF. 0.9 still spans about ten batches.
 """
 
 
-@dataclasses.dataclass
-class _State:
-    """Everything a resumed fit needs: the estimator's arrays and the bookkeeping."""
-
-    components: np.ndarray | None = None  # (n, C)
-    numerator: np.ndarray | None = None  # (n, C)
-    denominator: np.ndarray | None = None  # (n, C)
-    n_steps: int = 0
-    first_rows: int = 0
-    sources_done: int = 0
-    n_images: int = 0
-    code_sums: np.ndarray | None = None  # (n,)
-    skipped: list[tuple[str, str]] = dataclasses.field(default_factory=list)
-    shape: tuple[int, int] = (0, 0)
-    top: TopRegions | None = None
-
-    def copy(self) -> _State:
-        return dataclasses.replace(
-            self,
-            components=None if self.components is None else self.components.copy(),
-            numerator=None if self.numerator is None else self.numerator.copy(),
-            denominator=None if self.denominator is None else self.denominator.copy(),
-            code_sums=None if self.code_sums is None else self.code_sums.copy(),
-            skipped=list(self.skipped),
-            top=None if self.top is None else self.top.copy(),
-        )
-
-
 @dataclasses.dataclass(frozen=True)
 class FitSettings:
     """What must agree between a checkpoint and the fit resuming from it."""
@@ -105,56 +95,6 @@ class FitSettings:
     model_name: str
     top_k: int
     forget_factor: float
-
-
-def _estimator(n_groups: int, seed: int, forget_factor: float):
-    from sklearn.decomposition import MiniBatchNMF
-
-    return MiniBatchNMF(
-        n_components=n_groups,
-        init="nndsvda",
-        batch_size=10**9,  # with partial_fit, the statistics fade by forget_factor per call
-        forget_factor=forget_factor,
-        random_state=seed,
-    )
-
-
-def _restore(estimator, state: _State) -> None:
-    """Put a checkpoint's arrays back into a fresh MiniBatchNMF (its partial_fit state).
-
-    The derived settings come from the estimator's own ``_check_params`` on an array of the
-    first batch's shape; ``tests/test_datasets.py`` checks that a resumed fit equals an
-    uninterrupted one, which would catch a scikit-learn change to this state.
-    """
-    assert state.components is not None
-    c = state.components.shape[1]
-    estimator._check_params(np.zeros((state.first_rows, c), state.components.dtype))
-    estimator.n_features_in_ = c
-    estimator.components_ = state.components.copy()
-    estimator._components_numerator = state.numerator.copy()
-    estimator._components_denominator = state.denominator.copy()
-    estimator.n_steps_ = state.n_steps
-    estimator.n_components_ = state.components.shape[0]
-
-
-def _capture(estimator, state: _State) -> None:
-    state.components = estimator.components_
-    state.numerator = estimator._components_numerator
-    state.denominator = estimator._components_denominator
-    state.n_steps = int(estimator.n_steps_)
-
-
-def _partial_fit(estimator, rows: np.ndarray) -> None:
-    from sklearn.exceptions import ConvergenceWarning
-
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        estimator.partial_fit(rows)
-
-
-def _read_batch(model: VisionModel, layer: str, images: list[np.ndarray]) -> np.ndarray:
-    """Activations (B, h, w, C) of a batch (today's seam reads one image per call)."""
-    return np.stack([model.activations(image, layer) for image in images])
 
 
 def _batches(
@@ -172,11 +112,12 @@ def _batches(
         if i < state.sources_done:
             continue  # done before the checkpoint
         consumed += 1
-        try:
-            images.append(square_image(load_image(source), side))
+        image, reason = _load_square(source, side)
+        if image is None:
+            state.skipped.append((name, reason))
+        else:
+            images.append(image)
             names.append(name)
-        except (ImageError, OSError, ValueError) as exc:
-            state.skipped.append((name, str(exc)))
         on_source()
         if len(images) == size:
             yield names, images, consumed
@@ -259,6 +200,8 @@ def fit_groups(
     progress: bool = True,
     should_stop: Callable[[], bool] | None = None,
     forget_factor: float = FORGET_FACTOR,
+    engine: str = "local",
+    ray_address: str | None = None,
 ) -> SharedGroups:
     """Find one set of neuron groups shared by many images, streamed in bounded memory.
 
@@ -293,6 +236,17 @@ def fit_groups(
         checkpoint (the state after the last finished batch) before it propagates.
     forget_factor : float
         See :data:`FORGET_FACTOR`.
+    engine : {"local", "ray"}
+        ``"local"``: read and fit in this process. ``"ray"``: read the images through the
+        model as Ray Data batches on the workers of a Ray cluster (one model per worker, a
+        GPU each when the cluster has GPUs) and fit in a Ray actor, in the same batches and
+        order as locally, so that both give the same groups (the ``ray`` extra;
+        :mod:`~neuron_groups.datasets.ray_engine`). It needs a pattern, a folder or a list
+        of images (not a one-pass iterable), and a model given by name or one that pickles.
+    ray_address : str, optional
+        With ``engine="ray"``: the cluster to use (``ray.init(address=...)``); by default
+        the ``RAY_ADDRESS`` environment variable, else a local cluster is started. Ignored
+        when this process is already connected to Ray.
 
     Returns
     -------
@@ -301,8 +255,9 @@ def fit_groups(
     Raises
     ------
     DatasetError
-        No images, or none readable.
+        No images, or none readable; an unknown engine; Ray missing for ``engine="ray"``.
     """
+    engine = _check_engine(engine)
     vision_model = _model(model)
     info = vision_model.resolve_layer(layer)
     _check_fit_args(vision_model, info, n_groups, batch_size)
@@ -320,22 +275,19 @@ def fit_groups(
     total = len(sources) if isinstance(sources, list) else None
     stats = FitStats()
     last_good: list[_State] = [state.copy()] if state.components is not None else []
+    saving = _Saving(path, settings, checkpoint_every, should_stop, last_good)
     with _progress_bar(total, state.sources_done, progress) as bar, _one_blas_thread():
         try:
-            _fit_loop(
-                estimator,
-                vision_model,
-                info.name,
-                sources,
-                state,
-                settings,
-                stats,
-                bar,
-                path,
-                checkpoint_every,
-                should_stop,
-                last_good,
-            )
+            if engine == "ray":
+                from neuron_groups.datasets.ray_engine import fit_on_ray
+
+                fit_on_ray(
+                    model, vision_model, sources, state, settings, stats, bar, saving, ray_address
+                )
+            else:
+                _fit_loop(
+                    estimator, vision_model, info.name, sources, state, settings, stats, bar, saving
+                )
         except KeyboardInterrupt:
             if path is not None and last_good:  # the state after the last finished batch
                 _save_checkpoint(path, last_good[-1], settings)
@@ -348,16 +300,46 @@ def fit_groups(
     return _finish(state, settings, vision_model, stats, top_k)
 
 
-def _one_blas_thread():
-    """Run numpy's BLAS on one thread while the model's framework keeps its own threads.
+def _check_engine(engine: Any) -> str:
+    if engine not in ENGINES:
+        hint = did_you_mean(str(engine), ENGINES)
+        raise DatasetError(f"Unknown engine {engine!r}.{hint} Engines: {', '.join(ENGINES)}.")
+    return engine
 
-    Interleaved with TensorFlow's passes, OpenBLAS's threads and TensorFlow's contend for
-    the cores: on 2 cores the fit of 96 images at mixed4d took 2.15 s with 2 BLAS threads
-    and 0.27 s with 1 (``benchmarks/bench_datasets.py``).
-    """
-    from threadpoolctl import threadpool_limits
 
-    return threadpool_limits(limits=1, user_api="blas")
+@dataclasses.dataclass
+class _Saving:
+    """What happens after each batch, whatever the engine: checkpoints, the stop request."""
+
+    path: Path | None
+    settings: FitSettings
+    every: int
+    should_stop: Callable[[], bool] | None
+    last_good: list[_State]
+    batches_since: int = 0
+
+    def batch_done(self, state: _State) -> None:
+        """Keep the state after a finished batch; checkpoint it every ``every`` batches.
+
+        Raises :class:`~neuron_groups.errors.Cancelled` (after a checkpoint) when asked to stop.
+        """
+        good = state.copy()
+        if good.components is not None:
+            self.last_good[:] = [good]
+        self.batches_since += 1
+        savable = self.path is not None and good.components is not None
+        if savable and self.batches_since >= self.every:
+            _save_checkpoint(self.path, good, self.settings)
+            self.batches_since = 0
+        if self.should_stop is not None and self.should_stop():
+            if savable:
+                _save_checkpoint(self.path, good, self.settings)
+            where = f"; resume from {self.path}" if self.path is not None else ""
+            raise Cancelled(f"fit_groups stopped after {state.sources_done} images{where}.")
+
+    def finished(self, state: _State) -> None:
+        if self.path is not None and state.components is not None:
+            _save_checkpoint(self.path, state, self.settings)  # a second call returns at once
 
 
 def _fit_loop(
@@ -369,12 +351,8 @@ def _fit_loop(
     settings: FitSettings,
     stats: FitStats,
     bar,
-    path: Path | None,
-    every: int,
-    should_stop: Callable[[], bool] | None,
-    last_good: list[_State],
+    saving: _Saving,
 ) -> None:
-    batches_since = 0
     start = time.perf_counter()
 
     def on_source() -> None:
@@ -395,46 +373,8 @@ def _fit_loop(
             start = time.perf_counter()
             stats.seconds_fitting += start - middle
         state.sources_done += consumed
-        good = state.copy()
-        if good.components is not None:
-            last_good[:] = [good]
-        batches_since += 1
-        if path is not None and good.components is not None and batches_since >= every:
-            _save_checkpoint(path, good, settings)
-            batches_since = 0
-        if should_stop is not None and should_stop():
-            if path is not None and good.components is not None:
-                _save_checkpoint(path, good, settings)
-            where = f"; resume from {path}" if path is not None else ""
-            raise Cancelled(f"fit_groups stopped after {state.sources_done} images{where}.")
-    if path is not None and state.components is not None:
-        _save_checkpoint(path, state, settings)  # a second call returns at once
-
-
-def _fit_batch(
-    estimator, acts: np.ndarray, names: list[str], images: list[np.ndarray], state: _State
-) -> None:
-    """Update the estimator, the code sums and the top regions with one batch.
-
-    ``acts`` is (B, h, w, C); ``images`` the B squared images it was read from.
-    """
-    b, h, w, c = acts.shape
-    rows = acts.reshape(b * h * w, c)  # (B*h*w, C), a view
-    if rows.min() < 0:
-        raise DatasetError(
-            f"NMF needs non-negative activations, but the layer has values down to "
-            f"{rows.min():.3g}. Use a post-ReLU layer (e.g. mixed4d)."
-        )
-    if state.components is None:
-        state.first_rows = len(rows)
-        state.shape = (h, w)
-        state.code_sums = np.zeros(estimator.n_components)
-    _partial_fit(estimator, rows)
-    _capture(estimator, state)
-    codes = nnls_codes(rows, estimator.components_).reshape(b, h, w, -1)  # (B, h, w, n)
-    state.code_sums = state.code_sums + codes.sum(axis=(0, 1, 2))
-    state.top.push(codes, acts, state.n_images, names, images)
-    state.n_images += b
+        saving.batch_done(state)
+    saving.finished(state)
 
 
 def _check_fit_args(model: VisionModel, info, n_groups: Any, batch_size: Any) -> None:

@@ -10,6 +10,8 @@ Nothing in the numpy core imports this package. Its modules, from the bottom up:
 - :mod:`~neuron_groups.display.hosts`: what notebook hosts need (Colab's widget manager, a
   warning where VS Code cannot find anywidget's front end);
 - :mod:`~neuron_groups.display.widget`: :class:`GroupWidget` (anywidget);
+- :mod:`~neuron_groups.display.gallery`: the gallery of shared groups (:class:`GalleryWidget`,
+  its state :class:`GalleryState`) and its offline page (:func:`gallery_page`);
 - :mod:`~neuron_groups.display.export`: offline notebook export (nbconvert), and
   ``python -m neuron_groups.display.export``.
 
@@ -29,6 +31,9 @@ _NAMES = {
     "save_page": "neuron_groups.display.page",
     "results_page": "neuron_groups.display.page",
     "layers_page": "neuron_groups.display.page",
+    "gallery_page": "neuron_groups.display.gallery",
+    "GalleryWidget": "neuron_groups.display.gallery",
+    "GalleryState": "neuron_groups.display.gallery",
     "static_fallback": "neuron_groups.display.fallback",
     "export_notebook": "neuron_groups.display.export",
 }

@@ -29,7 +29,7 @@ from neuron_groups.images import png_bytes
 from neuron_groups.pipeline import DEFAULT_GROUPS, DEFAULT_LAYER
 from neuron_groups.result import NeuronGroupsResult
 
-STATUSES = ("computing", "optimizing", "ready", "stopped", "error")
+STATUSES = ("loading", "computing", "optimizing", "ready", "stopped", "error")
 """What the kernel may be doing (the ``status`` trait)."""
 
 DEFAULT_ICON_SIZE = 80

@@ -12,6 +12,12 @@ Given a list of layers, the widget shows groups at each and the flows between ne
 layers (:mod:`neuron_groups.layers`); the usual fields then describe the last layer, and
 ``earlier_layers``, ``flows`` and ``layer_groups`` the rest.
 
+Given shared groups (``groups=``, :class:`~neuron_groups.datasets.SharedGroups`), the image is
+seen through them (:meth:`SharedGroups.analyze`: its maps are the NNLS projection of its
+activations on the fixed channel factors); their count is fixed (the groups control shows
+it, not editable), colours go by group index and icons by the shared directions, so a group
+looks the same on every image; a new image is projected on the same groups.
+
 A choice that cannot be honoured (a group count out of range, an unknown class or layer, a
 failed computation) is refused: the trait goes back to its last valid value, here and in the
 front end, and ``error`` says what was refused and why.
@@ -34,14 +40,40 @@ from neuron_groups.display.assets import CSS, ESM, compact_text
 from neuron_groups.display.fallback import static_fallback, static_layers_fallback, with_fallback
 from neuron_groups.display.hosts import prepare_host
 from neuron_groups.display.state import ViewState, hue_colors, stable_hues
-from neuron_groups.errors import Cancelled, ClassNameError, ImageError, NeuronGroupsError
+from neuron_groups.errors import (
+    Cancelled,
+    ClassNameError,
+    GroupCountError,
+    ImageError,
+    LayerError,
+    NeuronGroupsError,
+)
 from neuron_groups.images import load_image
 from neuron_groups.layers import MultiLayerReading, MultiLayerResult, check_counts, check_layers
+from neuron_groups.models import is_built
 from neuron_groups.pipeline import DEFAULT_GROUPS, DEFAULT_LAYER, LayerReading, add_icons
 from neuron_groups.result import NeuronGroupsResult
 
 MAX_GROUP_OPTIONS = 16
 """The groups control offers 1 .. min(this, positions, channels)."""
+
+
+def _await_loading(widget: Any) -> None:
+    """Block until the widget's background first load (if any) has ended.
+
+    Not from the loading thread itself, which is what sets the results.
+    """
+    loading = getattr(widget, "_loading", None)
+    if loading is not None and loading is not threading.current_thread():
+        loading.join()
+
+
+class _LoadedInstance(traitlets.Instance):
+    """An Instance trait whose reading waits for the first load (so ``w.result`` is ready)."""
+
+    def get(self, obj: Any, cls: Any = None) -> Any:
+        _await_loading(obj)
+        return super().get(obj, cls)
 
 
 class _IconJob:
@@ -81,15 +113,16 @@ class GroupWidget(anywidget.AnyWidget, ViewState):
     img : path, URL, example name, PIL image or array
         The image (see :func:`neuron_groups.load_image`).
     layer : str or list of str
-        Layer to factorize (default ``"mixed4d"``); or 2..4 layers, input to output, to see
-        the groups at each and the flows between neighbouring layers.
+        Layer to factorize (default ``"mixed4d"``, or the layer of ``groups``); or 2..4
+        layers, input to output, to see the groups at each and the flows between
+        neighbouring layers.
     n_groups : int or list of int
         Number of groups (default 6); with several layers, one number for all or one per
         layer.
     classes : list of str or int, optional
         Classes for the attribution table; default: the top 5 predicted.
-    model : str, VisionModel or tf.keras.Model, optional
-        Default: InceptionV1.
+    model : str, VisionModel, keras.Model or torch.nn.Module, optional
+        Default: InceptionV1 (see :func:`~neuron_groups.load_model`).
     method : str or sklearn estimator
         Factorization (default NMF).
     icons : bool
@@ -103,6 +136,10 @@ class GroupWidget(anywidget.AnyWidget, ViewState):
         Send the icons' current state every this many steps (0: only the final icons).
     title : str
         Caption shown above the figure.
+    groups : SharedGroups, optional
+        Groups fitted on many images (:func:`~neuron_groups.fit_groups`): the image is seen
+        through them. ``layer`` must be theirs (default: theirs) and ``model`` the one they
+        were fitted with; ``n_groups`` and ``method`` do not apply. One layer only.
 
     Notes
     -----
@@ -113,20 +150,33 @@ class GroupWidget(anywidget.AnyWidget, ViewState):
     layer). The pinned group is ``(w.selected_layer, w.selected_group)`` (``""`` names the
     last layer); :attr:`pinned` reads it and :meth:`select` sets it. The synced traits are
     those of :class:`~neuron_groups.display.state.ViewState`.
+
+    The first widget of a process whose model is a name (InceptionV1 by default) returns at
+    once and loads the model in the background: the widget shows its frame with
+    ``status == "loading"``, and reading ``w.result`` or ``w.multi_result`` waits for that
+    load, so the next cell sees the groups; ``w.wait()`` waits for the icons too.
     """
 
     _esm = compact_text(ESM)
     _css = compact_text(CSS)
 
-    result = traitlets.Instance(
-        NeuronGroupsResult, allow_none=True, help="The current result (Python only). Default: None."
+    result = _LoadedInstance(
+        NeuronGroupsResult,
+        allow_none=True,
+        help="The current result (Python only; reading it waits for the first load). "
+        "Default: None.",
+    )
+    multi_result = _LoadedInstance(
+        MultiLayerResult,
+        allow_none=True,
+        help="The current result across layers (Python only; None with one layer). Default: None.",
     )
 
     def __init__(
         self,
         img: Any = None,
-        layer: str | list[str] = DEFAULT_LAYER,
-        n_groups: int | list[int] = DEFAULT_GROUPS,
+        layer: str | list[str] | None = None,
+        n_groups: int | list[int] | None = None,
         classes: list[str | int] | None = None,
         model: Any = None,
         *,
@@ -137,6 +187,7 @@ class GroupWidget(anywidget.AnyWidget, ViewState):
         icon_cache: Any = True,
         snapshot_every: int = 16,
         title: str = "",
+        groups: Any = None,
         **kwargs: Any,
     ):
         super().__init__(title=title, **kwargs)
@@ -151,7 +202,6 @@ class GroupWidget(anywidget.AnyWidget, ViewState):
         self._results: dict[int, NeuronGroupsResult] = {}
         self._hues: dict[int, list[float]] = {}
         self._multi: MultiLayerReading | None = None
-        self.multi_result: MultiLayerResult | None = None
         self._layer_hues: dict[str, dict[int, list[float]]] = {}  # layers before the last
         self._shown_at: dict[str, NeuronGroupsResult] = {}  # last shown result per such layer
         self._valid_classes: list[str | int] = []  # the classes of the table shown
@@ -160,17 +210,37 @@ class GroupWidget(anywidget.AnyWidget, ViewState):
         self._lock = threading.RLock()
         self._quiet = False  # set while the kernel itself updates user traits
         self._shown_image: np.ndarray | None = None
+        self._groups = groups
+        self._loading: threading.Thread | None = None
         self.on_msg(self._on_message)
         if img is None:
             return  # e.g. from_result
-        if not isinstance(layer, str):
-            try:
-                self._load_multi(img, layer, model, classes, n_groups)
-            except Exception as exc:
-                self.error, self.status = _message(exc), "error"
+        if is_built(model):
+            self._start(img, layer, model, classes, n_groups)
             return
-        self._set_quietly(n_groups=int(n_groups), classes=_class_list(classes))
+        # The model's first load in this process takes seconds (the framework's import, the
+        # weights and their hash check): show the frame and a loading state at once instead.
+        self.status = "loading"
+        self._loading = threading.Thread(
+            target=self._start,
+            args=(img, layer, model, classes, n_groups),
+            name="neuron-groups-load",
+            daemon=True,
+        )
+        self._loading.start()
+
+    def _start(self, img: Any, layer: Any, model: Any, classes: Any, n_groups: Any) -> None:
+        """Read the image and show its groups; a failure is shown in the widget."""
         try:
+            if self._groups is not None:
+                self._load_shared(img, layer, model, classes, n_groups)
+                return
+            layer = DEFAULT_LAYER if layer is None else layer
+            n_groups = DEFAULT_GROUPS if n_groups is None else n_groups
+            if not isinstance(layer, str):
+                self._load_multi(img, layer, model, classes, n_groups)
+                return
+            self._set_quietly(n_groups=int(n_groups), classes=_class_list(classes))
             self._load(img, layer, model, classes, int(n_groups))
         except Exception as exc:
             self.error, self.status = _message(exc), "error"
@@ -194,8 +264,8 @@ class GroupWidget(anywidget.AnyWidget, ViewState):
         from neuron_groups.data import example_names
         from neuron_groups.models import load_model
 
-        self.status = "computing"
         self._model = load_model("inceptionv1" if model is None else model)
+        self.status = "computing"
         names = self._model.class_names
         self.class_options = list(names) if names is not None else []
         self.model_name = self._model.name
@@ -207,6 +277,29 @@ class GroupWidget(anywidget.AnyWidget, ViewState):
         self.n_groups_options = self._group_options(self._reading)
         self._set_quietly(layer=self._reading.layer)
         self._analyze(n_groups, classes)
+
+    def _load_shared(self, img: Any, layer: Any, model: Any, classes: Any, n_groups: Any) -> None:
+        """Start the view of an image through shared groups (after checking everything)."""
+        groups = self._groups
+        if layer is not None and not isinstance(layer, str):
+            raise LayerError(
+                f"Shared groups belong to one layer ({groups.layer!r}); several layers "
+                f"(layer={list(layer)!r}) cannot be shown with groups=. Use "
+                f"layer={groups.layer!r}, or drop groups= to find groups at each layer."
+            )
+        if n_groups is not None and n_groups != groups.n_groups:
+            raise GroupCountError(
+                f"n_groups={n_groups!r} does not apply with groups=: the shared groups are "
+                f"{groups.n_groups}. Leave n_groups out."
+            )
+        self._set_quietly(n_groups=groups.n_groups, classes=_class_list(classes))
+        self._start_model(model)
+        assert self._model is not None
+        name = groups.check_model(self._model, groups.layer if layer is None else layer)
+        self._reading = self._read(load_image(img), name, classes)
+        self.n_groups_options = self._group_options(self._reading)
+        self._set_quietly(layer=name)
+        self._analyze(groups.n_groups, classes)
 
     def _load_multi(self, img: Any, layers: Any, model: Any, classes: Any, n_groups: Any) -> None:
         self._set_quietly(classes=_class_list(classes))
@@ -235,8 +328,9 @@ class GroupWidget(anywidget.AnyWidget, ViewState):
         except ClassNameError:  # as in _read
             return MultiLayerReading(self._model, image, layers)
 
-    @staticmethod
-    def _group_options(reading: LayerReading) -> list[int]:
+    def _group_options(self, reading: LayerReading) -> list[int]:
+        if self._groups is not None:
+            return [self._groups.n_groups]  # shared groups: their count, fixed
         return view.group_options(reading.acts.shape, MAX_GROUP_OPTIONS)
 
     def _analyze(self, n_groups: int, classes: Any) -> None:
@@ -245,7 +339,7 @@ class GroupWidget(anywidget.AnyWidget, ViewState):
         reading = self._reading
         result = self._results.get(n_groups)
         if result is None:
-            result = reading.analyze(n_groups, classes, self._method, self._seed)
+            result = self._analysis(reading, n_groups, classes)
             self._results[n_groups] = result
         elif list(result.class_indices) != reading.resolve(classes):
             reading.attribute(result, classes)
@@ -254,6 +348,12 @@ class GroupWidget(anywidget.AnyWidget, ViewState):
         self._show_result(result)
         self._set_quietly(classes=list(self._valid_classes))  # classes[i] is row i
         self._schedule_icons()
+
+    def _analysis(self, reading: LayerReading, n_groups: int, classes: Any) -> NeuronGroupsResult:
+        """The groups of a reading: found for it, or the shared ones projected on it."""
+        if self._groups is not None:
+            return self._groups.analyze(reading, classes)
+        return reading.analyze(n_groups, classes, self._method, self._seed)
 
     def _analyze_multi(self, counts: list[int], classes: Any) -> None:
         """Show these group counts (one per layer) and classes; only what changed is computed."""
@@ -268,6 +368,8 @@ class GroupWidget(anywidget.AnyWidget, ViewState):
 
     def _show_result(self, result: NeuronGroupsResult) -> None:
         n = result.n_groups
+        if n not in self._hues and self._groups is not None:
+            self._hues[n] = view.even_hues(n)  # by group index: the same on every image
         if n not in self._hues:
             previous = self.result
             self._hues[n] = stable_hues(
@@ -502,7 +604,19 @@ class GroupWidget(anywidget.AnyWidget, ViewState):
         self._mark_stopped()
 
     def wait(self, timeout: float | None = None) -> bool:
-        """Block until the running icon optimization ends; return True if it has."""
+        """Block until the model has loaded and the icons are done; return True if they are.
+
+        The first widget of a process loads its model in the background (``status`` is
+        ``"loading"`` meanwhile, and ``result`` None); ``w.wait()`` then returns once its
+        groups and icons are shown.
+        """
+        start = time.perf_counter()
+        if self._loading is not None:
+            self._loading.join(timeout)
+            if self._loading.is_alive():
+                return False
+            if timeout is not None:
+                timeout = max(0.0, timeout - (time.perf_counter() - start))
         job = self._job
         if job is None or job.thread is None:
             return True
@@ -641,6 +755,13 @@ class GroupWidget(anywidget.AnyWidget, ViewState):
         options = self.n_groups_options
         if self._quiet or not options:  # the kernel's own updates come from real results
             return value
+        if self._groups is not None and value != self._groups.n_groups:
+            reason = (
+                f"the shared groups are {self._groups.n_groups}; their count is fixed "
+                "(fit_groups with another n_groups for another count)."
+            )
+            self.error = f"n_groups={value!r} was refused: {reason}"
+            raise traitlets.TraitError(reason)
         if not options[0] <= value <= options[-1]:
             limit = options[-1]
             reason = (
@@ -766,9 +887,12 @@ class GroupWidget(anywidget.AnyWidget, ViewState):
     def _reread(self, image: np.ndarray, layer: str) -> None:
         """Read ``image`` at ``layer`` anew, keeping the group count and the classes."""
         classes = list(self.classes)
+        if self._groups is not None:
+            assert self._model is not None
+            layer = self._groups.check_model(self._model, layer)  # before the pass
         reading = self._read(image, layer, classes or None)
         n = self.result.n_groups if self.result is not None else self.n_groups
-        result = reading.analyze(n, classes, self._method, self._seed)  # fails: nothing changed
+        result = self._analysis(reading, n, classes)  # fails: nothing changed
         self._cancel_icons()
         self._reading, self._results, self._hues = reading, {n: result}, {}
         self._snapshot = None

@@ -171,7 +171,6 @@ class TFVisionModel(VisionModel):
         """
         return self.continue_to(acts, self.before_logits(layer), self.logits_layer)
 
-
     # -- graphs (traced once per key) ----------------------------------------------------
     def _forward_graph(self, layer: str) -> Callable:
         """``graph(image (1, H, W, 3)) -> (acts (1, ...), logits (1, K))``, one forward pass."""
@@ -277,13 +276,22 @@ class TFVisionModel(VisionModel):
 
     def _run(self, fn: Callable, *args: np.ndarray):
         try:
-            return fn(*args)
+            outputs = fn(*args)
         except tf.errors.InvalidArgumentError as exc:
             detail = re.sub(r"\{\{.*?\}\}\s*", "", exc.message).splitlines()[0]
-            raise ImageError(
-                f"The model {self.name!r} could not run on an image of shape "
-                f"{args[0].shape[1:]} (too small for its layers?): {detail}"
-            ) from None
+            raise self._refused(args[0], detail) from None
+        first = outputs[0]  # the activations (B, h, w, C), or (B, K) logits
+        if first.shape.num_elements() == 0 or not bool(tf.reduce_all(tf.math.is_finite(first))):
+            # Keras 3.15 no longer raises for a layer shrunk to nothing: it averages an empty
+            # map into NaN (the image itself is checked finite before the pass).
+            raise self._refused(args[0], "a layer's output is empty or not finite")
+        return outputs
+
+    def _refused(self, batch: np.ndarray, detail: str) -> ImageError:
+        return ImageError(
+            f"The model {self.name!r} could not run on an image of shape "
+            f"{batch.shape[1:]} (too small for its layers?): {detail}"
+        )
 
     def layers_by_name(self) -> dict[str, LayerInfo]:
         """Map each canonical layer name to its :class:`LayerInfo`."""

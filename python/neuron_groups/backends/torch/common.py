@@ -142,7 +142,6 @@ class TorchVisionModel(VisionModel):
         """
         return self.continue_to(acts, self.before_logits(layer), self.logits_layer)
 
-
     @property
     def device(self) -> torch.device:
         """The device of the model's weights (CPU for a model without any)."""

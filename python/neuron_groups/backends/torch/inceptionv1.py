@@ -74,7 +74,7 @@ class GoogLeNet(torch.nn.Module):
         The logits are ``run(acts, layer, LOGITS)``, (B, 1000).
         """
         for stage in stages_between(after, upto):
-            x = self._apply(stage, x, relu)
+            x = self._run_stage(stage, x, relu)
         return x
 
     def weight_arrays(self) -> Iterator[np.ndarray]:
@@ -85,7 +85,7 @@ class GoogLeNet(torch.nn.Module):
             yield kernel.transpose(0, 2, 3, 1) if kernel.ndim == 4 else kernel
             yield self.biases[_key(prefix)].detach().cpu().numpy()
 
-    def _apply(self, stage: Stage, x: torch.Tensor, relu: Relu) -> torch.Tensor:
+    def _run_stage(self, stage: Stage, x: torch.Tensor, relu: Relu) -> torch.Tensor:
         kind = stage.kind
         if kind == "conv":
             return self._conv(x, stage.block, relu, stage.stride, stage.pad)

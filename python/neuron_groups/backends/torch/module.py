@@ -1,0 +1,753 @@
+"""Any PyTorch image classifier (an ``nn.Module``) behind the VisionModel seam.
+
+The network is read at its own modules, named by module path as ``named_modules()`` gives
+them (``"layer3"``, ``"layer4.2"``, ``"features.12"``, ``"blocks.6"``); its output, the
+logits, is the layer :data:`LOGITS`. Activations come from forward hooks and gradients from
+autograd: a hook swaps the module's output for a detached copy that requires a gradient,
+so one forward pass gives the layer's activations, everything after them, and a graph from
+them to the logits (nothing before the layer is differentiated).
+
+Layouts. Convolutional outputs (B, C, H, W) are returned channels-last, (H, W, C).
+A Vision Transformer's token outputs (B, N, D) (timm's ``VisionTransformer``, torchvision's
+``VisionTransformer``) are laid out on their patch grid, (gh, gw, D); the prefix tokens
+(the class token, and timm's register or distillation tokens: ``num_prefix_tokens``) are
+left out of what is read, and kept unchanged inside the network. Vector outputs (B, C) are
+(C,).
+
+State. Each pass puts the module in eval mode and turns off its weights' gradients, and
+puts both back as they were when the last pass running ends (passes may overlap: icons
+render in a background thread). Nothing else about the module changes, except its device
+when ``device=`` names another one (it is moved there, as ``module.to(device)``).
+
+Feature visualization runs Lucid's optimization (:mod:`neuron_groups.backends.torch.optvis`)
+on the module's layer without ReLU gradient redirection: a module computes its own ReLUs
+(often as shared modules or ``F.relu`` calls) and there is no faithful way to swap them.
+Lucid redirected only for its own InceptionV1, which keeps it. A network that takes one
+input size only (a ViT with a fixed ``img_size``) sees each transformed icon resized to that
+size (bilinear) before it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import threading
+import warnings
+from collections.abc import Callable, Iterator, Sequence
+
+import numpy as np
+import torch
+import torch.nn.functional as F  # noqa: N812
+
+from neuron_groups.backends.base import (
+    NO_HOOKS,
+    NO_TARGETS,
+    IconHooks,
+    IconSettings,
+    LayerInfo,
+    Readout,
+    Targets,
+)
+from neuron_groups.backends.inputs import check_targets
+from neuron_groups.backends.torch.common import (
+    Relu,
+    TorchVisionModel,
+    pick_classes,
+    to_channels_last,
+)
+from neuron_groups.errors import ImageError, LayerError, ModelError, NeuronGroupsError, did_you_mean
+
+IMAGENET_MEAN = (0.485, 0.456, 0.406)
+IMAGENET_STD = (0.229, 0.224, 0.225)
+"""torchvision's (and most timm models') input normalization, in units of (0, 1) pixels."""
+DEFAULT_SIZE = 224
+LOGITS = "logits"
+"""The name of the module's output (the pre-softmax class scores) in the layer listing."""
+DEFAULT_ICON_SETTINGS = IconSettings()
+
+
+# -- how a module's output is laid out ------------------------------------------------------
+@dataclasses.dataclass(frozen=True)
+class TokenLayout:
+    """Where a Vision Transformer's tokens sit: ``prefix`` tokens, then the patch grid."""
+
+    prefix: int
+    patch: tuple[int, int]
+
+    def grid(self, hw: tuple[int, int]) -> tuple[int, int]:
+        """The patch grid (gh, gw) of an input of (H, W)."""
+        return hw[0] // self.patch[0], hw[1] // self.patch[1]
+
+
+def token_layout(net: torch.nn.Module) -> TokenLayout | None:
+    """The token layout of a timm or torchvision Vision Transformer; None for other nets."""
+    patch_embed = getattr(net, "patch_embed", None)
+    if patch_embed is not None and hasattr(net, "num_prefix_tokens"):  # timm
+        patch = tuple(int(p) for p in np.broadcast_to(patch_embed.patch_size, 2))
+        return TokenLayout(int(net.num_prefix_tokens), patch)
+    if all(hasattr(net, a) for a in ("class_token", "patch_size", "encoder")):  # torchvision
+        return TokenLayout(1, (int(net.patch_size), int(net.patch_size)))
+    return None
+
+
+def fixed_size_of(net: torch.nn.Module) -> tuple[int, int] | None:
+    """The one (H, W) a Vision Transformer takes, or None when it takes any size."""
+    patch_embed = getattr(net, "patch_embed", None)
+    if patch_embed is not None and hasattr(net, "num_prefix_tokens"):
+        strict = getattr(patch_embed, "strict_img_size", False)
+        if strict and not getattr(net, "dynamic_img_size", False) and patch_embed.img_size:
+            return tuple(int(s) for s in patch_embed.img_size)
+        return None
+    if all(hasattr(net, a) for a in ("class_token", "patch_size", "image_size")):
+        return int(net.image_size), int(net.image_size)
+    return None
+
+
+@dataclasses.dataclass(frozen=True)
+class Layout:
+    """How one layer's output maps to channels-first activations (B, C, H, W) or (B, C)."""
+
+    kind: str  # "map" (B, C, H, W), "tokens" (B, N, D), "vector" (B, C), "pooled" (B, C, 1, 1)
+    prefix: int = 0  # tokens only: how many leading tokens are not patches
+
+    def to_acts(self, out: torch.Tensor, grid: tuple[int, int]) -> torch.Tensor:
+        """The module's output as activations: tokens (B, N, D) -> (B, D, gh, gw)."""
+        if self.kind == "pooled":
+            return out.flatten(1)  # (B, C)
+        if self.kind != "tokens":
+            return out
+        patches = out[:, self.prefix :, :]  # (B, gh*gw, D)
+        return patches.unflatten(1, grid).permute(0, 3, 1, 2)  # (B, D, gh, gw)
+
+    def to_output(self, acts: torch.Tensor, out: torch.Tensor) -> torch.Tensor:
+        """Activations back in the module's layout, with ``out``'s prefix tokens."""
+        if self.kind == "pooled":
+            return acts.reshape(out.shape)
+        if self.kind != "tokens":
+            return acts
+        patches = acts.flatten(2).transpose(1, 2)  # (B, gh*gw, D)
+        return torch.cat([out[:, : self.prefix, :], patches], dim=1)  # (B, N, D)
+
+
+def layout_of(out: object, tokens: TokenLayout | None, grid: tuple[int, int]) -> Layout | None:
+    """The layout of one output of a probe pass, or None when it is not readable."""
+    if not isinstance(out, torch.Tensor) or not out.is_floating_point():
+        return None
+    if out.ndim == 2:
+        return Layout("vector")
+    if out.ndim == 4 and out.shape[2:] == (1, 1):
+        return Layout("pooled")  # a global pool's output: one position, nothing to split
+    if out.ndim == 4:
+        # In a ViT only the patch embedding's (B, D, gh, gw) is an image; attention's
+        # (B, heads, N, d) is not.
+        return Layout("map") if tokens is None or tuple(out.shape[2:]) == grid else None
+    if out.ndim == 3 and tokens is not None:
+        patches = grid[0] * grid[1]
+        for prefix in (tokens.prefix, 0):
+            if out.shape[1] == prefix + patches:
+                return Layout("tokens", prefix)
+    return None
+
+
+def shape_of(out: torch.Tensor, layout: Layout, grid: tuple[int, int]) -> tuple[int, ...]:
+    """A layer's shape above the seam: (H, W, C) or (C,)."""
+    acts = layout.to_acts(out, grid)
+    return (*(int(d) for d in acts.shape[2:]), int(acts.shape[1]))
+
+
+# -- the device and the module's state ----------------------------------------------------
+def available_devices() -> list[str]:
+    """The devices this machine can run PyTorch on."""
+    devices = ["cpu"]
+    if torch.cuda.is_available():
+        devices += [f"cuda:{i}" for i in range(torch.cuda.device_count())]
+    mps = getattr(torch.backends, "mps", None)
+    if mps is not None and mps.is_available():
+        devices.append("mps")
+    return devices
+
+
+def check_device(device: str | torch.device) -> torch.device:
+    """Return ``device`` as a torch.device if this machine has it, else raise ModelError."""
+    try:
+        wanted = torch.device(device)
+    except (RuntimeError, TypeError, ValueError) as exc:
+        raise ModelError(
+            f"{device!r} is not a PyTorch device ({exc}). Devices here: "
+            f"{', '.join(available_devices())}."
+        ) from None
+    here = available_devices()
+    known = (
+        wanted.type == "cpu"
+        or str(wanted) in here
+        or (wanted.index is None and any(d.startswith(wanted.type) for d in here))
+    )
+    if not known:
+        raise ModelError(
+            f"This machine has no {str(wanted)!r} device (the model was asked to run there). "
+            f"Devices here: {', '.join(here)}."
+        )
+    return wanted
+
+
+class FrozenWhileRunning:
+    """Eval mode and no weight gradients while any pass runs; the user's state after.
+
+    Re-entrant across threads: the state is saved when the first pass starts and put back
+    when the last one ends.
+    """
+
+    def __init__(self, net: torch.nn.Module) -> None:
+        self.net = net
+        self._lock = threading.Lock()
+        self._depth = 0
+        self._saved: tuple[list[tuple[torch.nn.Module, bool]], list[tuple]] = ([], [])
+
+    def __enter__(self) -> None:
+        with self._lock:
+            if self._depth == 0:
+                modes = [(m, m.training) for m in self.net.modules()]
+                grads = [(p, p.requires_grad) for p in self.net.parameters()]
+                self._saved = (modes, grads)
+                self.net.eval()
+                for parameter in self.net.parameters():
+                    parameter.requires_grad_(False)
+            self._depth += 1
+
+    def __exit__(self, *exc) -> None:
+        with self._lock:
+            self._depth -= 1
+            if self._depth == 0:
+                modes, grads = self._saved
+                for module, training in modes:
+                    module.training = training
+                for parameter, flag in grads:
+                    parameter.requires_grad_(flag)
+                self._saved = ([], [])
+
+
+def hook_here(module: torch.nn.Module, fn: Callable) -> torch.utils.hooks.RemovableHandle:
+    """Register ``fn`` as a forward hook of ``module`` for passes run by this thread only.
+
+    Icons render in a background thread while the widget may read in another; each pass's
+    hooks must not fire in the other's.
+    """
+    thread = threading.get_ident()
+
+    def hook(mod, args, out):
+        return fn(mod, args, out) if threading.get_ident() == thread else None
+
+    return module.register_forward_hook(hook)
+
+
+class _Reached(Exception):  # noqa: N818 - control flow: the layer asked for was reached
+    """Raised by a hook to stop a forward pass at the layer read."""
+
+    def __init__(self, acts: torch.Tensor) -> None:
+        super().__init__()
+        self.acts = acts
+
+
+# -- the VisionModel ------------------------------------------------------------------------
+class TorchModuleModel(TorchVisionModel):
+    """An ``nn.Module`` classifier taking (B, 3, H, W) images, readable at its modules.
+
+    Parameters
+    ----------
+    net : torch.nn.Module
+        A classifier: its output for one image is a tensor of logits (1, K).
+    value_range : (float, float)
+        The pixel range the network wants; an image ``x`` in [0, 1] becomes
+        ``lo + x * (hi - lo)`` before ``mean`` and ``std``. Default (0, 1).
+    mean, std : sequence of 3 floats, optional
+        Per-channel normalization ``(x - mean) / std``, in units of ``value_range``.
+        Default: the module's timm ``pretrained_cfg`` when it has one, else ImageNet's
+        (:data:`IMAGENET_MEAN`, :data:`IMAGENET_STD`), as torchvision's models want. Give
+        ``mean=(0, 0, 0), std=(1, 1, 1)`` for a network that normalizes inside.
+    class_names : list of str, or list of lists of str, optional
+        The name (or all names) of each logit. Default: ImageNet's names when there are
+        1000 logits, else ``"class i"``.
+    input_size : int or (int, int), optional
+        The input size the layers are listed at (the probe pass). Default: the fixed size
+        of a ViT, else timm's ``pretrained_cfg`` input size, else 224.
+    device : str or torch.device, optional
+        Where to run. Default: where the module's weights are. Another device moves the
+        module there.
+    name : str, optional
+        Display name. Default: timm's architecture name, else the class name.
+
+    Raises
+    ------
+    ModelError
+        If the module is not a classifier (its output is not one logits tensor (1, K)),
+        cannot run on the probe image, the options do not fit, or the device is missing.
+    """
+
+    def __init__(
+        self,
+        net: torch.nn.Module,
+        *,
+        value_range: tuple[float, float] = (0.0, 1.0),
+        mean: Sequence[float] | None = None,
+        std: Sequence[float] | None = None,
+        class_names: Sequence[str] | Sequence[Sequence[str]] | None = None,
+        input_size: int | tuple[int, int] | None = None,
+        device: str | torch.device | None = None,
+        name: str | None = None,
+    ) -> None:
+        if not isinstance(net, torch.nn.Module):
+            raise ModelError(f"Expected a torch.nn.Module; got {type(net).__name__}.")
+        self.module = net
+        self.frozen = FrozenWhileRunning(net)
+        config = getattr(net, "pretrained_cfg", None) or {}
+        self.name = name or config.get("architecture") or type(net).__name__
+        self.value_range = _check_range(value_range)
+        self.mean = _check_triple("mean", _given(mean, config.get("mean"), IMAGENET_MEAN))
+        self.std = _check_triple("std", _given(std, config.get("std"), IMAGENET_STD))
+        if np.any(np.asarray(self.std) == 0):
+            raise ModelError(f"std has a zero: {self.std}; it divides the pixels.")
+        self._to_device(device)
+        self.tokens = token_layout(net)
+        self._fixed = fixed_size_of(net)
+        self.probe_size = _probe_size(input_size, self._fixed, config)
+        self.default_size = self.probe_size[0]
+        self.logits_layer = LOGITS
+        self._layers, self._layouts, self._shared = self._probe()
+        n_logits = self._layers[-1].channels
+        self.class_names, self.class_synonyms = _class_names(class_names, n_logits)
+
+    # -- construction ----------------------------------------------------------------------
+    def _to_device(self, device: str | torch.device | None) -> None:
+        current = self.device
+        if current.type == "meta":
+            raise ModelError(
+                f"The weights of {self.name!r} are on the 'meta' device (not loaded); load "
+                "them (e.g. load_state_dict or to_empty) first."
+            )
+        if device is None:
+            check_device(current)
+            return
+        wanted = check_device(device)
+        if wanted != current:
+            self.module.to(wanted)
+
+    def _probe(self) -> tuple[list[LayerInfo], dict[str, Layout], dict[str, int]]:
+        """One forward pass at :attr:`probe_size`: every module's output shape, in order."""
+        height, width = self.probe_size
+        grid = self.tokens.grid((height, width)) if self.tokens else (0, 0)
+        seen: dict[str, object] = {}
+        calls: dict[str, int] = {}
+
+        def record(name: str) -> Callable:
+            def hook(module, inputs, out):
+                calls[name] = calls.get(name, 0) + 1
+                seen.setdefault(name, out)
+
+            return hook
+
+        modules = [(n, m) for n, m in self.module.named_modules() if n]
+        handles = [hook_here(m, record(n)) for n, m in modules]
+        image = torch.full((1, 3, height, width), 0.5, device=self.device)
+        try:
+            with self.frozen, torch.no_grad():
+                output = self.module(self.normalize(image))
+        except (RuntimeError, AssertionError, ValueError, TypeError) as exc:
+            raise ModelError(
+                f"{self.name!r} could not run on a {height}x{width} probe image "
+                f"({_first_line(exc)}). Pass input_size= the size it takes."
+            ) from None
+        finally:
+            for handle in handles:
+                handle.remove()
+        logits = self._check_classifier(output)
+        infos, layouts = [], {}
+        for name, out in seen.items():
+            layout = layout_of(out, self.tokens, grid)
+            if layout is None or calls[name] > 1:
+                continue
+            layouts[name] = layout
+            infos.append(LayerInfo(name, shape_of(out, layout, grid)))
+        layouts[LOGITS] = Layout("vector")
+        infos.append(LayerInfo(LOGITS, (int(logits.shape[1]),)))
+        shared = {name: count for name, count in calls.items() if count > 1}
+        return infos, layouts, shared
+
+    def _check_classifier(self, output: object) -> torch.Tensor:
+        what = f"{self.name!r} is not a classifier: a classifier returns one logits tensor (B, K)"
+        if isinstance(output, (tuple, list, dict)):
+            raise ModelError(
+                f"{what}, but it returns a {type(output).__name__} of {len(output)} items. Wrap "
+                "it in a module whose forward returns the logits alone."
+            )
+        if not isinstance(output, torch.Tensor):
+            raise ModelError(f"{what}, but it returns a {type(output).__name__}.")
+        shape = tuple(output.shape)
+        if output.ndim != 2 or shape[0] != 1:
+            kind = " (a feature map: a backbone without its head?)" if output.ndim == 4 else ""
+            raise ModelError(
+                f"{what}, but for one image it returns shape {shape}{kind}. Pass the whole "
+                "classifier, or add a head (pooling and a linear layer) that gives (B, K)."
+            )
+        rows = output.float()
+        if bool((rows >= 0).all()) and abs(float(rows.sum()) - 1.0) < 1e-4 and shape[1] > 1:
+            warnings.warn(
+                f"The output of {self.name!r} sums to 1 (a softmax?): attributions will be of "
+                "probabilities, not logits. Pass the network without its final softmax.",
+                stacklevel=4,
+            )
+        return output
+
+    # -- layers ----------------------------------------------------------------------------
+    def layers(self) -> list[LayerInfo]:
+        """Every module with one image (H, W, C), token grid (gh, gw, D) or vector (C,) output.
+
+        In the order their outputs are computed (a container after its last child), at
+        :attr:`probe_size`; then :data:`LOGITS`, the network's output. A ViT's token layers
+        are listed on their patch grid, prefix (class, register) tokens left out. Modules
+        that run more than once per pass (a shared ``ReLU``) have no one output and are
+        left out.
+        """
+        return list(self._layers)
+
+    def resolve_layer(self, layer: str) -> LayerInfo:
+        """Return the layer named ``layer`` (a module path, or :data:`LOGITS`).
+
+        Raises
+        ------
+        LayerError
+            For a shared module (it runs several times) or an unknown name; the message
+            names the closest layers and the outermost ones.
+        """
+        if isinstance(layer, str):
+            for info in self._layers:
+                if layer == info.name:
+                    return info
+            if layer in self._shared:
+                parent = layer.rpartition(".")[0]
+                raise LayerError(
+                    f"Module {layer!r} of {self.name!r} runs {self._shared[layer]} times in one "
+                    f"pass (a shared module), so it has no one output. Read its parent "
+                    f"{parent or 'module'!r} or another layer instead."
+                )
+        if not isinstance(layer, str):
+            raise LayerError(f"A layer is named by a string; got {type(layer).__name__}.")
+        names = [info.name for info in self._layers]
+        hint = did_you_mean(layer, names)
+        raise LayerError(
+            f"Unknown layer {layer!r} for model {self.name!r}.{hint} Outermost layers: "
+            f"{', '.join(_outermost(names))} (model.layers() lists all {len(names)})."
+        )
+
+    def fixed_input_size(self) -> tuple[int, int] | None:
+        """Return the (H, W) a ViT with a fixed ``img_size`` takes, or None."""
+        return self._fixed
+
+    # -- identity --------------------------------------------------------------------------
+    def weight_arrays(self) -> Iterator[np.ndarray]:
+        """Every parameter and buffer (``state_dict``), then the input range and normalization.
+
+        All of them change what the model computes for an image.
+        """
+        for tensor in self.module.state_dict().values():
+            yield tensor.detach().cpu().numpy()
+        yield np.asarray([*self.value_range, *self.mean, *self.std], dtype=np.float64)  # (8,)
+
+    @property
+    def identity(self) -> str:
+        """The name and a digest of :meth:`weight_arrays`, taken anew on each call.
+
+        A module's weights can change in place (training, ``load_state_dict``).
+        """
+        return self.weights_identity()
+
+    # -- tensor functions ----------------------------------------------------------------
+    def normalize(self, images: torch.Tensor) -> torch.Tensor:
+        """RGB in [0, 1], (B, 3, H, W), to what the network takes."""
+        low, high = self.value_range
+        mean = torch.tensor(self.mean, device=images.device).reshape(1, 3, 1, 1)
+        std = torch.tensor(self.std, device=images.device).reshape(1, 3, 1, 1)
+        return ((low + images * (high - low) - mean) / std).to(self.dtype)
+
+    @property
+    def dtype(self) -> torch.dtype:
+        """The floating type of the module's weights (float32 for a module without any)."""
+        floats = (p.dtype for p in self.module.parameters() if p.is_floating_point())
+        return next(floats, torch.float32)
+
+    def logits_with(self, images: torch.Tensor, layer: str, acts: torch.Tensor) -> torch.Tensor:
+        """The logits (B, K) of images whose activations at ``layer`` are replaced by ``acts``.
+
+        images (B, 3, H, W) in [0, 1]; acts channels-first as :meth:`forward_to` gives them,
+        (B, C, h, w) (a ViT's patch tokens on their grid; the prefix tokens stay the
+        images' own). The function whose gradient :meth:`read` takes, for checks.
+        """
+        name = self.resolve_layer(layer).name
+        if name == LOGITS:
+            return acts
+        layout = self._layouts[name]
+        handle = hook_here(self._module(name), lambda m, args, out: layout.to_output(acts, out))
+        try:
+            return self.module(self.normalize(images))
+        finally:
+            handle.remove()
+
+    def _grid(self, images: torch.Tensor) -> tuple[int, int]:
+        return self.tokens.grid(tuple(images.shape[2:])) if self.tokens else (0, 0)
+
+    def _module(self, name: str) -> torch.nn.Module:
+        return self.module.get_submodule(name)
+
+    def forward_to(self, images: torch.Tensor, layer: str, relu: Relu = torch.relu):
+        """Activations at ``layer`` of RGB images in [0, 1], (B, 3, H, W) -> (B, C, h, w).
+
+        The pass stops at the layer. ``relu`` is ignored (see the module docstring); a
+        network of one fixed size sees the images resized to it.
+        """
+        name = self.resolve_layer(layer).name
+        if self._fixed is not None and tuple(images.shape[2:]) != self._fixed:
+            images = F.interpolate(images, size=self._fixed, mode="bilinear", align_corners=False)
+        inputs = self.normalize(images)
+        if name == LOGITS:
+            return self.module(inputs)
+        layout, grid = self._layouts[name], self._grid(images)
+
+        def stop(module, args, out):
+            raise _Reached(layout.to_acts(out, grid))
+
+        handle = hook_here(self._module(name), stop)
+        try:
+            self.module(inputs)
+        except _Reached as reached:
+            return reached.acts
+        finally:
+            handle.remove()
+        raise LayerError(f"Layer {name!r} of {self.name!r} did not run in this pass.")
+
+    def _pass(self, batch: torch.Tensor, layer: str, later: str, want_grad: bool):
+        """One forward pass: (acts (1, ...) leaf, logits (1, K), acts at ``later`` or None).
+
+        With ``want_grad`` the activations at ``layer`` are a leaf that requires a gradient
+        and that everything after the layer is computed from.
+        """
+        grid = self._grid(batch)
+        found: dict[str, torch.Tensor] = {}
+
+        def swap(module, args, out):
+            layout = self._layouts[layer]
+            acts = layout.to_acts(out, grid).detach().requires_grad_(want_grad)
+            found["acts"] = acts
+            return layout.to_output(acts, out)
+
+        def keep(module, args, out):
+            found["later"] = self._layouts[later].to_acts(out, grid)
+
+        handles = []
+        if layer != LOGITS:
+            handles.append(hook_here(self._module(layer), swap))
+        if later and later != LOGITS:
+            handles.append(hook_here(self._module(later), keep))
+        try:
+            with torch.set_grad_enabled(want_grad):
+                logits = self.module(self.normalize(batch))  # (1, K)
+        finally:
+            for handle in handles:
+                handle.remove()
+        if layer == LOGITS:
+            found["acts"] = logits = logits.detach().requires_grad_(want_grad)
+        if later == LOGITS:
+            found["later"] = logits
+        return found["acts"], logits, found.get("later")
+
+    def _read_pass(self, batch: torch.Tensor, layer: str, targets: Targets, later: str):
+        """One forward pass, then one backward pass from each target to the activations.
+
+        Returns (acts (1, ...), logits (1, K), grads (T, ...), targets (T,)).
+        """
+        acts, logits, at_later = self._pass(batch, layer, later, want_grad=True)
+        if targets.kind == "directions":
+            assert targets.vectors is not None and at_later is not None
+            vectors = torch.from_numpy(targets.vectors).to(at_later.device)  # (T, C_later)
+            flat = at_later[0].reshape(at_later.shape[1], -1)  # (C_later, P)
+            scalars = torch.einsum("cp,tc->t", flat, vectors)  # (T,)
+            picked = torch.arange(len(vectors))
+            what = f"activations at {later!r}"
+        else:
+            picked = pick_classes(targets, logits[0])  # (T,)
+            scalars = [logits[0, c] for c in picked]
+            what = "logits"
+        grads = []
+        for t, scalar in enumerate(scalars):
+            last = t == len(scalars) - 1
+            (grad,) = torch.autograd.grad(scalar, acts, retain_graph=not last, allow_unused=True)
+            if grad is None:
+                raise LayerError(f"The {what} of {self.name!r} do not depend on layer {layer!r}.")
+            grads.append(grad)
+        return acts.detach(), logits.detach(), torch.cat(grads), picked
+
+    # -- numpy API -----------------------------------------------------------------------
+    def read(self, image: np.ndarray, layer: str, targets: Targets = NO_TARGETS) -> Readout:
+        """One forward pass and a backward pass per target; see :meth:`VisionModel.read`.
+
+        Arrays come back channels-last: acts (H', W', C), or a ViT's (gh, gw, D);
+        grads (T, H', W', C).
+        """
+        info = self.resolve_layer(layer)
+        later = check_targets(self, info, targets)
+        later_name = later.name if later else ""
+        batch = self._prepare(image, info.name)  # (1, 3, H, W)
+        with self.frozen:
+            if len(targets) == 0:
+                acts, logits, _ = self._run(
+                    lambda: self._pass(batch, info.name, "", want_grad=False), batch
+                )
+                acts_np = to_channels_last(acts)[0]
+                empty = np.zeros((0, *acts_np.shape), np.float32)
+                return Readout(acts_np, to_channels_last(logits)[0], empty, np.zeros(0, np.int64))
+            acts, logits, grads, picked = self._run(
+                lambda: self._read_pass(batch, info.name, targets, later_name), batch
+            )
+        return Readout(
+            to_channels_last(acts)[0],
+            to_channels_last(logits)[0],
+            to_channels_last(grads),
+            picked.cpu().numpy().astype(np.int64),
+        )
+
+    def activations(self, image: np.ndarray, layer: str) -> np.ndarray:
+        """Activations of one image at ``layer``, from a pass that stops there."""
+        info = self.resolve_layer(layer)
+        batch = self._prepare(image, info.name)
+
+        def forward() -> torch.Tensor:
+            with torch.no_grad():
+                return self.forward_to(batch, info.name)
+
+        with self.frozen:
+            return to_channels_last(self._run(forward, batch))[0]
+
+    def _run(self, fn: Callable, batch: torch.Tensor):
+        try:
+            return fn()
+        except NeuronGroupsError:
+            raise
+        except (RuntimeError, AssertionError) as exc:
+            height, width = batch.shape[2:]
+            size = f"{self.probe_size[0]}x{self.probe_size[1]}"
+            raise ImageError(
+                f"The model {self.name!r} could not run on a {height}x{width} image "
+                f"({_first_line(exc)}). It runs at {size}, the size its layers were listed "
+                "at; resize the image, or pass input_size= to load_model."
+            ) from None
+
+    # -- feature visualization -----------------------------------------------------------
+    def render_icons(
+        self,
+        layer: str,
+        directions: np.ndarray,
+        settings: IconSettings = DEFAULT_ICON_SETTINGS,
+        hooks: IconHooks = NO_HOOKS,
+    ) -> np.ndarray:
+        """Lucid's optimization at ``layer`` without ReLU redirection; (n, S, S, 3) in [0, 1].
+
+        See :meth:`TorchVisionModel.render_icons` and the module docstring.
+        """
+        info = self.resolve_layer(layer)
+        if not info.spatial:
+            raise LayerError(
+                f"Icons are rendered at a spatial layer; {info.name!r} is {info.shape}."
+            )
+        with self.frozen:
+            return super().render_icons(info.name, directions, settings, hooks)
+
+
+# -- options ---------------------------------------------------------------------------------
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
+def _outermost(names: list[str]) -> list[str]:
+    """The listed names none of whose ancestors is listed (``layer3``, not ``layer3.1``)."""
+    listed = set(names)
+
+    def has_listed_ancestor(name: str) -> bool:
+        parts = name.split(".")
+        return any(".".join(parts[:i]) in listed for i in range(1, len(parts)))
+
+    return [n for n in names if not has_listed_ancestor(n)]
+
+
+def _check_range(value_range: tuple[float, float]) -> tuple[float, float]:
+    try:
+        low, high = (float(v) for v in value_range)
+    except (TypeError, ValueError):
+        raise ModelError(f"value_range is a pair (low, high); got {value_range!r}.") from None
+    if not (np.isfinite(low) and np.isfinite(high) and low < high):
+        raise ModelError(f"value_range needs finite low < high; got {value_range!r}.")
+    return low, high
+
+
+def _given(value: object, configured: object, default: object) -> object:
+    """The first of these that is not None."""
+    return next(v for v in (value, configured, default) if v is not None)
+
+
+def _check_triple(what: str, values: object) -> tuple[float, ...]:
+    try:
+        triple = tuple(float(v) for v in np.asarray(values, dtype=np.float64).reshape(-1))
+    except (TypeError, ValueError):
+        triple = ()
+    if len(triple) != 3 or not np.all(np.isfinite(triple)):
+        raise ModelError(f"{what} is 3 numbers, one per RGB channel; got {values!r}.")
+    return triple
+
+
+def _probe_size(
+    input_size: int | tuple[int, int] | None, fixed: tuple[int, int] | None, config: dict
+) -> tuple[int, int]:
+    if input_size is None:
+        if fixed is not None:
+            return fixed
+        size = config.get("input_size")  # timm: (3, H, W)
+        return (int(size[-2]), int(size[-1])) if size else (DEFAULT_SIZE, DEFAULT_SIZE)
+    sizes = np.broadcast_to(np.asarray(input_size), 2) if np.ndim(input_size) <= 1 else ()
+    if len(sizes) != 2 or not all(float(s).is_integer() and s >= 1 for s in sizes):
+        raise ModelError(f"input_size is a side or (H, W) in pixels; got {input_size!r}.")
+    probe = (int(sizes[0]), int(sizes[1]))
+    if fixed is not None and probe != fixed:
+        raise ModelError(
+            f"input_size {probe} does not fit: this network takes {fixed[0]}x{fixed[1]} "
+            "images only (a fixed img_size)."
+        )
+    return probe
+
+
+def _class_names(
+    class_names: Sequence[str] | Sequence[Sequence[str]] | None, n_logits: int
+) -> tuple[list[str], list[tuple[str, ...]]]:
+    """(display names, synonyms) of each logit: given, ImageNet's for 1000, else "class i"."""
+    if class_names is None:
+        if n_logits == 1000:
+            from neuron_groups.labels import imagenet_synonyms
+
+            synonyms = [tuple(s) for s in imagenet_synonyms()]
+        else:
+            synonyms = [(f"class {i}",) for i in range(n_logits)]
+        return [s[0] for s in synonyms], synonyms
+    synonyms = [(c,) if isinstance(c, str) else tuple(str(n) for n in c) for c in class_names]
+    if len(synonyms) != n_logits or any(len(s) == 0 for s in synonyms):
+        raise ModelError(
+            f"class_names has {len(synonyms)} entries for {n_logits} logits; give one name "
+            "(or one non-empty list of names) per logit."
+        )
+    return [s[0] for s in synonyms], synonyms
+
+
+__all__ = [
+    "IMAGENET_MEAN",
+    "IMAGENET_STD",
+    "LOGITS",
+    "TorchModuleModel",
+    "available_devices",
+    "check_device",
+    "token_layout",
+]
