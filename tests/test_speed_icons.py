@@ -67,9 +67,23 @@ def test_the_defaults_are_lucids_and_the_fast_preset_is_apart():
 
 @pytest.mark.slow
 def test_the_default_icons_objectives_are_pinned(inception):
+    """The start is pinned exactly; later steps by their mean, across CPUs.
+
+    The optimization amplifies float32 rounding, which differs between CPUs' kernels (AVX2
+    against AVX-512): on an AVX2 EPYC, against the values pinned on an AVX-512 one, single
+    icons drifted by up to 7.8% by step 39 while the mean of the six stayed within 1.4%. A
+    changed setting moves the mean further: Adam's beta2 at 0.99 (the fast preset) by 3.2% at
+    step 16, a learning rate of 0.045 by 6.0%.
+    """
     seen = objectives_until(inception, "mixed4d", pinned_directions(), IconSettings(), 40)
     for step, expected in PINNED.items():
-        np.testing.assert_allclose(seen[step], expected, rtol=2e-3, err_msg=f"step {step}")
+        expected = np.asarray(expected)
+        if step == 0:
+            np.testing.assert_allclose(seen[0], expected, rtol=2e-3, err_msg="step 0")
+            continue
+        mean_drift = abs(seen[step].mean() / expected.mean() - 1)
+        assert mean_drift < 0.025, f"step {step}: the mean moved by {mean_drift:.1%}"
+        np.testing.assert_allclose(seen[step], expected, rtol=0.1, err_msg=f"step {step}")
 
 
 def test_the_fast_preset_is_not_the_default_result():
