@@ -8,7 +8,6 @@ and its one-pass gradients against forward-mode derivatives (``torch.func.jvp``)
 from __future__ import annotations
 
 import copy
-import importlib.util
 import os
 import re
 import subprocess
@@ -19,19 +18,6 @@ import numpy as np
 import pytest
 
 torch = pytest.importorskip("torch")
-
-# torch.func.jvp loads torch._dynamo and with it triton, which segfaults when it is loaded
-# after TensorFlow (triton 3.8, TensorFlow 2.x): load it now, before the TF fixtures do.
-TRITON_AFTER_TF = (
-    importlib.util.find_spec("triton") is not None
-    and "triton" not in sys.modules
-    and "tensorflow" in sys.modules
-)
-if importlib.util.find_spec("triton") is not None and not TRITON_AFTER_TF:
-    import triton  # noqa: F401
-needs_triton_first = pytest.mark.skipif(
-    TRITON_AFTER_TF, reason="TensorFlow was loaded before triton (see tests/conftest.py)"
-)
 
 from neuron_groups.attribution import group_attributions  # noqa: E402
 from neuron_groups.backends.base import Targets  # noqa: E402
@@ -191,7 +177,6 @@ def forward_mode(fn, acts: np.ndarray, tangents: np.ndarray) -> np.ndarray:
     return out.numpy().astype(np.float64)
 
 
-@needs_triton_first
 @pytest.mark.parametrize("layer", ["mixed4d", "mixed5a"])
 def test_class_gradients_match_forward_mode(torch_inception, dog_cat, layer):
     reading = torch_inception.read(dog_cat, layer, Targets.classes(CLASSES))
@@ -203,7 +188,6 @@ def test_class_gradients_match_forward_mode(torch_inception, dog_cat, layer):
     np.testing.assert_allclose(reverse, jvp, rtol=1e-4, atol=1e-4 * np.abs(jvp).max())
 
 
-@needs_triton_first
 def test_direction_targets_match_forward_mode(torch_inception, dog_cat):
     rng = np.random.default_rng(7)
     vectors = rng.random((2, 528), dtype=np.float32)  # two directions at mixed4d

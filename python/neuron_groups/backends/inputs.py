@@ -12,7 +12,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from neuron_groups.backends.base import LayerInfo, Targets, VisionModel
-from neuron_groups.errors import ClassNameError, ImageError, LayerError
+from neuron_groups.errors import ClassNameError, ImageError, LayerError, ModelError
 
 CLIP_SLACK = 0.5
 """Values up to this far outside [0, 1] are clipped; further out, the image is refused."""
@@ -87,6 +87,17 @@ def _check_shape(array: np.ndarray) -> None:
 
 
 # -- input sizes -----------------------------------------------------------------------
+def check_value_range(value_range: tuple[float, float]) -> tuple[float, float]:
+    """A model's input range (low, high) as floats, or ModelError (Keras and PyTorch models)."""
+    try:
+        low, high = (float(v) for v in value_range)
+    except (TypeError, ValueError):
+        raise ModelError(f"value_range is a pair (low, high); got {value_range!r}.") from None
+    if not (np.isfinite(low) and np.isfinite(high) and low < high):
+        raise ModelError(f"value_range needs finite low < high; got {value_range!r}.")
+    return low, high
+
+
 def check_fixed_size(model_name: str, hw: tuple[int, int], fixed: tuple[int, int] | None) -> None:
     """Refuse an image of (H, W) ``hw`` when the network takes only ``fixed`` (H, W)."""
     if fixed is not None and tuple(hw) != tuple(fixed):

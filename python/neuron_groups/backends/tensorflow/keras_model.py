@@ -16,6 +16,7 @@ import numpy as np
 import tensorflow as tf
 
 from neuron_groups.backends.base import LayerInfo
+from neuron_groups.backends.inputs import check_value_range
 from neuron_groups.backends.tensorflow.common import (
     Relu,
     TFVisionModel,
@@ -66,7 +67,7 @@ class KerasVisionModel(TFVisionModel):
         super().__init__()
         self.model = model
         self.name = name or model.name
-        self.value_range = _check_range(value_range)
+        self.value_range = check_value_range(value_range)
         self._input_hw = _check_input(model)
         self.default_size = self._input_hw[0] or 224
         self._outputs = _readable_outputs(model)
@@ -211,16 +212,6 @@ class KerasVisionModel(TFVisionModel):
             return acts[0], logits[0], grads, targets
 
         return graph
-
-
-def _check_range(value_range: tuple[float, float]) -> tuple[float, float]:
-    try:
-        low, high = (float(v) for v in value_range)
-    except (TypeError, ValueError):
-        raise ModelError(f"value_range is a pair (low, high); got {value_range!r}.") from None
-    if not (np.isfinite(low) and np.isfinite(high) and low < high):
-        raise ModelError(f"value_range needs finite low < high; got {value_range!r}.")
-    return low, high
 
 
 def _check_input(model: keras.Model) -> tuple[int | None, int | None]:

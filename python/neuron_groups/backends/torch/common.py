@@ -56,6 +56,27 @@ def to_channels_last(tensor: torch.Tensor) -> np.ndarray:
     return np.ascontiguousarray(tensor.to("cpu", torch.float32).numpy())
 
 
+def to_readout(
+    acts: torch.Tensor,
+    logits: torch.Tensor,
+    grads: torch.Tensor | None = None,
+    picked: torch.Tensor | None = None,
+) -> Readout:
+    """One image's pass, (1, ...) tensors, as a channels-last Readout.
+
+    acts (1, C, H, W) or (1, ...); logits (1, K); grads (T, C, H, W) and picked (T,), or None
+    when there were no targets (then the gradients are empty, (0, H, W, C)).
+    """
+    acts_np = to_channels_last(acts)[0]
+    logits_np = to_channels_last(logits)[0]
+    if grads is None or picked is None:
+        no_grads = np.zeros((0, *acts_np.shape), np.float32)
+        return Readout(acts_np, logits_np, no_grads, np.zeros(0, np.int64))
+    return Readout(
+        acts_np, logits_np, to_channels_last(grads), picked.cpu().numpy().astype(np.int64)
+    )
+
+
 # -- targets ---------------------------------------------------------------------------------
 def pick_classes(targets: Targets, logits_row: torch.Tensor) -> torch.Tensor:
     """The class indices (T,) int64 to differentiate: the asked ones, or the ``k`` best.
@@ -216,18 +237,10 @@ class TorchVisionModel(VisionModel):
         batch = self._prepare(image, deepest)  # (1, 3, H, W)
         if len(targets) == 0:
             acts, logits = self._run(lambda: self._forward_pass(batch, info.name), batch)
-            acts_np = to_channels_last(acts)[0]
-            empty = np.zeros((0, *acts_np.shape), np.float32)
-            return Readout(acts_np, to_channels_last(logits)[0], empty, np.zeros(0, np.int64))
+            return to_readout(acts, logits)
         later_name = later.name if later else ""
-        acts, logits, grads, picked = self._run(
-            lambda: self._read_pass(batch, info.name, targets, later_name), batch
-        )
-        return Readout(
-            to_channels_last(acts)[0],
-            to_channels_last(logits)[0],
-            to_channels_last(grads),
-            picked.cpu().numpy().astype(np.int64),
+        return to_readout(
+            *self._run(lambda: self._read_pass(batch, info.name, targets, later_name), batch)
         )
 
     def activations(self, image: np.ndarray, layer: str) -> np.ndarray:

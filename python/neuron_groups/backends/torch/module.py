@@ -47,12 +47,13 @@ from neuron_groups.backends.base import (
     Readout,
     Targets,
 )
-from neuron_groups.backends.inputs import check_targets
+from neuron_groups.backends.inputs import check_targets, check_value_range
 from neuron_groups.backends.torch.common import (
     Relu,
     TorchVisionModel,
     pick_classes,
     to_channels_last,
+    to_readout,
 )
 from neuron_groups.errors import ImageError, LayerError, ModelError, NeuronGroupsError, did_you_mean
 
@@ -300,7 +301,7 @@ class TorchModuleModel(TorchVisionModel):
         self.frozen = FrozenWhileRunning(net)
         config = getattr(net, "pretrained_cfg", None) or {}
         self.name = name or config.get("architecture") or type(net).__name__
-        self.value_range = _check_range(value_range)
+        self.value_range = check_value_range(value_range)
         self.mean = _check_triple("mean", _given(mean, config.get("mean"), IMAGENET_MEAN))
         self.std = _check_triple("std", _given(std, config.get("std"), IMAGENET_STD))
         if np.any(np.asarray(self.std) == 0):
@@ -599,18 +600,10 @@ class TorchModuleModel(TorchVisionModel):
                 acts, logits, _ = self._run(
                     lambda: self._pass(batch, info.name, "", want_grad=False), batch
                 )
-                acts_np = to_channels_last(acts)[0]
-                empty = np.zeros((0, *acts_np.shape), np.float32)
-                return Readout(acts_np, to_channels_last(logits)[0], empty, np.zeros(0, np.int64))
-            acts, logits, grads, picked = self._run(
-                lambda: self._read_pass(batch, info.name, targets, later_name), batch
+                return to_readout(acts, logits)
+            return to_readout(
+                *self._run(lambda: self._read_pass(batch, info.name, targets, later_name), batch)
             )
-        return Readout(
-            to_channels_last(acts)[0],
-            to_channels_last(logits)[0],
-            to_channels_last(grads),
-            picked.cpu().numpy().astype(np.int64),
-        )
 
     def activations(self, image: np.ndarray, layer: str) -> np.ndarray:
         """Activations of one image at ``layer``, from a pass that stops there."""
@@ -674,16 +667,6 @@ def _outermost(names: list[str]) -> list[str]:
         return any(".".join(parts[:i]) in listed for i in range(1, len(parts)))
 
     return [n for n in names if not has_listed_ancestor(n)]
-
-
-def _check_range(value_range: tuple[float, float]) -> tuple[float, float]:
-    try:
-        low, high = (float(v) for v in value_range)
-    except (TypeError, ValueError):
-        raise ModelError(f"value_range is a pair (low, high); got {value_range!r}.") from None
-    if not (np.isfinite(low) and np.isfinite(high) and low < high):
-        raise ModelError(f"value_range needs finite low < high; got {value_range!r}.")
-    return low, high
 
 
 def _given(value: object, configured: object, default: object) -> object:
