@@ -24,6 +24,34 @@ def test_demo_prints_top5_and_table_and_writes_files(tmp_path, capsys):
     assert "<html" in page.read_text()
 
 
+def test_the_command_reads_uncompiled_and_gets_the_compiled_numbers(
+    tmp_path, inception, monkeypatch
+):
+    """One reading per process: the command runs it without a trace, with the same result."""
+    from neuron_groups.pipeline import neuron_groups
+
+    compiled_at_read = []
+    read = inception.read
+
+    def spy(*args, **kwargs):
+        compiled_at_read.append(inception.compile_readings)
+        return read(*args, **kwargs)
+
+    monkeypatch.setattr(inception, "read", spy)
+    npz = tmp_path / "demo.npz"
+    assert cli.main(["demo", "--no-icons", "--save", str(npz)]) == 0
+    assert compiled_at_read == [False]
+    assert inception.compile_readings  # the process's shared model is left as it was
+    monkeypatch.undo()
+    demo = cli.DEMO
+    compiled = neuron_groups(
+        demo["image"], demo["layer"], demo["groups"], demo["classes"], model=inception, icons=False
+    )
+    eager = load(npz)
+    np.testing.assert_allclose(eager.attributions, compiled.attributions, rtol=1e-4, atol=1e-4)
+    np.testing.assert_allclose(eager.channel, compiled.channel, rtol=1e-4, atol=1e-5)
+
+
 def test_options_and_default_classes(capsys):
     assert cli.main(["flowers", "--groups", "3", "--layer", "mixed4c", "--no-icons"]) == 0
     out = capsys.readouterr().out

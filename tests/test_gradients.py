@@ -119,6 +119,33 @@ def test_given_classes_after_the_top_classes_trace_nothing_new(inception, dog_ca
     assert list(readout.targets) == [208, 282] and readout.grads.shape == (2, 14, 14, 512)
 
 
+def test_uncompiled_readings_trace_nothing_and_equal_the_compiled_ones(inception, dog_cat):
+    """``compile_readings = False`` (the command line's one-shot readings) runs the same ops."""
+    vectors = np.random.default_rng(0).random((2, 832)).astype(np.float32)
+    kinds = [
+        Targets.classes([208, 282]),
+        Targets.top_classes(3),
+        Targets.directions("mixed5a", vectors),
+        Targets.classes([]),
+    ]
+    inception.compile_readings = False
+    try:
+        compiled_before = dict(inception._compiled)
+        traced = inception.tracing_count()
+        eager = [inception.read(dog_cat, "mixed3b", targets) for targets in kinds]
+        assert inception.tracing_count() == traced and inception._compiled == compiled_before
+    finally:
+        inception.compile_readings = True
+    for targets, got in zip(kinds, eager, strict=True):
+        expected = inception.read(dog_cat, "mixed3b", targets)
+        np.testing.assert_array_equal(got.targets, expected.targets)
+        for name in ("acts", "logits", "grads"):
+            want = getattr(expected, name)
+            np.testing.assert_allclose(
+                getattr(got, name), want, rtol=1e-4, atol=1e-5 * np.abs(want).max(initial=1)
+            )
+
+
 class SmoothModel(TFVisionModel):
     """A two-layer smooth network written with tf ops: exercises TFVisionModel's head path."""
 

@@ -174,7 +174,8 @@ def run(args: argparse.Namespace) -> int:
     image = load_image(image_source)
     with _stage(f"Loading model {args.model}"):
         model = load_model(args.model)
-    shown = _analyze(model, image, layers, groups, classes, args.method)
+    with _readings_once(model):
+        shown = _analyze(model, image, layers, groups, classes, args.method)
     multi = isinstance(shown, MultiLayerResult)
     result = shown.last if multi else shown
     print(f"\nTop 5 predictions for {image_source}:\n{result.top5_table()}\n")
@@ -197,6 +198,20 @@ def run(args: argparse.Namespace) -> int:
         save_page(shown, args.out, title=f"Neuron groups of {image_source} at {where}")
         print(f"Wrote the interactive page {args.out}", file=sys.stderr)
     return 0
+
+
+@contextlib.contextmanager
+def _readings_once(model) -> Iterator[None]:
+    """Read without compiling: the command reads each layer once, and a trace costs more.
+
+    Restored afterwards, since the model may be the process's shared instance.
+    """
+    compiled = model.compile_readings
+    model.compile_readings = False
+    try:
+        yield
+    finally:
+        model.compile_readings = compiled
 
 
 def _analyze(model, image, layers: list[str], groups: list[int], classes, method):

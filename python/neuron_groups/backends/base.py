@@ -275,6 +275,11 @@ class VisionModel(ABC):
     logits_layer: str = ""
     """Canonical name of the layer holding the pre-softmax logits."""
     default_size: int = 224
+    compile_readings: bool = True
+    """Whether :meth:`read` compiles its pass, once per layer and kind of targets, for fast
+    repeated readings (a widget's). A process that reads each once, such as the command
+    line, sets it to False: there tracing costs more than it saves. Backends that do not
+    compile ignore it."""
 
     # -- layers ------------------------------------------------------------------------
     @abstractmethod

@@ -219,6 +219,10 @@ class TFVisionModel(VisionModel):
         return self.head_from(acts, layer)
 
     def _compiled_fn(self, key: tuple[str, ...], build: Callable, signature: list) -> Callable:
+        if not self.compile_readings:  # eager: the same ops, run once without a trace
+            return lambda *args: build(
+                *(tf.convert_to_tensor(a, s.dtype) for a, s in zip(args, signature, strict=True))
+            )
         if key not in self._compiled:
             # No autograph: the graphs have no data-dependent Python control flow.
             self._compiled[key] = tf.function(build, input_signature=signature, autograph=False)
