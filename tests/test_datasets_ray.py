@@ -186,6 +186,84 @@ def test_a_ray_fit_stopped_with_bad_items_resumes_to_the_local_result(cluster, t
     assert "Skipped 3 unreadable files: <item 5>, <item 13>, <item 41>" in err
 
 
+# -- what travels to the driver, without a cluster -----------------------------------------------
+
+
+SETTINGS = ("conv", 4, 8, 0, "fake", 3, 0.7)
+"""A FitSettings for LoggingFake: layer, groups, batch size, seed, model, top k, forget factor."""
+
+
+def reduce_here(images: list[np.ndarray], log: Path):
+    """The Ray actors' code run in this process: (the reducer's replies, the reducer)."""
+    import pickle
+
+    from ray import cloudpickle
+
+    from neuron_groups.datasets.batches import _State
+    from neuron_groups.datasets.fit import CANDIDATES, FitSettings
+    from neuron_groups.datasets.ray_engine import _Extractor, _Reducer
+    from neuron_groups.datasets.regions import TopRegions
+    from neuron_groups.datasets.shared import FitStats
+
+    extractor = _Extractor(("pickle", cloudpickle.dumps(LoggingFake(log))), "conv")
+    columns = extractor(
+        {
+            "name": np.array([f"<item {i}>" for i in range(len(images))], dtype=object),
+            "source": np.array([pickle.dumps(image) for image in images], dtype=object),
+        }
+    )
+    rows = [{key: column[i] for key, column in columns.items()} for i in range(len(images))]
+
+    class Rows:  # the one method of Ray Data's split the reducer uses
+        def iter_rows(self):
+            return iter(rows)
+
+    settings = FitSettings(*SETTINGS)
+    state = _State(top=TopRegions(settings.n_groups, settings.top_k * CANDIDATES))
+    reducer = _Reducer(settings, state, FitStats(), Rows())
+    replies = []
+    while (reply := reducer.next_batch())[0]:
+        replies.append(reply)
+    return replies, reducer
+
+
+def test_the_reducer_sends_counts_per_batch_and_its_state_only_when_asked(tmp_path):
+    import pickle
+
+    images = random_images(20)
+    images[3] = np.zeros((5, 5, 2))  # unreadable: counted as consumed, not as an image
+    replies, reducer = reduce_here(images, tmp_path / "log")
+    assert [(consumed, skipped) for consumed, skipped, _ in replies] == [(9, 1), (8, 1), (3, 1)]
+    largest_reply = max(len(pickle.dumps(reply)) for reply in replies)
+    state = reducer.snapshot()
+    assert state.sources_done == 20 and state.n_images == 19 and state.components.shape == (4, 8)
+    assert largest_reply < 1000 < len(pickle.dumps(state))
+
+
+def test_a_state_kept_remotely_is_fetched_only_for_checkpoints_and_the_stop(tmp_path):
+    from neuron_groups.datasets.fit import FitSettings, _Saving
+
+    state = reduce_here(random_images(8), tmp_path / "log")[1].snapshot()
+    fetched = []
+
+    def current():
+        fetched.append(len(fetched))
+        return state
+
+    settings = FitSettings(*SETTINGS)
+    stops = iter([False] * 6 + [True])
+    saving = _Saving(tmp_path / "fit.npz", settings, 3, lambda: next(stops), [])
+    for _ in range(6):
+        saving.batch_done(current, keep_each=False)
+    assert len(fetched) == 2 and (tmp_path / "fit.npz").exists()  # after batches 3 and 6
+    with pytest.raises(Cancelled, match="stopped after 8 images"):
+        saving.batch_done(current, keep_each=False)
+    assert len(fetched) == 3 and saving.last_good[0].sources_done == 8
+    local = _Saving(None, settings, 3, None, [])
+    local.batch_done(current)
+    assert len(fetched) == 4  # the local engine keeps every batch's state
+
+
 # -- errors before any cluster work -------------------------------------------------------------
 
 

@@ -318,24 +318,38 @@ class _Saving:
     last_good: list[_State]
     batches_since: int = 0
 
-    def batch_done(self, state: _State) -> None:
-        """Keep the state after a finished batch; checkpoint it every ``every`` batches.
+    def batch_done(self, current: Callable[[], _State], keep_each: bool = True) -> None:
+        """After a finished batch: keep its state, checkpoint it every ``every`` batches.
+
+        ``current()`` returns the state after the batch. With ``keep_each`` it is copied
+        after every batch, for KeyboardInterrupt's checkpoint (the local engine: a copy in
+        memory); without, only when a checkpoint is due or a stop asked for (the Ray engine,
+        whose state lives in its reducer and is fetched from it then).
 
         Raises :class:`~neuron_groups.errors.Cancelled` (after a checkpoint) when asked to stop.
         """
-        good = state.copy()
-        if good.components is not None:
-            self.last_good[:] = [good]
         self.batches_since += 1
+        due = self.path is not None and self.batches_since >= self.every
+        stop = self.should_stop is not None and self.should_stop()
+        if not (keep_each or due or stop):
+            return
+        good = self.keep(current())
         savable = self.path is not None and good.components is not None
-        if savable and self.batches_since >= self.every:
+        if savable and due:
             _save_checkpoint(self.path, good, self.settings)
             self.batches_since = 0
-        if self.should_stop is not None and self.should_stop():
+        if stop:
             if savable:
                 _save_checkpoint(self.path, good, self.settings)
             where = f"; resume from {self.path}" if self.path is not None else ""
-            raise Cancelled(f"fit_groups stopped after {state.sources_done} images{where}.")
+            raise Cancelled(f"fit_groups stopped after {good.sources_done} images{where}.")
+
+    def keep(self, state: _State) -> _State:
+        """Keep a copy of ``state`` (after a finished batch) for KeyboardInterrupt; return it."""
+        good = state.copy()
+        if good.components is not None:
+            self.last_good[:] = [good]
+        return good
 
     def finished(self, state: _State) -> None:
         if self.path is not None and state.components is not None:
@@ -373,7 +387,7 @@ def _fit_loop(
             start = time.perf_counter()
             stats.seconds_fitting += start - middle
         state.sources_done += consumed
-        saving.batch_done(state)
+        saving.batch_done(lambda: state)
     saving.finished(state)
 
 

@@ -14,11 +14,12 @@ The same fit as the local engine, spread over a Ray cluster with Ray's own primi
   locally) and calls :func:`~neuron_groups.datasets.batches._fit_batch`, as the local engine does.
   So the batches, their order and the arithmetic are the local engine's, and both engines
   give the same groups.
-- **The driver** asks the reducer for one batch at a time and gets back the fit's state
-  after it, which drives the same progress bar, checkpoints and stop requests as locally
-  (``fit._Saving``). That state is the channel factors, the running statistics and the
+- **The driver** asks the reducer for one batch at a time and gets back a count of
+  images and the timings, which drive the same progress bar and stop requests as locally
+  (``fit._Saving``). The fit's state (the channel factors, the running statistics and the
   top-region candidates with their activation vectors and crops: about 5.6 MB at mixed4d
-  with 8 groups, beside the 16 MB of activations and images of a 16-image batch.
+  with 8 groups) comes to the driver only for a checkpoint, a stop, KeyboardInterrupt and
+  the end, not after every batch.
 """
 
 from __future__ import annotations
@@ -79,7 +80,8 @@ def fit_on_ray(
         ``state.sources_done`` are skipped (done before the checkpoint).
     state, settings, stats, bar, saving
         The local engine's ``_State``, ``FitSettings``, :class:`FitStats`, progress bar and
-        ``_Saving``: after each batch, ``state`` is the reducer's and ``saving`` is told.
+        ``_Saving``: ``saving`` is told of each batch, and ``state`` becomes the reducer's
+        when a checkpoint, a stop or the end needs it.
     address : str, optional
         The cluster (``ray.init(address=...)``); None: ``RAY_ADDRESS`` or a new local one.
     """
@@ -108,20 +110,31 @@ def fit_on_ray(
 
 
 def _drive(ray, reducer, state, stats: FitStats, bar, saving) -> None:
-    """Ask the reducer for batch after batch; the next is asked before this one is saved."""
-    pending = reducer.next_batch.remote()
-    while True:
-        consumed, reduced, measured = ray.get(pending)
-        if consumed == 0:
-            break
-        pending = reducer.next_batch.remote()
-        _copy_into(state, reduced)
-        _copy_into(stats, measured)
-        bar.update(consumed)
-        if state.skipped:
-            bar.set_postfix(skipped=len(state.skipped), refresh=False)
-        saving.batch_done(state)
-    saving.finished(state)
+    """Ask the reducer for batch after batch; fetch its state only when it is needed.
+
+    Each batch sends back a count of images and the timings; the fit's state comes from the
+    reducer for a checkpoint, a stop, KeyboardInterrupt (after the batch it is fitting) and
+    at the end.
+    """
+
+    def fetched():
+        _copy_into(state, ray.get(reducer.snapshot.remote()))
+        return state
+
+    try:
+        while True:
+            consumed, skipped, measured = ray.get(reducer.next_batch.remote())
+            if consumed == 0:
+                break
+            _copy_into(stats, measured)
+            bar.update(consumed)
+            if skipped:
+                bar.set_postfix(skipped=skipped, refresh=False)
+            saving.batch_done(fetched, keep_each=False)
+    except KeyboardInterrupt:
+        saving.keep(fetched())  # what fit_groups checkpoints before the interrupt goes on
+        raise
+    saving.finished(fetched())
 
 
 def _copy_into(target, source) -> None:
@@ -234,9 +247,10 @@ class _Reducer:
             _restore(self.estimator, state)
         self.rows = iter(rows.iter_rows())
 
-    def next_batch(self) -> tuple[int, Any, FitStats]:
-        """Fit the next ``batch_size`` readable images; return (sources consumed, state, stats).
+    def next_batch(self) -> tuple[int, int, FitStats]:
+        """Fit the next ``batch_size`` readable images.
 
+        Returns (sources consumed, files skipped so far, stats): a few bytes, not the state.
         0 sources consumed: the dataset is done.
         """
         from neuron_groups.datasets.batches import _fit_batch, _one_blas_thread
@@ -262,4 +276,8 @@ class _Reducer:
             self.stats.max_rows = max(self.stats.max_rows, int(np.prod(batch.shape[:3])))
         self.state.sources_done += consumed
         self.stats.seconds_fitting += time.perf_counter() - middle
-        return consumed, self.state, self.stats
+        return consumed, len(self.state.skipped), self.stats
+
+    def snapshot(self):
+        """The fit's state after the last batch (channel factors, statistics, regions)."""
+        return self.state
