@@ -86,6 +86,23 @@ def _check_shape(array: np.ndarray) -> None:
         )
 
 
+# -- a user's model options ---------------------------------------------------------------
+def check_class_names(
+    class_names: Sequence[str] | Sequence[Sequence[str]], n_logits: int
+) -> tuple[list[str], list[tuple[str, ...]]]:
+    """(display names, synonyms) of each logit from a user's list (Keras and PyTorch models).
+
+    Each entry is a name or a non-empty list of names, the first being the display name.
+    """
+    synonyms = [(c,) if isinstance(c, str) else tuple(str(n) for n in c) for c in class_names]
+    if len(synonyms) != n_logits or any(len(s) == 0 for s in synonyms):
+        raise ModelError(
+            f"class_names has {len(synonyms)} entries for {n_logits} logits; give one name "
+            "(or one non-empty list of names) per logit."
+        )
+    return [s[0] for s in synonyms], synonyms
+
+
 # -- input sizes -----------------------------------------------------------------------
 def check_value_range(value_range: tuple[float, float]) -> tuple[float, float]:
     """A model's input range (low, high) as floats, or ModelError (Keras and PyTorch models)."""

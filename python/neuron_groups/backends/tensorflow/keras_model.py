@@ -16,7 +16,7 @@ import numpy as np
 import tensorflow as tf
 
 from neuron_groups.backends.base import LayerInfo
-from neuron_groups.backends.inputs import check_value_range
+from neuron_groups.backends.inputs import check_class_names, check_value_range
 from neuron_groups.backends.tensorflow.common import (
     Relu,
     TFVisionModel,
@@ -265,13 +265,7 @@ def _class_names(
     """Return (display names, synonyms) of each logit from a user's list."""
     if class_names is None:
         return None, None
-    synonyms = [(c,) if isinstance(c, str) else tuple(str(n) for n in c) for c in class_names]
-    if len(synonyms) != n_logits or any(len(s) == 0 for s in synonyms):
-        raise ModelError(
-            f"class_names has {len(synonyms)} entries for {n_logits} logits; give one name "
-            "(or one non-empty list of names) per logit."
-        )
-    return [s[0] for s in synonyms], synonyms
+    return check_class_names(class_names, n_logits)
 
 
 __all__ = ["KerasVisionModel"]

@@ -47,7 +47,7 @@ from neuron_groups.backends.base import (
     Readout,
     Targets,
 )
-from neuron_groups.backends.inputs import check_targets, check_value_range
+from neuron_groups.backends.inputs import check_class_names, check_targets, check_value_range
 from neuron_groups.backends.torch.common import (
     Relu,
     TorchVisionModel,
@@ -716,13 +716,7 @@ def _class_names(
         else:
             synonyms = [(f"class {i}",) for i in range(n_logits)]
         return [s[0] for s in synonyms], synonyms
-    synonyms = [(c,) if isinstance(c, str) else tuple(str(n) for n in c) for c in class_names]
-    if len(synonyms) != n_logits or any(len(s) == 0 for s in synonyms):
-        raise ModelError(
-            f"class_names has {len(synonyms)} entries for {n_logits} logits; give one name "
-            "(or one non-empty list of names) per logit."
-        )
-    return [s[0] for s in synonyms], synonyms
+    return check_class_names(class_names, n_logits)
 
 
 __all__ = [
