@@ -15,6 +15,9 @@ if importlib.util.find_spec("triton") is not None:
     import triton  # noqa: F401
 
 REPO = Path(__file__).resolve().parents[1]
+TESTS = Path(__file__).resolve().parent
+AREAS = ("core", "tensorflow", "torch", "ray", "display", "browser")
+"""The test folders; each test gets its folder's marker, so ``-m torch`` selects an area."""
 os.environ.setdefault("NEURON_GROUPS_DATA", str(REPO.parent / "shared"))
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 SHARED = Path(os.environ["NEURON_GROUPS_DATA"])
@@ -55,3 +58,11 @@ def shared_over_http():
     threading.Thread(target=server.serve_forever, daemon=True).start()
     yield f"http://127.0.0.1:{server.server_address[1]}"
     server.shutdown()
+
+
+def pytest_collection_modifyitems(config, items) -> None:
+    """Mark each test with its area (its folder under ``tests/``)."""
+    for item in items:
+        parts = Path(str(item.path)).resolve().relative_to(TESTS).parts
+        if len(parts) > 1 and parts[0] in AREAS:
+            item.add_marker(getattr(pytest.mark, parts[0]))

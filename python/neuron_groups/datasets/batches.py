@@ -68,7 +68,7 @@ def _restore(estimator, state: _State) -> None:
     """Put a checkpoint's arrays back into a fresh MiniBatchNMF (its partial_fit state).
 
     The derived settings come from the estimator's own ``_check_params`` on an array of the
-    first batch's shape; ``tests/test_datasets.py`` checks that a resumed fit equals an
+    first batch's shape; ``tests/core/test_datasets.py`` checks that a resumed fit equals an
     uninterrupted one, which would catch a scikit-learn change to this state.
     """
     assert state.components is not None

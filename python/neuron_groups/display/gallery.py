@@ -378,7 +378,7 @@ def gallery_page(
     standalone page (:func:`~neuron_groups.display.page.page_html`, no variants), which
     ``mountPage`` draws with the gallery view. Crops travel as JPEG (about 2-3 KB each) and
     icons as PNG: 8 groups x 12 regions with 80-pixel icons make a page of about 0.5 MB
-    (``tests/test_gallery.py`` holds it under 1 MB).
+    (``tests/display/test_gallery.py`` holds it under 1 MB).
 
     Parameters
     ----------

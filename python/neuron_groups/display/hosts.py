@@ -4,7 +4,7 @@ The widget's front end is anywidget's (module ``"anywidget"``, version ``~<major
 of the installed anywidget) plus this package's ES module, which travels in the widget's state.
 JupyterLab, Notebook 7 and Voila load anywidget's front end from its lab extension; marimo has
 its own anywidget support. Two hosts need more, and neither can run in the test machines, so
-what is done here is tested with fakes (``tests/test_hosts.py``):
+what is done here is tested with fakes (``tests/display/test_hosts.py``):
 
 - **Google Colab** renders third-party widgets only once its custom widget manager is enabled
   (``google.colab.output.enable_custom_widget_manager()``). anywidget does that when

@@ -27,7 +27,7 @@ from neuron_groups.errors import ClassNameError, ImageError, LayerError  # noqa:
 from neuron_groups.factorization import factorize  # noqa: E402
 from neuron_groups.images import load_image  # noqa: E402
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 SHARED = Path(os.environ["NEURON_GROUPS_DATA"])  # set by conftest.py
 IMAGES = sorted(p.stem for p in (SHARED / "images").glob("*.png"))
 CLASSES = [208, 282, 207]  # Labrador retriever, tiger cat, golden retriever
@@ -314,7 +314,7 @@ def test_the_module_tests_pass_without_tensorflow(tmp_path):
     paths = [str(tmp_path), str(REPO / "python"), str(REPO), os.environ.get("PYTHONPATH", "")]
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in paths if p)}
     command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"]
-    command += [str(REPO / "tests" / "test_torch_module.py")]
+    command += [str(REPO / "tests" / "torch" / "test_torch_module.py")]
     done = subprocess.run(command, env=env, cwd=REPO, capture_output=True, text=True, timeout=900)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-2000:]
     passed = re.search(r"\b(\d+) passed", done.stdout)

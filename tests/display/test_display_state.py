@@ -20,7 +20,7 @@ from tests.fakes import fake_result
 from neuron_groups.display import state as view
 from neuron_groups.display.widget import GroupWidget
 
-WIDGET_JS = Path(__file__).resolve().parents[1] / "js" / "widget.js"
+WIDGET_JS = Path(__file__).resolve().parents[2] / "js" / "widget.js"
 
 
 def run_js(expression: str) -> object:

@@ -32,7 +32,7 @@ from neuron_groups.errors import ImageError, LayerError, ModelError  # noqa: E40
 from neuron_groups.images import load_image  # noqa: E402
 from neuron_groups.pipeline import neuron_groups  # noqa: E402
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 SIDE = 96
 SMALL_ICONS = IconSettings(size=32, steps=3)
 

@@ -12,8 +12,8 @@ import pytest
 import traitlets
 from scipy.optimize import nnls
 from tests.fakes import FakeModel
-from tests.test_datasets import random_images
-from tests.test_display_state import run_js
+from tests.core.test_datasets import random_images
+from tests.display.test_display_state import run_js
 
 from neuron_groups.backends.base import IconSettings
 from neuron_groups.datasets import Region, SharedGroups, TopRegions, fit_groups, load_groups

@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 from tests.conftest import REPO
-from tests.test_optvis_render import DIRECTIONS, TinyModel, tiny_net
+from tests.tensorflow.test_optvis_render import DIRECTIONS, TinyModel, tiny_net
 
 from neuron_groups.backends.base import IconHooks, IconSettings
 from neuron_groups.backends.optvis import check_directions
@@ -123,7 +123,7 @@ def test_a_second_call_with_the_same_shape_does_not_trace_again():
 FRESH = """
 import json, sys
 import numpy as np
-from tests.test_optvis_render import DIRECTIONS, TinyModel
+from tests.tensorflow.test_optvis_render import DIRECTIONS, TinyModel
 from neuron_groups.backends.base import IconSettings
 icons = TinyModel().render_icons("conv2", DIRECTIONS * 2.0, IconSettings(size=24, steps=12))
 json.dump(icons.tolist(), sys.stdout)

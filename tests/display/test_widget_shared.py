@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from tests.fakes import FakeModel
-from tests.test_datasets import random_images
+from tests.core.test_datasets import random_images
 
 from neuron_groups import IconSettings
 from neuron_groups.datasets import SharedGroups, fit_groups

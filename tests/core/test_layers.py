@@ -243,7 +243,7 @@ def demo(inception, dog_cat):
 
 @pytest.mark.slow
 def test_inception_flows_match_forward_mode(inception, demo):
-    from tests.test_gradients import jvp_of_direction_scores
+    from tests.tensorflow.test_gradients import jvp_of_direction_scores
 
     reading, result = demo
     a, b = result.results["mixed4a"], result.results["mixed4d"]

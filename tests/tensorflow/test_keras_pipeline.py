@@ -1,7 +1,7 @@
 """A user's own keras.Model through the whole pipeline, icons included."""
 
 import numpy as np
-from tests.test_keras_model import tiny_model
+from tests.tensorflow.test_keras_model import tiny_model
 
 from neuron_groups import IconSettings, load_model, neuron_groups
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 
 NOTEBOOK = REPO / "examples" / "neuron_groups.ipynb"
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
