@@ -72,10 +72,9 @@ def state_bytes(widget) -> tuple[int, int]:
 
 
 def main() -> None:
-    from tests.browser.chromium import browser
-
     from neuron_groups.display.widget import GroupWidget
     from neuron_groups.models import load_model
+    from tests.browser.chromium import browser
 
     model = load_model("inceptionv1")
     GroupWidget("flowers", model=model, icons=False)  # warm-up: traces the compiled functions

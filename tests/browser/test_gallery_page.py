@@ -13,11 +13,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from tests.fakes import FakeModel
 
 from neuron_groups.datasets import fit_groups
 from neuron_groups.display.gallery import gallery_page
 from neuron_groups.images import load_image
+from tests.fakes import FakeModel
 
 from .chromium import browser
 from .test_standalone_page import LOAD_TIMEOUT, UI_TIMEOUT, open_page

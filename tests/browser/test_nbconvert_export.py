@@ -22,9 +22,9 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from tests.fakes import fake_result
 
 from neuron_groups.display import export
+from tests.fakes import fake_result
 
 from .chromium import browser
 from .test_standalone_page import LOAD_TIMEOUT, UI_TIMEOUT, check_hover_and_pin, open_page

@@ -14,10 +14,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from tests.fakes import fake_result
 
 from neuron_groups.display.page import results_page, save_page
 from neuron_groups.pipeline import LayerReading
+from tests.fakes import fake_result
 
 from .chromium import browser
 

@@ -8,11 +8,11 @@ import sys
 
 import numpy as np
 import pytest
-from tests.fakes import FakeModel
 
 from neuron_groups.backends import inceptionv1, inputs, optvis
 from neuron_groups.backends.base import IconSettings, Targets
 from neuron_groups.errors import ClassNameError, ImageError, LayerError
+from tests.fakes import FakeModel
 
 
 def test_the_neutral_modules_import_no_framework():

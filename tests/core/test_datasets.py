@@ -9,7 +9,6 @@ import PIL.Image
 import pytest
 from scipy.optimize import nnls
 from sklearn.decomposition import NMF
-from tests.fakes import FakeModel
 
 from neuron_groups.attribution import group_attributions
 from neuron_groups.datasets import (
@@ -23,6 +22,7 @@ from neuron_groups.datasets import (
     square_image,
 )
 from neuron_groups.errors import Cancelled, LayerError, ModelError
+from tests.fakes import FakeModel
 
 CELLS = 7 * 7  # FakeModel's "conv" is (7, 7, 8)
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from tests.fakes import FakeModel
 
 from neuron_groups.backends.base import IconHooks, IconSettings
 from neuron_groups.errors import Cancelled
@@ -15,6 +14,7 @@ from neuron_groups.icons import (
     icon_cache_folder,
     render_icons,
 )
+from tests.fakes import FakeModel
 
 SETTINGS = IconSettings(size=6, steps=3)
 DIRECTIONS = np.arange(16, dtype=np.float32).reshape(2, 8) / 16

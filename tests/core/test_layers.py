@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from tests.fakes import FakeModel
 
 import neuron_groups
 import neuron_groups.layers as layers_module
 from neuron_groups import IconSettings, MultiLayerResult, load, load_layers
 from neuron_groups.errors import ClassNameError, GroupCountError, LayerError
 from neuron_groups.layers import MAX_LAYERS, MultiLayerReading, check_counts, unit_directions
+from tests.fakes import FakeModel
 
 IMAGE = np.random.default_rng(3).random((56, 56, 3)).astype(np.float32)
 

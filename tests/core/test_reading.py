@@ -2,10 +2,10 @@
 
 import numpy as np
 import pytest
-from tests.fakes import FakeModel
 
 from neuron_groups.errors import ClassNameError, LayerError
 from neuron_groups.pipeline import LayerReading, neuron_groups
+from tests.fakes import FakeModel
 
 
 @pytest.fixture

@@ -15,10 +15,10 @@ import anywidget
 import numpy as np
 import pytest
 import traitlets
-from tests.fakes import fake_result
 
 from neuron_groups.display import state as view
 from neuron_groups.display.widget import GroupWidget
+from tests.fakes import fake_result
 
 WIDGET_JS = Path(__file__).resolve().parents[2] / "js" / "widget.js"
 

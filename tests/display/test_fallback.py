@@ -10,7 +10,6 @@ from html.parser import HTMLParser
 import numpy as np
 import PIL.Image
 import pytest
-from tests.fakes import fake_result
 
 import neuron_groups.display.fallback as fallback
 from neuron_groups.display.state import (
@@ -22,6 +21,7 @@ from neuron_groups.display.state import (
     hue_colors,
 )
 from neuron_groups.display.widget import GroupWidget
+from tests.fakes import fake_result
 
 EVIL_CLASS = "</script><img src=x onerror=alert(1)>"
 EVIL_TITLE = "Dog & <b>cat</b></title><!-- <script>"

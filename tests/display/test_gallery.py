@@ -11,9 +11,6 @@ import PIL.Image
 import pytest
 import traitlets
 from scipy.optimize import nnls
-from tests.fakes import FakeModel
-from tests.core.test_datasets import random_images
-from tests.display.test_display_state import run_js
 
 from neuron_groups.backends.base import IconSettings
 from neuron_groups.datasets import Region, SharedGroups, TopRegions, fit_groups, load_groups
@@ -28,6 +25,9 @@ from neuron_groups.display.gallery import (
     gallery_state,
 )
 from neuron_groups.display.page import DATA_ID
+from tests.core.test_datasets import random_images
+from tests.display.test_display_state import run_js
+from tests.fakes import FakeModel
 
 TINY_ICONS = IconSettings(size=16, steps=4)
 

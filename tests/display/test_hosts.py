@@ -115,9 +115,8 @@ def test_this_environment_has_anywidgets_front_end_where_vscode_looks() -> None:
 def test_making_a_group_widget_prepares_the_host(monkeypatch: pytest.MonkeyPatch, tmp_path):
     """GroupWidget calls prepare_host: in a (faked) VS Code without anywidget's front end in
     the kernel's prefix, making a widget warns."""
-    from tests.fakes import fake_result
-
     from neuron_groups import GroupWidget
+    from tests.fakes import fake_result
 
     monkeypatch.setenv("VSCODE_PID", "1")
     monkeypatch.setattr(sys, "prefix", str(tmp_path))

@@ -11,7 +11,6 @@ from html.parser import HTMLParser
 import numpy as np
 import pytest
 from PIL import Image
-from tests.fakes import FakeModel, fake_result
 
 from neuron_groups.display import page as pages
 from neuron_groups.display.assets import compact_text
@@ -27,6 +26,7 @@ from neuron_groups.display.state import (
     stable_hues,
 )
 from neuron_groups.display.widget import GroupWidget
+from tests.fakes import FakeModel, fake_result
 
 EVIL_CLASS = "</script><img src=x onerror=alert(1)>"
 EVIL_TITLE = "Dog & <b>cat</b></title><!-- <script>"

@@ -7,7 +7,6 @@ import numpy as np
 import PIL.Image
 import pytest
 import traitlets
-from tests.fakes import FakeModel
 
 import neuron_groups.display.state as view
 import neuron_groups.display.widget as widget_module
@@ -16,6 +15,7 @@ from neuron_groups.backends.base import IconHooks
 from neuron_groups.display.state import even_hues, hue_colors
 from neuron_groups.display.widget import GroupWidget
 from neuron_groups.pipeline import LayerReading
+from tests.fakes import FakeModel
 
 IMAGE = np.random.default_rng(1).random((56, 56, 3)).astype(np.float32)
 

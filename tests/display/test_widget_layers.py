@@ -9,12 +9,12 @@ import numpy as np
 import PIL.Image
 import pytest
 import traitlets
-from tests.fakes import FakeModel
 
 from neuron_groups import IconSettings
 from neuron_groups.data import example_names
 from neuron_groups.display.state import even_hues, hue_colors
 from neuron_groups.display.widget import GroupWidget
+from tests.fakes import FakeModel
 
 IMAGE = np.random.default_rng(1).random((56, 56, 3)).astype(np.float32)
 LAYERS = ["conv", "conv2"]

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from tests.fakes import FakeModel
-from tests.core.test_datasets import random_images
 
 from neuron_groups import IconSettings
 from neuron_groups.datasets import SharedGroups, fit_groups
 from neuron_groups.display.state import display_maps, even_hues, hue_colors
 from neuron_groups.display.widget import GroupWidget
 from neuron_groups.icons import cache_key
+from tests.core.test_datasets import random_images
+from tests.fakes import FakeModel
 
 IMAGE = np.random.default_rng(1).random((56, 56, 3)).astype(np.float32)
 OTHER = np.random.default_rng(2).random((70, 70, 3)).astype(np.float32) ** 3

@@ -15,12 +15,12 @@ from pathlib import Path
 import numpy as np
 import PIL.Image
 import pytest
-from tests.fakes import FakeModel
 
 from neuron_groups.data import data_path, example_names
 from neuron_groups.datasets import DatasetError, SharedGroups, fit_groups
 from neuron_groups.errors import Cancelled, ModelError
 from neuron_groups.images import load_image
+from tests.fakes import FakeModel
 
 ray = pytest.importorskip("ray")
 

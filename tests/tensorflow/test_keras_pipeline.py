@@ -1,9 +1,9 @@
 """A user's own keras.Model through the whole pipeline, icons included."""
 
 import numpy as np
-from tests.tensorflow.test_keras_model import tiny_model
 
 from neuron_groups import IconSettings, load_model, neuron_groups
+from tests.tensorflow.test_keras_model import tiny_model
 
 
 def test_keras_model_end_to_end(tmp_path):

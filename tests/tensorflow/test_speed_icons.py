@@ -15,13 +15,13 @@ import threading
 import numpy as np
 import pytest
 import tensorflow as tf
-from tests.conftest import REPO
-from tests.tensorflow.test_optvis_render import DIRECTIONS, TinyModel, tiny_net
 
 from neuron_groups.backends.base import IconHooks, IconSettings
 from neuron_groups.backends.optvis import check_directions
 from neuron_groups.backends.tensorflow.optvis import render_directions
 from neuron_groups.errors import Cancelled
+from tests.conftest import REPO
+from tests.tensorflow.test_optvis_render import DIRECTIONS, TinyModel, tiny_net
 
 SMALL = IconSettings(size=24, steps=12)
 

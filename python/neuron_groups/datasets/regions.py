@@ -217,7 +217,8 @@ def crop_arrays(crops: list[np.ndarray | None]) -> tuple[np.ndarray, np.ndarray]
 
 SAVED_CROP_QUALITY = 90
 """JPEG quality of the crops in a saved groups file: about 3 KB a 64 x 64 crop of a photo,
-against about 9 KB compressed as raw pixels (``tests/display/test_gallery.py`` measures the file)."""
+against about 9 KB compressed as raw pixels (``tests/display/test_gallery.py`` measures the
+file)."""
 
 
 def encode_crops(crops: list[np.ndarray | None]) -> tuple[np.ndarray, np.ndarray]:
