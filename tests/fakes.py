@@ -14,7 +14,7 @@ from neuron_groups.backends.base import (
     Readout,
     VisionModel,
 )
-from neuron_groups.result import NeuronGroupsResult
+from neuron_groups.result import LayerGroups, NeuronGroupsResult
 
 
 class FakeModel(VisionModel):
@@ -118,15 +118,20 @@ def fake_result(
     """A small random result (n groups on a 4x4 map, 8 channels) for page and widget tests."""
     rng = np.random.default_rng(seed)
     logits = rng.normal(size=20).astype(np.float32)
-    return NeuronGroupsResult(
-        image=rng.random((size, size, 3)).astype(np.float32),
+    groups = LayerGroups(
         layer="mixed4d",
         spatial=rng.random((n, 4, 4)).astype(np.float32),
         channel=rng.random((n, 8)).astype(np.float32),
+    )
+    result = NeuronGroupsResult(
+        image=rng.random((size, size, 3)).astype(np.float32),
+        groups=[groups],
         attributions=rng.normal(size=(len(classes), n)).astype(np.float32),
         classes=list(classes),
         class_indices=np.arange(len(classes)),
         logits=logits,
         top5=list(top5) if top5 is not None else [f"class {i}" for i in range(5)],
-        icons=rng.random((n, 16, 16, 3)).astype(np.float32) if icons else None,
     )
+    if icons:
+        result.icons = rng.random((n, 16, 16, 3)).astype(np.float32)
+    return result

@@ -1,8 +1,9 @@
 """The ``neuron-groups`` command: analyse an image, print the tables, write the files.
 
-``neuron-groups IMAGE --layer mixed4a mixed4d [--groups 5 6]`` analyses several layers and
-prints the flows between neighbouring layers too; ``neuron-groups demo-layers`` runs the
-article's two-layer figure.
+``neuron-groups IMAGE [--layer ...]`` analyses one layer or several (then the flows between
+neighbouring layers are printed too); ``demo`` and ``demo-layers`` run the article's two
+figures; ``neuron-groups fit`` fits groups shared by many images; ``neuron-groups export``
+writes a notebook as an HTML page whose widgets work offline.
 """
 
 from __future__ import annotations
@@ -53,14 +54,29 @@ def _whole(minimum: int):
     return parse
 
 
+COMMANDS = """commands:
+  neuron-groups IMAGE [options]     analyse an image (this page)
+  neuron-groups demo                dog_cat at mixed4d, 6 groups, 'Labrador retriever' and
+                                    'tiger cat' (the article's first figure)
+  neuron-groups demo-layers         dog_cat at mixed4a (5 groups) -> mixed4d (6), the same
+                                    classes (the article's figure across layers)
+  neuron-groups fit IMAGES ...      groups shared by many images (neuron-groups fit --help)
+  neuron-groups export NOTEBOOK     a notebook as an HTML page whose widgets work offline
+                                    (neuron-groups export --help)"""
+
+
 def _parser() -> argparse.ArgumentParser:
+    from neuron_groups.factorization import MAX_GROUPS
+    from neuron_groups.reading import MAX_LAYERS
+
     parser = argparse.ArgumentParser(
         prog="neuron-groups",
         description="Split a layer's activations into groups of neurons and show what they do. "
         "IMAGE is a file, an http(s) address, an example name (dog_cat, flowers, ...), "
-        "'demo' (dog_cat, mixed4d, 6 groups, 'Labrador retriever' and 'tiger cat') or "
-        "'demo-layers' (dog_cat, mixed4a with 5 groups -> mixed4d with 6, the same classes). "
-        "With several layers, the flows between the groups of neighbouring layers are printed.",
+        "'demo' or 'demo-layers'. With several layers, the flows between the groups of "
+        "neighbouring layers are printed.",
+        epilog=COMMANDS,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("image", metavar="IMAGE")
     parser.add_argument(
@@ -68,7 +84,7 @@ def _parser() -> argparse.ArgumentParser:
         nargs="+",
         default=None,
         metavar="LAYER",
-        help="layer to factorize (default mixed4d), or up to 4 layers, input to output",
+        help=f"layer to factorize (default mixed4d), or up to {MAX_LAYERS} layers, input to output",
     )
     parser.add_argument(
         "--groups",
@@ -76,8 +92,8 @@ def _parser() -> argparse.ArgumentParser:
         nargs="+",
         default=None,
         metavar="N",
-        help="number of groups, 1 or more (default 6); with several layers one for all or "
-        "one per layer",
+        help=f"number of groups, 1 to {MAX_GROUPS} (default 6; fewer where a layer has fewer "
+        "positions); with several layers one for all or one per layer",
     )
     parser.add_argument(
         "--classes",
@@ -134,7 +150,7 @@ def _choices(args: argparse.Namespace) -> tuple[str, list[str], list[int], list 
 
     Checked here as far as they can be without the model (the layer count, the group counts).
     """
-    from neuron_groups.layers import MAX_LAYERS, WHY_MAX_LAYERS
+    from neuron_groups.reading import MAX_LAYERS, WHY_MAX_LAYERS
 
     demo = DEMO_LAYERS if args.image == "demo-layers" else DEMO if args.image == "demo" else None
     if demo is DEMO_LAYERS:
@@ -164,7 +180,6 @@ def _choices(args: argparse.Namespace) -> tuple[str, list[str], list[int], list 
 def run(args: argparse.Namespace) -> int:
     """Run the analysis the parsed arguments describe."""
     from neuron_groups.images import load_image
-    from neuron_groups.layers import MultiLayerResult
     from neuron_groups.models import load_model
 
     image_source, layers, groups, classes = _choices(args)
@@ -175,27 +190,27 @@ def run(args: argparse.Namespace) -> int:
     with _stage(f"Loading model {args.model}"):
         model = load_model(args.model)
     with _readings_once(model):
-        shown = _analyze(model, image, layers, groups, classes, args.method)
-    multi = isinstance(shown, MultiLayerResult)
-    result = shown.last if multi else shown
+        result = _analyze(model, image, layers, groups, classes, args.method)
     print(f"\nTop 5 predictions for {image_source}:\n{result.top5_table()}\n")
     print(f"Effect of neuron groups at {result.layer} on output classes (logit units):")
     print(result.attribution_table())
-    for a, b in shown.pairs if multi else []:
+    for a, b in result.pairs:
         print(f"\nFlows from the groups at {a} to the groups at {b} (largest {TOP_FLOWS}):")
-        print(shown.flow_table((a, b), top=TOP_FLOWS))
+        print(result.flow_table((a, b), top=TOP_FLOWS))
     if not args.no_icons:
-        results = shown.results if multi else {result.layer: result}
-        for layer in reversed(list(results)):  # the last layer first
-            label = f"Icons {layer}" if multi else "Icons"
-            _add_icons(results[layer], model, settings, cache=not args.no_cache, label=label)
+        several = len(result.layers) > 1
+        for groups_at in reversed(list(result.groups.values())):  # the last layer first
+            label = f"Icons {groups_at.layer}" if several else "Icons"
+            groups_at.icons = _icons(
+                model, groups_at.layer, groups_at.channel, settings, not args.no_cache, label
+            )
     if args.save:
-        print(f"Saved the result to {shown.save(args.save)}", file=sys.stderr)
+        print(f"Saved the result to {result.save(args.save)}", file=sys.stderr)
     if args.out:
         from neuron_groups.display.page import save_page  # the display layer: only for a page
 
-        where = " -> ".join(layers)
-        save_page(shown, args.out, title=f"Neuron groups of {image_source} at {where}")
+        where = " -> ".join(result.layers)
+        save_page(result, args.out, title=f"Neuron groups of {image_source} at {where}")
         print(f"Wrote the interactive page {args.out}", file=sys.stderr)
     return 0
 
@@ -215,33 +230,28 @@ def _readings_once(model) -> Iterator[None]:
 
 
 def _analyze(model, image, layers: list[str], groups: list[int], classes, method):
-    """The groups at one layer (a NeuronGroupsResult) or at several (a MultiLayerResult)."""
-    from neuron_groups.layers import MultiLayerReading, check_layers
-    from neuron_groups.pipeline import LayerReading
+    """The groups at the layers (one or several), the class table and the flows."""
+    from neuron_groups.reading import ImageReading, check_layers
 
-    if len(layers) == 1:
-        with _stage(f"Reading {layers[0]} and factorizing into {groups[0]} groups"):
-            reading = LayerReading(model, image, layers[0], classes)
-            return reading.analyze(groups[0], classes, method=method)
     layers = check_layers(model, layers)  # before the passes
     chain = " -> ".join(f"{layer} ({n} groups)" for layer, n in zip(layers, groups, strict=True))
     with _stage(f"Reading and factorizing {chain}"):
-        return MultiLayerReading(model, image, layers, classes).analyze(groups, classes, method)
+        return ImageReading(model, image, layers, classes).analyze(groups, classes, method)
 
 
-def _add_icons(result, model, settings, cache: bool, label: str = "Icons") -> None:
+def _icons(model, layer: str, directions, settings, cache: bool, label: str = "Icons"):
+    """Icons of these directions (n, C), from the cache or optimized with a progress bar."""
     from neuron_groups.backends.base import IconHooks
-    from neuron_groups.icons import cached_icons, icon_cache_folder
-    from neuron_groups.pipeline import add_icons
+    from neuron_groups.icons import cached_icons, icon_cache_folder, render_icons
 
-    found = cached_icons(model, result.layer, result.channel, settings, cache=cache)
+    found = cached_icons(model, layer, directions, settings, cache=cache)
     if found is not None:
-        result.icons = found
         print(f"{label}: from the cache ({icon_cache_folder(cache)}).", file=sys.stderr)
-        return
+        return found
     bar, progress = _icon_progress(settings.steps, label)
     with bar:
-        add_icons(result, model, settings, cache=cache, hooks=IconHooks(progress=progress))
+        hooks = IconHooks(progress=progress)
+        return render_icons(model, layer, directions, settings, cache=cache, hooks=hooks)
 
 
 def _fit_parser() -> argparse.ArgumentParser:
@@ -251,7 +261,12 @@ def _fit_parser() -> argparse.ArgumentParser:
         "bounded memory) and save it, for GroupWidget(..., groups=) and load_groups.",
     )
     parser.add_argument("images", nargs="+", metavar="IMAGES", help="files, folders or globs")
-    parser.add_argument("--layer", default="mixed4d", help="layer to factorize (mixed4d)")
+    parser.add_argument(
+        "--layer",
+        nargs="+",
+        default=["mixed4d"],
+        help="the one layer to factorize (mixed4d): a fit finds groups at one layer",
+    )
     parser.add_argument("--groups", type=_whole(1), default=8, help="number of groups (8)")
     parser.add_argument("--batch-size", type=_whole(1), default=16, help="images per batch (16)")
     parser.add_argument("--checkpoint", metavar="CK.npz", help="resume from / write to this file")
@@ -308,6 +323,11 @@ def run_fit(args: argparse.Namespace) -> int:
     from neuron_groups.datasets import fit_groups
     from neuron_groups.models import load_model
 
+    if len(args.layer) > 1:
+        raise NeuronGroupsError(
+            f"A fit finds groups at one layer; got --layer {' '.join(args.layer)}. Fit each "
+            f"layer on its own, e.g. --layer {args.layer[-1]}."
+        )
     _check_writable(args.save, args.checkpoint, args.out)
     settings = _icon_settings(args)
     with _stage(f"Loading model {args.model}"):
@@ -315,7 +335,7 @@ def run_fit(args: argparse.Namespace) -> int:
     images = args.images[0] if len(args.images) == 1 else args.images
     groups = fit_groups(
         images,
-        args.layer,
+        args.layer[0],
         args.groups,
         model=model,
         batch_size=args.batch_size,
@@ -342,31 +362,21 @@ def _write_gallery(groups, model, settings, args: argparse.Namespace) -> None:
         effects = groups.class_effects(model)
     icons = None
     if not args.no_icons:
-        icons = _direction_icons(model, groups.layer, groups.channel, settings, not args.no_cache)
+        icons = _icons(model, groups.layer, groups.channel, settings, not args.no_cache)
     title = f"Shared neuron groups at {groups.layer} ({groups.n_images} images)"
     gallery_page(groups, args.out, title=title, effects=effects, icons=icons)
     print(f"Wrote the gallery {args.out}", file=sys.stderr)
 
 
-def _direction_icons(model, layer: str, directions, settings, cache: bool):
-    """Icons of these directions (n, C), from the cache or optimized with a progress bar."""
-    from neuron_groups.backends.base import IconHooks
-    from neuron_groups.icons import cached_icons, icon_cache_folder, render_icons
-
-    found = cached_icons(model, layer, directions, settings, cache=cache)
-    if found is not None:
-        print(f"Icons: from the cache ({icon_cache_folder(cache)}).", file=sys.stderr)
-        return found
-    bar, progress = _icon_progress(settings.steps)
-    with bar:
-        hooks = IconHooks(progress=progress)
-        return render_icons(model, layer, directions, settings, cache=cache, hooks=hooks)
-
-
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of the ``neuron-groups`` console script (``neuron-groups fit ...`` too)."""
+    """Entry point of the ``neuron-groups`` console script (``fit`` and ``export`` too)."""
     argv = list(sys.argv[1:] if argv is None else argv)
-    fitting = bool(argv) and argv[0] == "fit"
+    command = argv[0] if argv and argv[0] in ("fit", "export") else None
+    if command == "export":
+        from neuron_groups.display.export import main as export_main  # the display layer
+
+        return export_main(argv[1:], prog="neuron-groups export")
+    fitting = command == "fit"
     args = _fit_parser().parse_args(argv[1:]) if fitting else _parser().parse_args(argv)
     try:
         return run_fit(args) if fitting else run(args)

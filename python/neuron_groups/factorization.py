@@ -29,7 +29,7 @@ from __future__ import annotations
 import dataclasses
 import inspect
 import warnings
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 import numpy as np
 
@@ -37,6 +37,14 @@ from neuron_groups.errors import FactorizationError, GroupCountError, did_you_me
 
 if TYPE_CHECKING:
     from sklearn.base import BaseEstimator
+
+    from neuron_groups.backends.base import VisionModel
+
+MAX_GROUPS = 16
+"""The most groups one layer of an image is split into, in the widget and the command line
+alike: each group is a tile, a colour that must stay distinguishable from the others, a
+column of the table and an icon that costs seconds to minutes on a CPU. (The layer's own
+limit, min(positions, channels), applies below it.)"""
 
 # scikit-learn is imported where it is used: it costs about a second, and importing the
 # package (a notebook's first cell) should not pay it before a factorization is asked for.
@@ -122,16 +130,29 @@ def _check(acts: np.ndarray, n_groups: int, layer: str) -> None:
             f"Factorization needs activations with a spatial extent (H, W, C); layer {layer!r} "
             f"gives shape {acts.shape}. Choose a convolutional layer such as mixed4d."
         )
-    h, w, c = acts.shape
     if isinstance(n_groups, bool) or not isinstance(n_groups, (int, np.integer)):
         raise GroupCountError(f"n_groups is a whole number; got {n_groups!r}.")
-    limit = min(h * w, c)
+    limit = max_groups(acts.shape)
     if not 1 <= n_groups <= limit:
         nearest = min(max(int(n_groups), 1), limit)
         raise GroupCountError(
-            f"n_groups must be between 1 and {limit} for {layer!r} here ({h}x{w} positions, "
-            f"{c} channels); got {n_groups}. Nearest valid: {nearest}."
+            f"n_groups must be between 1 and {limit} for {layer!r} here: "
+            f"{why_max_groups(acts.shape)}; got {n_groups}. Nearest valid: {nearest}."
         )
+
+
+def max_groups(shape: tuple[int, ...]) -> int:
+    """The most groups a layer of activations ``shape`` (h, w, C) can be split into."""
+    h, w, c = shape
+    return min(MAX_GROUPS, h * w, c)
+
+
+def why_max_groups(shape: tuple[int, ...]) -> str:
+    """Why :func:`max_groups` is what it is, in words."""
+    h, w, c = shape
+    if min(h * w, c) >= MAX_GROUPS:
+        return f"at most {MAX_GROUPS} groups (one tile, colour and icon each)"
+    return f"no more groups than its {h}x{w} positions and {c} channels"
 
 
 def order_left_to_right(spatial: np.ndarray) -> np.ndarray:
@@ -140,10 +161,32 @@ def order_left_to_right(spatial: np.ndarray) -> np.ndarray:
     return np.argsort(peak_column, kind="stable")
 
 
+@runtime_checkable
+class GroupSource(Protocol):
+    """Groups that are given rather than found: fixed channel factors for one layer.
+
+    :class:`~neuron_groups.datasets.SharedGroups` (groups fitted on many images) is one. Pass
+    it as the ``method`` of an analysis: at its layer the image's maps are its
+    :meth:`factorize` of the activations, at any other layer the default factorization runs.
+    """
+
+    layer: str
+
+    @property
+    def n_groups(self) -> int:
+        """The fixed number of groups."""
+
+    def check_model(self, model: VisionModel, layer: str | None = None) -> str:
+        """The canonical layer, after checking the model and layer fit these groups."""
+
+    def factorize(self, acts: np.ndarray) -> Factorization:
+        """An image's maps on the fixed channel factors, for its activations (h, w, C)."""
+
+
 def factorize(
     acts: np.ndarray,
     n_groups: int,
-    method: str | BaseEstimator = "nmf",
+    method: str | BaseEstimator | GroupSource = "nmf",
     seed: int | None = 0,
     layer: str = "this layer",
 ) -> Factorization:
@@ -154,16 +197,19 @@ def factorize(
     acts : ndarray, shape (H, W, C)
         One image's activations at a layer.
     n_groups : int
-        Between 1 and min(H*W, C).
-    method : str or estimator
+        Between 1 and :func:`max_groups` (16, or fewer for a small layer).
+    method : str, estimator or GroupSource
         See :func:`make_estimator`. NMF (the default ``"nmf"``, or an ``NMF`` instance)
         of activations with negative values is sign-split NMF (see the module docstring);
-        ``"signsplitnmf"`` asks for it whatever the signs.
+        ``"signsplitnmf"`` asks for it whatever the signs. A :class:`GroupSource` gives its
+        fixed groups (``n_groups`` must be its count).
     seed : int or None
         ``random_state`` of the estimator; a fixed seed makes the result repeatable.
     layer : str
         Used in error messages only.
     """
+    if isinstance(method, GroupSource):
+        return _given_groups(acts, n_groups, method, layer)
     sign_split = isinstance(method, str) and method.lower().replace("-", "") in SIGN_SPLIT_NAMES
     estimator = make_estimator("nmf" if sign_split else method, n_groups, seed)
     acts = np.asarray(acts, dtype=np.float32)
@@ -187,6 +233,17 @@ def factorize(
         error=error,
         method=name,
     )
+
+
+def _given_groups(
+    acts: np.ndarray, n_groups: int, source: GroupSource, layer: str
+) -> Factorization:
+    if n_groups != source.n_groups:
+        raise GroupCountError(
+            f"The groups given for {layer!r} are {source.n_groups}, fixed; got "
+            f"n_groups={n_groups}. Leave n_groups out, or give {source.n_groups}."
+        )
+    return source.factorize(np.asarray(acts, dtype=np.float32))
 
 
 SIGN_SPLIT = "SignSplitNMF"

@@ -26,7 +26,7 @@ BACKENDS = ("tensorflow", "torch")
 
 
 def load_model(
-    model: str | VisionModel | object = "inceptionv1",
+    model: str | VisionModel | object | None = "inceptionv1",
     *,
     value_range: tuple[float, float] | None = None,
     class_names: Sequence[str] | Sequence[Sequence[str]] | None = None,
@@ -41,8 +41,8 @@ def load_model(
 
     Parameters
     ----------
-    model : str, keras.Model, torch.nn.Module or VisionModel
-        ``"inceptionv1"`` (also ``"googlenet"``, ``"bvlc_googlenet"``, any case): BVLC
+    model : str, keras.Model, torch.nn.Module, VisionModel or None
+        None means ``"inceptionv1"`` (also ``"googlenet"``, ``"bvlc_googlenet"``, any case): BVLC
         GoogLeNet with ImageNet weights, built once per process. A ``keras.Model`` taking
         (B, H, W, 3) images is wrapped in a
         :class:`~neuron_groups.backends.tensorflow.keras_model.KerasVisionModel`; a
@@ -88,6 +88,8 @@ def load_model(
         "device": device,
     }
     given = [key for key, value in options.items() if value is not None]
+    if model is None:
+        model = "inceptionv1"
     if isinstance(model, VisionModel):
         _refuse_options(given, "a ready VisionModel")
         return model

@@ -1,9 +1,17 @@
-"""The result of a neuron-groups analysis, and its ``.npz`` file format."""
+"""The result of a neuron-groups analysis (one layer or several), and its ``.npz`` format.
+
+One type for every mode: a :class:`NeuronGroupsResult` holds the groups of each layer read
+(:class:`LayerGroups`, input to output), the class table of the last layer, and the flows
+between neighbouring layers (none for one layer). The last layer's fields are also reachable
+directly (``result.spatial``, ``result.icons``), since most uses look at one layer.
+"""
 
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import os
+from collections.abc import Mapping
 from pathlib import Path
 
 import numpy as np
@@ -11,23 +19,59 @@ import numpy as np
 from neuron_groups.errors import NeuronGroupsError
 from neuron_groups.files import read_npz, save_npz
 
+Pair = tuple[str, str]
+"""Two neighbouring layers (earlier, later)."""
+
+
+@dataclasses.dataclass(repr=False)
+class LayerGroups:
+    """The groups found at one layer.
+
+    Attributes
+    ----------
+    layer : str
+        Canonical name of the layer.
+    spatial : ndarray, shape (n, h, w)
+        Where each group is present, ordered left to right.
+    channel : ndarray, shape (n, C)
+        Each group's direction over the layer's channels.
+    method : str
+        The factorization's name (``"NMF"``, ``"SignSplitNMF"``, shared groups...).
+    reconstruction_error : float
+        Relative error ``|a - R| / |a|`` of the factorization.
+    icons : ndarray, shape (n, S, S, 3), or None
+        Feature visualization of each group, floats in [0, 1], once rendered.
+    """
+
+    layer: str
+    spatial: np.ndarray
+    channel: np.ndarray
+    method: str = "NMF"
+    reconstruction_error: float = float("nan")
+    icons: np.ndarray | None = None
+
+    @property
+    def n_groups(self) -> int:
+        """Number of groups."""
+        return int(self.spatial.shape[0])
+
+    def __repr__(self) -> str:
+        h, w = self.spatial.shape[1:]
+        return f"LayerGroups({self.layer!r}, {self.n_groups} groups on {h}x{w})"
+
 
 @dataclasses.dataclass(repr=False)
 class NeuronGroupsResult:
-    """Everything the analysis of one image at one layer found.
+    """Everything the analysis of one image at one or more layers found.
 
     Attributes
     ----------
     image : ndarray, shape (H, W, 3)
         The input image, RGB floats in [0, 1].
-    layer : str
-        Canonical name of the layer that was factorized.
-    spatial : ndarray, shape (n, h, w)
-        Where each group is present, ordered left to right.
-    channel : ndarray, shape (n, C)
-        Each group's direction over the layer's channels.
+    groups : dict of str to LayerGroups
+        Each layer's groups, input to output (a list is accepted and keyed by layer).
     attributions : ndarray, shape (k, n)
-        Effect of each group on each class's logit (linear approximation).
+        Effect of each group of the last layer on each class's logit.
     classes : list of str
         Names of the k attributed classes (rows of ``attributions``).
     class_indices : ndarray, shape (k,)
@@ -36,43 +80,90 @@ class NeuronGroupsResult:
         The model's pre-softmax scores for the image.
     top5 : list of str
         Names of the five highest-scoring classes, best first.
-    icons : ndarray, shape (n, S, S, 3), or None
-        Feature visualization of each group, floats in [0, 1], once rendered.
+    flows : dict of (str, str) to ndarray, shape (n_A, n_B)
+        ``flows[(A, B)][a, b]``: the flow from group a at A to group b at the next layer
+        B; empty for one layer.
     model_name : str
-    method : str
-        The factorization estimator's class name.
-    reconstruction_error : float
-        Relative error of the factorization.
     """
 
     image: np.ndarray
-    layer: str
-    spatial: np.ndarray
-    channel: np.ndarray
+    groups: dict[str, LayerGroups]
     attributions: np.ndarray
     classes: list[str]
     class_indices: np.ndarray
     logits: np.ndarray
     top5: list[str]
-    icons: np.ndarray | None = None
+    flows: dict[Pair, np.ndarray] = dataclasses.field(default_factory=dict)
     model_name: str = "inceptionv1"
-    method: str = "NMF"
-    reconstruction_error: float = float("nan")
 
-    def __repr__(self) -> str:
-        h, w = self.spatial.shape[1:]
-        icons = "none" if self.icons is None else "{} of {}x{}".format(*self.icons.shape[:3])
-        return (
-            f"NeuronGroupsResult(model={self.model_name!r}, layer={self.layer!r}, "
-            f"{self.n_groups} groups on {h}x{w}, classes={list(self.classes)!r}, "
-            f"top1={self.top5[0] if self.top5 else None!r}, icons: {icons})"
-        )
+    def __post_init__(self) -> None:
+        if not isinstance(self.groups, Mapping):
+            self.groups = {groups.layer: groups for groups in self.groups}
+        if not self.groups:
+            raise ValueError("A result has the groups of at least one layer.")
+
+    # -- the layers ----------------------------------------------------------------------
+    @property
+    def layers(self) -> list[str]:
+        """Canonical layer names, input to output."""
+        return list(self.groups)
+
+    @property
+    def last(self) -> LayerGroups:
+        """The last layer's groups (the one the classes attach to)."""
+        return self.groups[self.layers[-1]]
+
+    @property
+    def pairs(self) -> list[Pair]:
+        """The neighbouring pairs of layers, input to output."""
+        return list(itertools.pairwise(self.layers))
+
+    @property
+    def counts(self) -> list[int]:
+        """The number of groups at each layer, input to output."""
+        return [groups.n_groups for groups in self.groups.values()]
+
+    # -- the last layer, directly ----------------------------------------------------------
+    @property
+    def layer(self) -> str:
+        """The last layer's name."""
+        return self.last.layer
+
+    @property
+    def spatial(self) -> np.ndarray:
+        """The last layer's spatial factors, (n, h, w)."""
+        return self.last.spatial
+
+    @property
+    def channel(self) -> np.ndarray:
+        """The last layer's channel factors, (n, C)."""
+        return self.last.channel
+
+    @property
+    def icons(self) -> np.ndarray | None:
+        """The last layer's icons, (n, S, S, 3), or None."""
+        return self.last.icons
+
+    @icons.setter
+    def icons(self, value: np.ndarray | None) -> None:
+        self.last.icons = value
+
+    @property
+    def method(self) -> str:
+        """The last layer's factorization."""
+        return self.last.method
+
+    @property
+    def reconstruction_error(self) -> float:
+        """The last layer's relative reconstruction error."""
+        return self.last.reconstruction_error
 
     @property
     def n_groups(self) -> int:
-        """Number of groups."""
-        return int(self.spatial.shape[0])
+        """The number of groups at the last layer."""
+        return self.last.n_groups
 
+    # -- the classes -----------------------------------------------------------------------
     @property
     def probabilities(self) -> np.ndarray:
         """Softmax of the logits, shape (K,)."""
@@ -84,6 +175,24 @@ class NeuronGroupsResult:
         """Logit indices of the top five classes, best first."""
         return np.argsort(-self.logits, kind="stable")[:5]
 
+    def __repr__(self) -> str:
+        chain = " -> ".join(
+            "{} ({} groups on {}x{})".format(g.layer, g.n_groups, *g.spatial.shape[1:])
+            for g in self.groups.values()
+        )
+        done = sum(g.icons is not None for g in self.groups.values())
+        icons = (
+            f"{done} of {len(self.groups)} layers"
+            if len(self.groups) > 1
+            else ("none" if self.icons is None else "{} of {}x{}".format(*self.icons.shape[:3]))
+        )
+        return (
+            f"NeuronGroupsResult(model={self.model_name!r}, {chain}, "
+            f"classes={list(self.classes)!r}, top1={self.top5[0] if self.top5 else None!r}, "
+            f"icons: {icons})"
+        )
+
+    # -- text ------------------------------------------------------------------------------
     def attribution_table(self, digits: int = 3) -> str:
         """The class x group attribution table as aligned text."""
         width = max([len(c) for c in self.classes] + [5])
@@ -102,53 +211,120 @@ class NeuronGroupsResult:
             for rank, (name, i) in enumerate(zip(self.top5, self.top5_indices, strict=True), 1)
         )
 
+    def flow_table(self, pair: Pair | None = None, top: int = 10, digits: int = 3) -> str:
+        """The largest flows of one pair of layers (default the first), by size, as text."""
+        if not self.flows:
+            raise NeuronGroupsError("A result of one layer has no flows; read two or more.")
+        a, b = self.pairs[0] if pair is None else pair
+        values = self.flows[(a, b)]  # (n_A, n_B)
+        order = np.argsort(-np.abs(values), axis=None, kind="stable")[:top]
+        width = max(len(a), len(b)) + 4
+        rows = [f"{'from':<{width}}{'to':<{width}}{'flow':>10}"]
+        for flat in order:
+            i, j = np.unravel_index(flat, values.shape)
+            rows.append(f"{f'{a} {i}':<{width}}{f'{b} {j}':<{width}}{values[i, j]:>10.{digits}f}")
+        return "\n".join(rows)
+
+    # -- files -----------------------------------------------------------------------------
     def save(self, path: str | os.PathLike) -> Path:
         """Write the result to a compressed ``.npz`` that loads with ``allow_pickle=False``."""
         return save_npz(path, self.to_arrays())
 
     def to_arrays(self) -> dict[str, np.ndarray]:
-        """The arrays :meth:`save` writes, by key."""
+        """The arrays :meth:`save` writes, by key.
+
+        The last layer under the keys of a one-layer file (``spatial``, ``channel``,
+        ``icons``...), ``layers`` (input to output), and for several layers each layer's
+        ``spatial_<layer>``, ``channel_<layer>``, ``method_<layer>``,
+        ``reconstruction_error_<layer>`` and ``icons_<layer>``, and ``flow_<A>_<B>``.
+        """
+        last = self.last
         arrays = {
             "image": self.image.astype(np.float32),
-            "spatial": self.spatial.astype(np.float32),
-            "channel": self.channel.astype(np.float32),
             "attributions": self.attributions.astype(np.float32),
             "classes": np.array(self.classes, dtype=str),
             "class_indices": np.asarray(self.class_indices, dtype=np.int64),
             "logits": self.logits.astype(np.float32),
             "top5": np.array(self.top5, dtype=str),
-            "layer": np.array(self.layer),
+            "layer": np.array(last.layer),
             "model_name": np.array(self.model_name),
-            "method": np.array(self.method),
-            "reconstruction_error": np.array(self.reconstruction_error, dtype=np.float64),
+            "layers": np.array(self.layers, dtype=str),
+            **_layer_arrays(last, suffix=""),
         }
-        if self.icons is not None:
-            arrays["icons"] = self.icons.astype(np.float32)
+        if len(self.groups) > 1:
+            for groups in self.groups.values():
+                arrays.update(_layer_arrays(groups, suffix=f"_{groups.layer}"))
+            for (a, b), values in self.flows.items():
+                arrays[f"flow_{a}_{b}"] = values.astype(np.float32)
         return arrays
 
 
+def _layer_arrays(groups: LayerGroups, suffix: str) -> dict[str, np.ndarray]:
+    arrays = {
+        f"spatial{suffix}": groups.spatial.astype(np.float32),
+        f"channel{suffix}": groups.channel.astype(np.float32),
+        f"method{suffix}": np.array(groups.method),
+        f"reconstruction_error{suffix}": np.array(groups.reconstruction_error, np.float64),
+    }
+    if groups.icons is not None:
+        arrays[f"icons{suffix}"] = groups.icons.astype(np.float32)
+    return arrays
+
+
 def load(path: str | os.PathLike) -> NeuronGroupsResult:
-    """Read a result written by :meth:`NeuronGroupsResult.save`."""
+    """Read a result written by :meth:`NeuronGroupsResult.save`, every layer of it.
+
+    Files of one layer written before results had ``layers`` load too.
+    """
     return from_arrays(read_npz(path, "a neuron-groups result"), path)
 
 
-def from_arrays(fields: dict[str, np.ndarray], path: str | os.PathLike) -> NeuronGroupsResult:
+REQUIRED = ("image", "spatial", "channel", "attributions", "classes", "logits")
+"""The keys every saved result has."""
+
+
+def from_arrays(fields: Mapping[str, np.ndarray], path: str | os.PathLike) -> NeuronGroupsResult:
     """The result that :meth:`NeuronGroupsResult.to_arrays` wrote (``path``: for messages)."""
-    missing = {"image", "spatial", "channel", "attributions", "classes", "logits"} - set(fields)
+    missing = [key for key in REQUIRED if key not in fields]
     if missing:
-        raise NeuronGroupsError(f"{path} is not a neuron-groups result: no {sorted(missing)}.")
+        raise NeuronGroupsError(f"{path} is not a neuron-groups result: no {missing}.")
+    last = str(fields.get("layer", ""))
+    layers = [str(layer) for layer in fields.get("layers", [last])]
+    if len(layers) > 1:
+        _require_layer_keys(fields, layers, path)
+    groups = [
+        _layer_groups(fields, layer, "" if layer == layers[-1] else f"_{layer}") for layer in layers
+    ]
     return NeuronGroupsResult(
         image=fields["image"],
-        layer=str(fields.get("layer", "")),
-        spatial=fields["spatial"],
-        channel=fields["channel"],
+        groups=groups,
         attributions=fields["attributions"],
         classes=[str(c) for c in fields["classes"]],
         class_indices=fields.get("class_indices", np.zeros(0, np.int64)),
         logits=fields["logits"],
         top5=[str(c) for c in fields.get("top5", [])],
-        icons=fields.get("icons"),
+        flows={(a, b): fields[f"flow_{a}_{b}"] for a, b in itertools.pairwise(layers)},
         model_name=str(fields.get("model_name", "")),
-        method=str(fields.get("method", "")),
-        reconstruction_error=float(fields.get("reconstruction_error", np.nan)),
+    )
+
+
+def _require_layer_keys(fields: Mapping[str, np.ndarray], layers: list[str], path) -> None:
+    needed = [f"{kind}_{layer}" for layer in layers[:-1] for kind in ("spatial", "channel")]
+    needed += [f"flow_{a}_{b}" for a, b in itertools.pairwise(layers)]
+    missing = [key for key in needed if key not in fields]
+    if missing:
+        raise NeuronGroupsError(f"{path} is not a whole multi-layer result: no {missing}.")
+
+
+def _layer_groups(fields: Mapping[str, np.ndarray], layer: str, suffix: str) -> LayerGroups:
+    # Files of several layers written before the per-layer method and error were saved give
+    # the earlier layers the last layer's method and an unknown error.
+    method = fields.get(f"method{suffix}", fields.get("method", ""))
+    return LayerGroups(
+        layer=layer,
+        spatial=fields[f"spatial{suffix}"],
+        channel=fields[f"channel{suffix}"],
+        method=str(method),
+        reconstruction_error=float(fields.get(f"reconstruction_error{suffix}", np.nan)),
+        icons=fields.get(f"icons{suffix}"),
     )

@@ -78,9 +78,9 @@ def test_classes_by_index(capsys):
 
 
 def test_unwritable_output_fails_before_any_work(tmp_path, capsys, monkeypatch):
-    import neuron_groups.pipeline
+    import neuron_groups.reading
 
-    monkeypatch.setattr(neuron_groups.pipeline, "LayerReading", None)  # must not be reached
+    monkeypatch.setattr(neuron_groups.reading, "ImageReading", None)  # must not be reached
     missing = tmp_path / "no" / "such" / "page.html"
     assert cli.main(["demo", "--no-icons", "--out", str(missing)]) == 2
     err = capsys.readouterr().err
@@ -100,7 +100,8 @@ def test_bad_group_counts_fail_at_once(groups, capsys, monkeypatch):
 
 def test_too_many_groups_is_an_error_not_a_default(capsys):
     assert cli.main(["dog_cat", "--groups", "500", "--no-icons"]) == 2
-    assert "between 1 and 196" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "between 1 and 16" in err and "Nearest valid: 16" in err
 
 
 def test_negative_steps_fail_before_the_model_loads(capsys, monkeypatch):
@@ -113,20 +114,22 @@ def test_negative_steps_fail_before_the_model_loads(capsys, monkeypatch):
     assert "--steps" in capsys.readouterr().err
 
 
+def fake_render_icons(asked: list):
+    def render(model, layer, directions, settings, **kwargs):
+        asked.append(settings)
+        return np.zeros((len(directions), settings.size, settings.size, 3), np.float32)
+
+    return render
+
+
 def test_zero_steps_is_a_value_not_unset(monkeypatch, tmp_path, capsys):
-    import neuron_groups.pipeline
+    import neuron_groups.icons
 
     asked = []
-
-    def fake_add_icons(result, model, settings, **kwargs):
-        asked.append(settings.steps)
-        result.icons = np.zeros((result.n_groups, settings.size, settings.size, 3), np.float32)
-        return result
-
-    monkeypatch.setattr(neuron_groups.pipeline, "add_icons", fake_add_icons)
+    monkeypatch.setattr(neuron_groups.icons, "render_icons", fake_render_icons(asked))
     monkeypatch.setenv("NEURON_GROUPS_ICON_CACHE", "off")
     assert cli.main(["dog_cat", "--groups", "2", "--steps", "0"]) == 0
-    assert asked == [0]
+    assert [settings.steps for settings in asked] == [0]
 
 
 def test_cached_icons_are_said_to_come_from_the_cache(monkeypatch, tmp_path, capsys):
@@ -152,14 +155,12 @@ def test_a_class_named_twice_is_one_row(capsys):
 
 
 def test_demo_layers_prints_flows_and_writes_every_layer(tmp_path, capsys):
-    from neuron_groups import load_layers
-
     npz, page = tmp_path / "layers.npz", tmp_path / "layers.html"
     assert cli.main(["demo-layers", "--no-icons", "--save", str(npz), "--out", str(page)]) == 0
     out = capsys.readouterr().out
-    saved = load_layers(npz)
-    assert saved.layers == ["mixed4a", "mixed4d"] and saved.n_groups == [5, 6]
-    assert saved.last.classes == ["Labrador retriever", "tiger cat"]
+    saved = load(npz)
+    assert saved.layers == ["mixed4a", "mixed4d"] and saved.counts == [5, 6]
+    assert saved.classes == ["Labrador retriever", "tiger cat"]
     table = out.split("output classes")[1].splitlines()
     assert table[2].startswith("Labrador retriever") and table[3].startswith("tiger cat")
     flows = out.split("Flows from the groups at mixed4a to the groups at mixed4d (largest 10):")
@@ -177,12 +178,10 @@ def test_demo_layers_prints_flows_and_writes_every_layer(tmp_path, capsys):
 
 
 def test_one_groups_value_applies_to_every_layer(tmp_path, capsys):
-    from neuron_groups import load_layers
-
     npz = tmp_path / "two.npz"
     args = ["flowers", "--layer", "mixed4b", "mixed4c", "--groups", "3", "--no-icons"]
     assert cli.main([*args, "--save", str(npz)]) == 0
-    assert load_layers(npz).n_groups == [3, 3]
+    assert load(npz).counts == [3, 3]
     assert "Flows from the groups at mixed4b to the groups at mixed4c" in capsys.readouterr().out
 
 
@@ -204,25 +203,19 @@ def test_layer_and_group_mismatches_fail_before_the_model_loads(args, message, c
 
 
 def test_layers_out_of_order_name_the_fix(capsys, monkeypatch):
-    import neuron_groups.layers
+    import neuron_groups.reading
 
-    monkeypatch.setattr(neuron_groups.layers, "LayerReading", None)  # no pass is made
+    monkeypatch.setattr(neuron_groups.reading, "ImageReading", None)  # no pass is made
     assert cli.main(["dog_cat", "--layer", "mixed4d", "mixed4a", "--no-icons"]) == 2
     assert "Write ['mixed4a', 'mixed4d']" in capsys.readouterr().err
 
 
 def test_fast_icons_use_the_fast_preset(monkeypatch, capsys):
-    import neuron_groups.pipeline
+    import neuron_groups.icons
     from neuron_groups import IconSettings
 
     asked = []
-
-    def fake_add_icons(result, model, settings, **kwargs):
-        asked.append(settings)
-        result.icons = np.zeros((result.n_groups, settings.size, settings.size, 3), np.float32)
-        return result
-
-    monkeypatch.setattr(neuron_groups.pipeline, "add_icons", fake_add_icons)
+    monkeypatch.setattr(neuron_groups.icons, "render_icons", fake_render_icons(asked))
     monkeypatch.setenv("NEURON_GROUPS_ICON_CACHE", "off")
     assert cli.main(["dog_cat", "--groups", "2", "--fast"]) == 0
     assert cli.main(["dog_cat", "--groups", "2", "--fast", "--steps", "7"]) == 0
@@ -253,3 +246,29 @@ def test_fit_needs_a_place_to_save(capsys):
     with pytest.raises(SystemExit) as exit_info:
         cli.main(["fit", "dog_cat.png"])
     assert exit_info.value.code == 2 and "--save" in capsys.readouterr().err
+
+
+def test_help_names_every_command(capsys):
+    with pytest.raises(SystemExit):
+        cli.main(["--help"])
+    out = capsys.readouterr().out
+    for command in ("neuron-groups fit", "neuron-groups export", "demo-layers", "demo "):
+        assert command in out
+    assert "1 to 16" in out  # the group rule, as the widget states it
+
+
+def test_a_fit_takes_one_layer(capsys, monkeypatch):
+    import neuron_groups.models
+
+    monkeypatch.setattr(neuron_groups.models, "load_model", None)  # must not be reached
+    code = cli.main(["fit", "photos", "--layer", "mixed4a", "mixed4d", "--save", "g.npz"])
+    err = capsys.readouterr().err
+    assert code == 2 and "A fit finds groups at one layer" in err and "--layer mixed4d" in err
+
+
+def test_export_is_a_command(capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        cli.main(["export", "--help"])
+    assert exit_info.value.code == 0
+    out = capsys.readouterr().out
+    assert out.startswith("usage: neuron-groups export") and "--assets-only" in out

@@ -3,7 +3,7 @@ import pytest
 from sklearn.decomposition import NMF, PCA
 
 from neuron_groups.errors import FactorizationError, GroupCountError
-from neuron_groups.factorization import factorize, order_left_to_right
+from neuron_groups.factorization import factorize, max_groups, order_left_to_right
 
 
 @pytest.fixture(scope="module")
@@ -72,10 +72,18 @@ def test_recovers_known_groups():
     assert groups.error < 1e-3
 
 
-@pytest.mark.parametrize(("n", "nearest"), [(0, 1), (-3, 1), (197, 196)])
+@pytest.mark.parametrize(("n", "nearest"), [(0, 1), (-3, 1), (17, 16), (197, 16)])
 def test_group_count_limits(lucid_acts, n, nearest):
-    with pytest.raises(GroupCountError, match=rf"between 1 and 196.*Nearest valid: {nearest}\."):
+    with pytest.raises(GroupCountError, match=rf"between 1 and 16.*at most 16 groups.*{nearest}\."):
         factorize(lucid_acts, n)
+    assert factorize(lucid_acts, 16).spatial.shape == (16, 14, 14)
+
+
+def test_a_small_layer_allows_fewer_groups():
+    acts = np.random.default_rng(0).random((2, 3, 40)).astype(np.float32)  # 6 positions
+    assert max_groups(acts.shape) == 6
+    with pytest.raises(GroupCountError, match=r"between 1 and 6.*2x3 positions.*Nearest valid: 6"):
+        factorize(acts, 7)
 
 
 def signed_groups(overlap: bool, seed: int = 0):

@@ -2,24 +2,27 @@ import numpy as np
 import pytest
 
 from neuron_groups.errors import NeuronGroupsError
-from neuron_groups.result import NeuronGroupsResult, load
+from neuron_groups.result import LayerGroups, NeuronGroupsResult, load
 
 
 def make_result(icons=True):
     rng = np.random.default_rng(0)
     logits = rng.normal(size=1000).astype(np.float32)
-    return NeuronGroupsResult(
-        image=rng.random((224, 224, 3)).astype(np.float32),
+    groups = LayerGroups(
         layer="mixed4d",
         spatial=rng.random((6, 14, 14)).astype(np.float32),
         channel=rng.random((6, 528)).astype(np.float32),
+        icons=rng.random((6, 80, 80, 3)).astype(np.float32) if icons else None,
+        reconstruction_error=0.5,
+    )
+    return NeuronGroupsResult(
+        image=rng.random((224, 224, 3)).astype(np.float32),
+        groups=[groups],
         attributions=rng.normal(size=(2, 6)).astype(np.float32),
         classes=["Labrador retriever", "tiger cat"],
         class_indices=np.array([208, 282]),
         logits=logits,
         top5=[f"class {i}" for i in np.argsort(-logits)[:5]],
-        icons=rng.random((6, 80, 80, 3)).astype(np.float32) if icons else None,
-        reconstruction_error=0.5,
     )
 
 
@@ -66,7 +69,7 @@ def test_loading_something_else_fails_clearly(tmp_path):
 def test_repr_says_what_the_result_is():
     text = repr(make_result())
     assert text.startswith("NeuronGroupsResult(")
-    for part in ("layer='mixed4d'", "6 groups on 14x14", "'Labrador retriever'", "6 of 80x80"):
+    for part in ("mixed4d (6 groups on 14x14)", "'Labrador retriever'", "6 of 80x80"):
         assert part in text
     assert "array(" not in text and len(text) < 300
     assert "icons: none" in repr(make_result(icons=False))

@@ -59,7 +59,8 @@ from neuron_groups.errors import (
     did_you_mean,
 )
 from neuron_groups.files import read_npz, write_atomically
-from neuron_groups.pipeline import DEFAULT_LAYER, _model
+from neuron_groups.models import load_model
+from neuron_groups.reading import DEFAULT_LAYER
 
 DEFAULT_DATASET_GROUPS = 8
 ENGINES = ("local", "ray")
@@ -258,7 +259,7 @@ def fit_groups(
         No images, or none readable; an unknown engine; Ray missing for ``engine="ray"``.
     """
     engine = _check_engine(engine)
-    vision_model = _model(model)
+    vision_model = load_model(model)
     info = vision_model.resolve_layer(layer)
     _check_fit_args(vision_model, info, n_groups, batch_size)
     settings = FitSettings(

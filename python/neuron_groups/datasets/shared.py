@@ -15,13 +15,18 @@ from neuron_groups.datasets.projection import nnls_codes
 from neuron_groups.datasets.regions import CROP_SIZE, Region, decode_crops, encode_crops
 from neuron_groups.datasets.sources import square_image
 from neuron_groups.errors import LayerError, ModelError, NeuronGroupsError
+from neuron_groups.factorization import Factorization
 from neuron_groups.files import read_npz, save_npz
 from neuron_groups.images import load_image
-from neuron_groups.pipeline import LayerReading, _model
+from neuron_groups.models import load_model
+from neuron_groups.reading import ImageReading
 from neuron_groups.result import NeuronGroupsResult
 
 FORMAT = "neuron-groups shared groups 1"
 """The ``format`` key of a saved :class:`SharedGroups` file."""
+
+METHOD = "SharedGroups (NNLS on fixed factors)"
+"""The ``method`` of a layer's groups given by :class:`SharedGroups`."""
 
 
 class FitStats:
@@ -131,6 +136,25 @@ class SharedGroups:
             )
         return info.name
 
+    def factorize(self, acts: np.ndarray) -> Factorization:
+        """An image's groups on the fixed channel factors (its maps by NNLS), acts (h, w, C).
+
+        This makes shared groups a :class:`~neuron_groups.factorization.GroupSource`: pass
+        them as ``method`` to :func:`neuron_groups.neuron_groups` or
+        :meth:`ImageReading.analyze <neuron_groups.reading.ImageReading.analyze>`. The groups
+        keep their order, so colours and icons are the shared ones.
+        """
+        spatial = self.project(acts)  # (n, h, w)
+        flat = acts.reshape(-1, acts.shape[-1])  # (h*w, C)
+        approx = spatial.reshape(self.n_groups, -1).T @ self.channel  # (h*w, C)
+        norm = float(np.linalg.norm(flat))
+        return Factorization(
+            spatial=spatial,
+            channel=self.channel.copy(),
+            error=float(np.linalg.norm(flat - approx) / norm) if norm else 0.0,
+            method=METHOD,
+        )
+
     def apply(
         self,
         image: Any,
@@ -139,12 +163,12 @@ class SharedGroups:
         layer: str | None = None,
         classes: Sequence[str | int] | None = None,
     ) -> NeuronGroupsResult:
-        """One image seen through the shared groups.
+        """One image seen through the shared groups (no icons).
 
-        Its activations are read once (with the class gradients), its spatial maps are
-        their NNLS projection on the fixed channel factors, and the attributions are
-        computed as for one image. The groups keep their order, so colours and icons are
-        the shared ones. The image is read at its own size, as for one image.
+        The same as ``neuron_groups(image, self.layer, classes=classes, method=self,
+        icons=False)``: its activations are read once (with the class gradients), its maps
+        are their NNLS projection on the fixed channel factors, and the attributions are
+        computed as for one image. The image is read at its own size.
 
         Parameters
         ----------
@@ -163,35 +187,10 @@ class SharedGroups:
             ``channel`` is these groups' factors; ``reconstruction_error`` the relative error
             of the NNLS projection.
         """
-        vision_model = _model(model)
+        vision_model = load_model(model)
         name = self.check_model(vision_model, layer)
-        return self.analyze(LayerReading(vision_model, load_image(image), name, classes), classes)
-
-    def analyze(
-        self, reading: LayerReading, classes: Sequence[str | int] | None = None
-    ) -> NeuronGroupsResult:
-        """The result of a reading already made (a widget keeps it for new classes)."""
-        name = self.check_model(reading.model, reading.layer)
-        spatial = self.project(reading.acts)  # (n, h, w)
-        flat = reading.acts.reshape(-1, reading.acts.shape[-1])  # (h*w, C)
-        approx = spatial.reshape(self.n_groups, -1).T @ self.channel  # (h*w, C)
-        norm = float(np.linalg.norm(flat))
-        result = NeuronGroupsResult(
-            image=reading.image,
-            layer=name,
-            spatial=spatial,
-            channel=self.channel.copy(),
-            attributions=np.zeros((0, self.n_groups), np.float32),
-            classes=[],
-            class_indices=np.zeros(0, np.int64),
-            logits=reading.logits.astype(np.float32),
-            top5=[reading.class_name(i) for i in reading.top_classes()],
-            model_name=reading.model.name,
-            method="SharedGroups (NNLS on fixed factors)",
-            reconstruction_error=float(np.linalg.norm(flat - approx) / norm) if norm else 0.0,
-        )
-        reading.attribute(result, classes)
-        return result
+        reading = ImageReading(vision_model, load_image(image), name, classes)
+        return reading.analyze(None, classes, method=self)
 
     def class_effects(
         self,
@@ -205,7 +204,7 @@ class SharedGroups:
         what it keeps: each group's top regions (their crops, :attr:`Region.crop`). Each crop
         is read through the model at its own size (enlarged to the layer's smallest input
         where the crop is smaller; one forward and backward pass, for the
-        crop's top 5 classes) and seen through these groups (:meth:`analyze`), which gives
+        crop's top 5 classes) and seen through these groups (:meth:`factorize`), which gives
         ``A_r[k, g]``: the attribution of group g to class k in crop r (the gradient of logit
         k contracted with the group's NNLS map times its channel factor, as for one image),
         taken as 0 for a class not among the crop's top 5. The effect of group g on class k
@@ -227,7 +226,7 @@ class SharedGroups:
             Per group, up to ``top`` (class name, mean attribution) with a positive mean,
             largest first; [] for a group without crops.
         """
-        vision_model = _model(model)
+        vision_model = load_model(model)
         self.check_model(vision_model)
         side = max(CROP_SIZE, vision_model.min_input_size(self.layer) or 0)
         effects = []
@@ -238,8 +237,8 @@ class SharedGroups:
             names: dict[int, str] = {}
             for crop in crops:
                 done += 1
-                reading = LayerReading(vision_model, square_image(crop / 255, side), self.layer)
-                result = self.analyze(reading)
+                reading = ImageReading(vision_model, square_image(crop / 255, side), self.layer)
+                result = reading.analyze(None, method=self)
                 for row, k in enumerate(result.class_indices):
                     sums[int(k)] = sums.get(int(k), 0.0) + float(result.attributions[row, g])
                     names[int(k)] = result.classes[row]
@@ -248,19 +247,6 @@ class SharedGroups:
             means = sorted(((v / len(crops), k) for k, v in sums.items()), reverse=True)
             effects.append([(names[k], mean) for mean, k in means[:top] if mean > 0])
         return effects
-
-    def gallery(self, model: Any = None, **options: Any) -> Any:
-        """A widget: each group's icon, its strongest regions, usage and the classes it pushes.
-
-        See :class:`~neuron_groups.display.gallery.GalleryWidget` for ``options`` (title,
-        classes, icons, icon settings and cache). The regions show at once; the classes
-        (:meth:`class_effects`) and the icons (cached per direction) come from a background
-        thread, with progress. ``.save_html(path)`` writes it as one offline page.
-        """
-        # The one import from the core into the display layer: this method is its entry point.
-        from neuron_groups.display.gallery import GalleryWidget
-
-        return GalleryWidget(self, model, **options)
 
     def save(self, path: str | os.PathLike) -> Path:
         """Write a compressed ``.npz`` that loads with ``allow_pickle=False``.

@@ -13,7 +13,7 @@ Nothing in the numpy core imports this package. Its modules, from the bottom up:
 - :mod:`~neuron_groups.display.gallery`: the gallery of shared groups (:class:`GalleryWidget`,
   its state :class:`GalleryState`) and its offline page (:func:`gallery_page`);
 - :mod:`~neuron_groups.display.export`: offline notebook export (nbconvert), and
-  ``python -m neuron_groups.display.export``.
+  ``neuron-groups export`` (also ``python -m neuron_groups.display.export``).
 
 Names are imported on first use, so that ``import neuron_groups.display`` stays light.
 """

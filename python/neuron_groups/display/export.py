@@ -23,7 +23,7 @@ The widget's own ES module and CSS are part of its saved state, so nothing else 
 MathJax is not loaded unless ``mathjax_url`` names a local copy.
 
 The same settings, for ``jupyter nbconvert`` itself once the folder exists
-(``python -m neuron_groups.display.export --assets-only DIR`` writes it; ``DIR`` is a URL
+(``neuron-groups export --assets-only DIR`` writes it; ``DIR`` is a URL
 relative to the exported page, which nbconvert writes next to the notebook)::
 
     jupyter nbconvert --to html NOTEBOOK.ipynb \
@@ -349,10 +349,13 @@ def export_notebook(
     return html_path
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """``python -m neuron_groups.display.export``: the command line of :func:`export_notebook`."""
+def main(argv: Sequence[str] | None = None, prog: str = "neuron-groups export") -> int:
+    """``neuron-groups export``: the command line of :func:`export_notebook`.
+
+    ``python -m neuron_groups.display.export`` runs it too.
+    """
     parser = argparse.ArgumentParser(
-        prog="python -m neuron_groups.display.export",
+        prog=prog,
         description="Export a notebook to HTML whose widgets work offline (no CDN).",
     )
     parser.add_argument("notebook", nargs="?", help="the .ipynb to export")

@@ -26,7 +26,7 @@ import traitlets
 from scipy.optimize import linear_sum_assignment
 
 from neuron_groups.images import png_bytes
-from neuron_groups.pipeline import DEFAULT_GROUPS, DEFAULT_LAYER
+from neuron_groups.reading import DEFAULT_GROUPS, DEFAULT_LAYER
 from neuron_groups.result import NeuronGroupsResult
 
 STATUSES = ("loading", "computing", "optimizing", "ready", "stopped", "error")

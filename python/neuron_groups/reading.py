@@ -1,0 +1,378 @@
+"""One image read at one or more layers, and the groups, class table and flows found there.
+
+One layer is the case of several with one. For layers L1 < ... < Ln (input to output) each
+layer is factorized into groups on its own; the classes attach to the last layer. Group b's
+**score** at layer L is the image's activations at L projected on b's unit channel direction
+and summed over positions::
+
+    s_b = sum_xy <acts_L[x, y], v_b> / |v_b|
+
+and the **flow** from group a at L_i to group b at L_{i+1} is the linear attribution used for
+classes, with ``s_b`` in place of a class logit::
+
+    flow[a, b] = sum_xy sum_c (d s_b / d acts_{L_i})[x, y, c] * spatial_a[x, y] * channel_a[c]
+
+Construction reads the last layer once (:meth:`VisionModel.read`: one forward and one
+backward pass) for the classes asked for, or the image's top 5. Each earlier layer is read by
+one pass per neighbouring pair, which returns its activations and the gradients of every
+group score at the later layer. Everything is cached, so another group count at one layer
+recomputes that layer's groups and the flows that touch it, and new classes cost only the
+new classes' gradients.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from neuron_groups.attribution import group_attributions
+from neuron_groups.backends.base import Targets, VisionModel
+from neuron_groups.errors import ClassNameError, GroupCountError, LayerError
+from neuron_groups.factorization import GroupSource, factorize
+from neuron_groups.labels import resolve_classes
+from neuron_groups.result import LayerGroups, NeuronGroupsResult, Pair
+
+DEFAULT_LAYER = "mixed4d"
+DEFAULT_GROUPS = 6
+TOP_K = 5
+"""How many best classes the attribution table shows when no classes are asked for."""
+
+MAX_LAYERS = 4
+"""The most layers one analysis takes."""
+
+WHY_MAX_LAYERS = (
+    "one column of group tiles per layer must fit a notebook's width, and each layer's "
+    "icons cost about a minute on a CPU"
+)
+
+
+# -- checks before any work ----------------------------------------------------------------------
+
+
+def check_layers(model: VisionModel, layers: str | Sequence[str]) -> list[str]:
+    """Return the canonical names of ``layers`` (one name, or a list) after checking them.
+
+    Nothing is read.
+
+    Raises
+    ------
+    LayerError
+        Not a name or a list of 1..MAX_LAYERS names; an unknown name; a layer without a
+        spatial extent; a layer given twice; layers not in input-to-output order. Each
+        message names the fix.
+    """
+    names = _layer_list(layers)
+    infos = [model.resolve_layer(name) for name in names]  # unknown: LayerError with hints
+    for given, info in zip(names, infos, strict=True):
+        if not info.spatial:
+            raise LayerError(
+                f"Layer {given!r} has no spatial extent (shape {info.shape}) to split into "
+                f"groups; choose a convolutional layer such as {_suggest(model, info.name)}."
+            )
+    canonical = [info.name for info in infos]
+    _check_once_each(names, canonical)
+    order = [model.layer_index(name) for name in canonical]
+    for (a, b), (i, j) in zip(
+        itertools.pairwise(canonical), itertools.pairwise(order), strict=True
+    ):
+        if j < i:
+            ordered = sorted(canonical, key=model.layer_index)
+            raise LayerError(
+                f"Layers go from input to output, but {b!r} comes before {a!r} in "
+                f"{model.name!r}. Write {ordered}."
+            )
+    return canonical
+
+
+def _layer_list(layers: Any) -> list[str]:
+    if isinstance(layers, str):
+        return [layers]
+    if not isinstance(layers, Sequence) or not all(isinstance(n, str) for n in layers):
+        raise LayerError(
+            f"layer is a name, or a list of names input to output; got {layers!r}. "
+            "Write e.g. layer='mixed4d' or layer=['mixed4a', 'mixed4d']."
+        )
+    names = list(layers)
+    if not names:
+        raise LayerError("layer is an empty list; give one name or more, e.g. 'mixed4d'.")
+    if len(names) > MAX_LAYERS:
+        raise LayerError(
+            f"At most {MAX_LAYERS} layers at once; got {len(names)}: {WHY_MAX_LAYERS}. "
+            f"Choose {MAX_LAYERS} or fewer of {names}."
+        )
+    return names
+
+
+def _check_once_each(names: list[str], canonical: list[str]) -> None:
+    for name in canonical:
+        spelled = [given for given, c in zip(names, canonical, strict=True) if c == name]
+        if len(spelled) > 1:
+            once = list(dict.fromkeys(canonical))
+            raise LayerError(
+                f"Layer {name!r} is given {len(spelled)} times ({', '.join(map(repr, spelled))}); "
+                f"give each layer once: {once}."
+            )
+
+
+def _suggest(model: VisionModel, layer: str) -> str:
+    """Spatial layers to read instead of ``layer``: the default, or the ones nearest it."""
+    infos = model.layers()
+    spatial = [i.name for i in infos if i.spatial]
+    if DEFAULT_LAYER in spatial:
+        return f"{DEFAULT_LAYER} ({spatial[0]} .. {spatial[-1]})"
+    names = [i.name for i in infos]
+    position = names.index(layer) if layer in names else len(names)
+    nearest = sorted(spatial, key=lambda name: abs(names.index(name) - position))[:3]
+    return ", ".join(sorted(nearest, key=names.index)) or "one with an (H, W, C) output"
+
+
+def check_counts(
+    n_groups: Any, layers: Sequence[str], fixed: dict[str, int] | None = None
+) -> list[int]:
+    """One group count per layer: None (the defaults), a number for all, or one per layer.
+
+    ``fixed`` maps the layers whose groups are given (shared groups) to their counts: None
+    takes them, and a number for all layers applies only to the others.
+
+    Raises
+    ------
+    GroupCountError
+        A list of another length, or a count that is not a whole number of at least 1.
+    """
+    fixed = fixed or {}
+    if n_groups is None:
+        counts = [fixed.get(layer, DEFAULT_GROUPS) for layer in layers]
+    elif _is_whole(n_groups):
+        counts = [fixed.get(layer, int(n_groups)) for layer in layers]
+        if len(layers) == 1:
+            counts = [int(n_groups)]  # one layer: a count other than the fixed one is refused
+    elif isinstance(n_groups, Sequence) and not isinstance(n_groups, str):
+        counts = list(n_groups)
+        if len(counts) != len(layers):
+            example = ", ".join(str(fixed.get(layer, DEFAULT_GROUPS)) for layer in layers)
+            raise GroupCountError(
+                f"n_groups has {len(counts)} count{'s' * (len(counts) != 1)} for "
+                f"{len(layers)} layer{'s' * (len(layers) != 1)} ({', '.join(layers)}); give "
+                f"one count per layer, e.g. n_groups=[{example}], or one number for all."
+            )
+    else:
+        raise GroupCountError(f"n_groups is a number, or one number per layer; got {n_groups!r}.")
+    for layer, count in zip(layers, counts, strict=True):
+        if not _is_whole(count) or count < 1:
+            raise GroupCountError(
+                f"The number of groups at {layer!r} is a whole number of at least 1; got {count!r}."
+            )
+    return [int(c) for c in counts]
+
+
+def given_counts(model: VisionModel, method: Any, layers: Sequence[str]) -> dict[str, int]:
+    """The layer and count of given groups (checked against the model and layers), if any."""
+    if not isinstance(method, GroupSource):
+        return {}
+    if method.layer not in layers:
+        raise LayerError(
+            f"The groups given were fitted at {method.layer!r}, which is not read here "
+            f"({', '.join(layers)}): a group is a direction in its layer's channels. "
+            f"Read layer={method.layer!r}."
+        )
+    method.check_model(model, method.layer)
+    return {method.layer: method.n_groups}
+
+
+def _is_whole(value: Any) -> bool:
+    return isinstance(value, (int, np.integer)) and not isinstance(value, bool)
+
+
+def unit_directions(channel: np.ndarray) -> np.ndarray:
+    """Channel factors (n, C) divided by their norms: the directions of the group scores."""
+    norms = np.linalg.norm(channel, axis=1, keepdims=True)  # (n, 1)
+    return (channel / np.maximum(norms, 1e-12)).astype(np.float32)  # (n, C)
+
+
+# -- the reading -----------------------------------------------------------------------------------
+
+
+class ImageReading:
+    """One image read at one or more layers; the groups, class table and flows found there.
+
+    Parameters
+    ----------
+    model : VisionModel
+    image : ndarray, shape (H, W, 3)
+        RGB floats in [0, 1].
+    layers : str or list of str
+        One spatial layer, or 1..MAX_LAYERS of them input to output.
+    classes : list of str or int, optional
+        Classes for the last layer's table (default: the top 5), read in the first pass.
+    """
+
+    def __init__(
+        self,
+        model: VisionModel,
+        image: np.ndarray,
+        layers: str | Sequence[str],
+        classes: Sequence[str | int] | None = None,
+    ):
+        self.model = model
+        self.image = image
+        self.layers = check_layers(model, layers)
+        asked = self._resolve_names(classes)
+        targets = Targets.top_classes(TOP_K) if asked is None else Targets.classes(asked)
+        readout = model.read(image, self.layer, targets)  # the class pass
+        self.acts: dict[str, np.ndarray] = {self.layer: readout.acts}  # (h, w, C) each
+        self.logits = readout.logits  # (K,)
+        self._class_grads: dict[int, np.ndarray] = dict(
+            zip((int(t) for t in readout.targets), readout.grads, strict=True)
+        )  # class: (h, w, C)
+        self._score_grads: dict[tuple[str, str, int], np.ndarray] = {}  # (n_B, h, w, C_A)
+        self._groups: dict[tuple[str, int], LayerGroups] = {}
+        self._flows: dict[tuple[str, int, str, int], np.ndarray] = {}  # (n_A, n_B)
+        self._method_key: Any = None
+
+    @property
+    def layer(self) -> str:
+        """The last layer: the one the classes attach to."""
+        return self.layers[-1]
+
+    # -- classes ---------------------------------------------------------------------------
+    def class_name(self, index: int) -> str:
+        """Display name of a logit."""
+        names = self.model.class_names
+        return str(names[index]) if names is not None else f"class {index}"
+
+    def top_classes(self, k: int = TOP_K) -> list[int]:
+        """Indices of the k best classes, best first."""
+        return [int(i) for i in np.argsort(-self.logits, kind="stable")[:k]]
+
+    def _resolve_names(self, classes: Sequence[str | int] | None) -> list[int] | None:
+        if classes is None or (not isinstance(classes, (str, int)) and len(classes) == 0):
+            return None
+        if isinstance(classes, (str, int)):
+            raise ClassNameError(
+                f"classes is a list of names or indices; got {classes!r}. Write [{classes!r}]."
+            )
+        indices = resolve_classes(list(classes), self.model.class_synonyms, self.model.n_classes)
+        return list(dict.fromkeys(indices))  # a class named twice is one row
+
+    def resolve(self, classes: Sequence[str | int] | None) -> list[int]:
+        """Class names or indices (None or empty: the top 5) to logit indices, without repeats."""
+        asked = self._resolve_names(classes)
+        return self.top_classes() if asked is None else asked
+
+    def unique_classes(self, classes: Sequence[str | int]) -> list[str | int]:
+        """The classes as given (names stay names, indices stay ints), less repeats.
+
+        A class given twice, by the same or another name or by its index, is kept where it
+        first appears, so that entry i is row i of the attribution table.
+        """
+        indices = resolve_classes(list(classes), self.model.class_synonyms, self.model.n_classes)
+        first = {index: position for position, index in reversed(list(enumerate(indices)))}
+        return [cls for position, cls in enumerate(classes) if first[indices[position]] == position]
+
+    def gradients(self, class_indices: Sequence[int]) -> np.ndarray:
+        """D logit / d activations at the last layer, (k, h, w, C); cached per class."""
+        missing = [i for i in dict.fromkeys(class_indices) if i not in self._class_grads]
+        if missing:
+            readout = self.model.read(self.image, self.layer, Targets.classes(missing))
+            self._class_grads.update(zip(missing, readout.grads, strict=True))
+        if not class_indices:
+            return np.zeros((0, *self.acts[self.layer].shape), np.float32)
+        return np.stack([self._class_grads[i] for i in class_indices])
+
+    # -- flows -----------------------------------------------------------------------------
+    def score_gradients(self, layer: str, later: LayerGroups) -> np.ndarray:
+        """D s_b / d acts at ``layer`` for every group b of ``later``: (n_B, h, w, C).
+
+        One :meth:`~neuron_groups.backends.base.VisionModel.read` per (layer, later groups),
+        which also keeps the activations at ``layer``; cached.
+        """
+        key = (layer, later.layer, later.n_groups)
+        if key not in self._score_grads:
+            targets = Targets.directions(later.layer, unit_directions(later.channel))
+            readout = self.model.read(self.image, layer, targets)
+            self.acts[layer] = readout.acts  # (h, w, C)
+            self._score_grads[key] = readout.grads  # (n_B, h, w, C)
+        return self._score_grads[key]
+
+    def _flow(self, a: LayerGroups, b: LayerGroups) -> np.ndarray:
+        key = (a.layer, a.n_groups, b.layer, b.n_groups)
+        if key not in self._flows:
+            grads = self.score_gradients(a.layer, b)  # (n_B, h, w, C_A)
+            # with A's (n_A, h, w) x (n_A, C_A) factors: (n_B, n_A), then .T
+            self._flows[key] = group_attributions(grads, a.spatial, a.channel).T.copy()
+        return self._flows[key]
+
+    # -- the analysis ----------------------------------------------------------------------
+    def analyze(
+        self,
+        n_groups: int | Sequence[int] | None = None,
+        classes: Sequence[str | int] | None = None,
+        method: Any = "nmf",
+        seed: int | None = 0,
+    ) -> NeuronGroupsResult:
+        """Groups at every layer, the classes at the last, and the flows (no icons).
+
+        Parameters
+        ----------
+        n_groups : int, list of int or None
+            One count for every layer, or one per layer (input to output); None: 6, or the
+            count of given groups.
+        classes : list of str or int, optional
+            Classes for the last layer's table (default: the top 5).
+        method : str, sklearn estimator or GroupSource
+            Factorization (default NMF). Given groups (a
+            :class:`~neuron_groups.factorization.GroupSource` such as
+            :class:`~neuron_groups.datasets.SharedGroups`) are used at their layer, which must
+            be one of the layers read; the other layers get NMF.
+        seed : int or None
+            Seed of the factorization.
+        """
+        counts = check_counts(n_groups, self.layers, given_counts(self.model, method, self.layers))
+        class_indices = self.resolve(classes)  # fail on a bad class before any work
+        self._forget_if_changed(method, seed)
+        groups = {self.layer: self._layer_groups(self.layer, counts[-1], method, seed)}
+        flows: dict[Pair, np.ndarray] = {}
+        for i in reversed(range(len(self.layers) - 1)):  # output to input: B before A
+            a, b = self.layers[i], self.layers[i + 1]
+            self.score_gradients(a, groups[b])  # reads the activations at a
+            groups[a] = self._layer_groups(a, counts[i], method, seed)
+            flows[(a, b)] = self._flow(groups[a], groups[b])
+        last = groups[self.layer]
+        return NeuronGroupsResult(
+            image=self.image,
+            groups=[groups[layer] for layer in self.layers],
+            attributions=group_attributions(
+                self.gradients(class_indices), last.spatial, last.channel
+            ),
+            classes=[self.class_name(i) for i in class_indices],
+            class_indices=np.asarray(class_indices, dtype=np.int64),
+            logits=self.logits.astype(np.float32),
+            top5=[self.class_name(i) for i in self.top_classes()],
+            flows=dict(reversed(flows.items())),
+            model_name=self.model.name,
+        )
+
+    def _forget_if_changed(self, method: Any, seed: int | None) -> None:
+        key = (method if isinstance(method, str) else id(method), seed)
+        if key != self._method_key:
+            self._groups.clear()
+            self._score_grads.clear()
+            self._flows.clear()
+            self._method_key = key
+
+    def _layer_groups(self, layer: str, n: int, method: Any, seed: int | None) -> LayerGroups:
+        key = (layer, n)
+        if key not in self._groups:
+            here = method if not isinstance(method, GroupSource) or method.layer == layer else "nmf"
+            found = factorize(self.acts[layer], n, method=here, seed=seed, layer=layer)
+            self._groups[key] = LayerGroups(
+                layer=layer,
+                spatial=found.spatial,
+                channel=found.channel,
+                method=found.method,
+                reconstruction_error=found.error,
+            )
+        return self._groups[key]
