@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 
 import numpy as np
@@ -15,6 +16,14 @@ from neuron_groups.backends.base import (
     VisionModel,
 )
 from neuron_groups.result import LayerGroups, NeuronGroupsResult
+
+
+@dataclasses.dataclass(frozen=True)
+class Evaluation:
+    """What ``VisionModel.evaluate`` returns (until the seam's own type is merged)."""
+
+    values: np.ndarray
+    grads: np.ndarray | None
 
 
 class FakeModel(VisionModel):
@@ -39,6 +48,7 @@ class FakeModel(VisionModel):
         self.step_delay = step_delay
         self.icon_calls = 0
         self.reads = 0
+        self.evaluations = 0
         self.started = threading.Event()
 
     def layers(self):
@@ -92,6 +102,22 @@ class FakeModel(VisionModel):
         per_channel = vectors[:, :8] + vectors[:, 8:] @ self.mix.T  # (T, 8)
         grads = np.broadcast_to(per_channel[:, None, None, :], (len(vectors), 7, 7, 8))
         return Readout(acts, logits, grads.astype(np.float32), np.arange(len(vectors)))
+
+    def evaluate(self, image, layer, acts, targets, gradients=False):
+        """The fake is linear in "conv": values and gradients from the same weights."""
+        self.evaluations += 1
+        name = self.resolve_layer(layer).name
+        acts = np.asarray(acts, np.float32)
+        if targets.kind == "directions":
+            weights = self._read_directions(name, acts[0], None, targets).grads  # (T, 7, 7, 8)
+        else:
+            indices = list(targets.indices)
+            head = self.head[indices].reshape(-1, 7, 7, 8)  # (T, 7, 7, 8)
+            pad = np.zeros((len(indices), 7, 7, acts.shape[-1] - 8), np.float32)
+            weights = np.concatenate([head, pad], axis=-1)  # conv2's last 4 channels: unread
+        values = np.einsum("thwc,bhwc->bt", weights, acts).astype(np.float32)  # (B, T)
+        grads = np.broadcast_to(weights[None], (len(acts), *weights.shape)) if gradients else None
+        return Evaluation(values, None if grads is None else grads.astype(np.float32))
 
     def render_icons(self, layer, directions, settings=None, hooks=NO_HOOKS):
         settings = settings or IconSettings()

@@ -1,22 +1,54 @@
-"""How much each group of neurons pushes each class: a linear approximation.
+"""How much each group of neurons moves each target: three methods with one calling pattern.
 
-``attr[class, group] = sum over (y, x, c) of grad[class, y, x, c] * spatial[group, y, x]
-* channel[group, c]``, where ``grad`` is the gradient of the class's pre-softmax logit with
-respect to the layer's activations (the original notebook's ``raw_class_group_attr``).
+For a layer with activations ``a`` (h, w, C) and groups with maps ``S_g`` and channel factors
+``C_g``, group g's **part** is ``P_g = S_g (outer) C_g`` and the reconstruction is
+``R = sum_g P_g``. A target ``f`` is a class logit, or a group's score at a later layer (the
+flows). Each method turns a :class:`Probe` (the model's passes for the targets, cached) and
+the groups into a table ``(T, n)``:
+
+- ``"linear"`` (the article's, Lucid's ``raw_class_group_attr``):
+  ``lin[t, g] = <grad f_t(a), P_g>``, a first-order estimate at the image's activations.
+- ``"integrated"`` (integrated gradients from the zero baseline along the straight path):
+  ``ig[t, g] = <avg_grad_t, P_g>`` with ``avg_grad_t`` the gradient of ``f_t`` averaged over
+  ``s a`` for s in [0, 1], and ``rest[t] = <avg_grad_t, a - R>``, the evidence the groups do
+  not explain. Completeness: ``sum_g ig[t, g] + rest[t] = f_t(a) - f_t(0)``; the path is
+  refined until it holds within :data:`COMPLETENESS` (1%). After the one batched pass for
+  the average, it costs what the linear table costs, for any group count.
+- ``"ablation"`` (measured): ``abl[t, g] = f_t(a) - f_t(a - min(a, P_g))``, the drop when
+  the group's part is removed with the activations kept >= 0 (for signed activations, such
+  as a ViT's, ``a - P_g``).
+
+A new method is one function ``method(probe, spatial, channel) -> Attribution`` added to
+:data:`METHODS`.
 """
 
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Callable
+
 import numpy as np
+
+from neuron_groups.backends.base import Targets, VisionModel
+from neuron_groups.errors import NeuronGroupsError
+
+COMPLETENESS = 0.01
+"""How closely the integrated table and its rest add up to ``f(a) - f(0)`` (relative)."""
+
+FIRST_STEPS, MAX_STEPS = 16, 256
+"""The path's first number of intervals, doubled until complete, and the most it takes."""
+
+CHUNK = 32
+"""The most activations evaluated in one backend call (memory: CHUNK x T gradients)."""
 
 
 def group_attributions(grads: np.ndarray, spatial: np.ndarray, channel: np.ndarray) -> np.ndarray:
-    """Attribution of each class logit to each group.
+    """Each target's gradient contracted with each group's part: ``<grads[t], P_g>``.
 
     Parameters
     ----------
-    grads : ndarray, shape (K, H, W, C)
-        Gradient of each class logit with respect to the layer's activations.
+    grads : ndarray, shape (T, H, W, C)
+        A gradient (or an averaged gradient) of each target with respect to the activations.
     spatial : ndarray, shape (n, H, W)
         Where each group is present.
     channel : ndarray, shape (n, C)
@@ -24,13 +56,229 @@ def group_attributions(grads: np.ndarray, spatial: np.ndarray, channel: np.ndarr
 
     Returns
     -------
-    ndarray, shape (K, n)
+    ndarray, shape (T, n)
     """
     if grads.shape[1:3] != spatial.shape[1:] or grads.shape[3] != channel.shape[1]:
         raise ValueError(
             f"Gradients {grads.shape} do not match spatial {spatial.shape} and channel "
             f"{channel.shape} factors."
         )
-    # Contract channels first: (K, H, W, C) x (n, C) -> (K, n, H, W), then positions.
+    # Contract channels first: (T, H, W, C) x (n, C) -> (T, n, H, W), then positions.
     per_position = np.einsum("khwc,nc->knhw", grads, channel, optimize=True)
     return np.einsum("knhw,nhw->kn", per_position, spatial, optimize=True).astype(np.float32)
+
+
+def group_parts(spatial: np.ndarray, channel: np.ndarray) -> np.ndarray:
+    """Each group's part of the activations, ``S_g (outer) C_g``: (n, H, W, C)."""
+    return (spatial[..., None] * channel[:, None, None, :]).astype(np.float32)
+
+
+@dataclasses.dataclass(frozen=True)
+class PathGradient:
+    """The gradient of each target averaged along the straight path from 0 to ``a``.
+
+    Attributes
+    ----------
+    mean : ndarray, shape (T, H, W, C)
+    change : ndarray, shape (T,)
+        ``f(a) - f(0)`` of each target, what ``<mean, a>`` approximates.
+    steps : int
+        Intervals of the trapezoid rule used.
+    """
+
+    mean: np.ndarray
+    change: np.ndarray
+    steps: int
+
+    def completeness_error(self, acts: np.ndarray) -> np.ndarray:
+        """``|<mean, a> - (f(a) - f(0))|`` relative to the size of the change, per target."""
+        total = np.einsum("thwc,hwc->t", self.mean, acts, optimize=True)  # (T,)
+        return np.abs(total - self.change) / _scale(self.change)
+
+
+def _scale(change: np.ndarray) -> np.ndarray:
+    """What an error is relative to: the change, floored at a tenth of the largest one."""
+    largest = float(np.abs(change).max()) if change.size else 0.0
+    return np.maximum(np.abs(change), max(0.1 * largest, 1e-6))
+
+
+class Probe:
+    """The passes attribution needs, for targets at one layer of one image; cached.
+
+    Parameters
+    ----------
+    model : VisionModel
+    image : ndarray, shape (H, W, 3)
+    layer : str
+        The layer whose activations are attributed.
+    acts : ndarray, shape (h, w, C)
+        The image's activations there.
+    targets : Targets
+        Class logits (``Targets.classes``) or scores at a later layer (``Targets.directions``).
+    gradients : ndarray, shape (T, h, w, C), optional
+        The gradients at ``acts`` if already read (one pass of ``VisionModel.read``).
+    path : PathGradient, optional
+        The path-averaged gradients if already computed.
+    """
+
+    def __init__(
+        self,
+        model: VisionModel,
+        image: np.ndarray,
+        layer: str,
+        acts: np.ndarray,
+        targets: Targets,
+        gradients: np.ndarray | None = None,
+        path: PathGradient | None = None,
+    ):
+        self.model, self.image, self.layer = model, image, layer
+        self.acts, self.targets = acts, targets
+        self._gradients = gradients
+        self._path = path
+
+    def gradients(self) -> np.ndarray:
+        """D f / d a at the image's activations, (T, h, w, C)."""
+        if self._gradients is None:
+            self._gradients = self._evaluate(self.acts[None], gradients=True)[1][0]
+        return self._gradients
+
+    def values(self, acts: np.ndarray) -> np.ndarray:
+        """The targets at each of a batch of activations (B, h, w, C): (B, T)."""
+        return self._evaluate(acts, gradients=False)[0]
+
+    def path_gradient(self) -> PathGradient:
+        """The path-averaged gradient, refined until complete within :data:`COMPLETENESS`."""
+        if self._path is None:
+            self._path = self._integrate()
+        return self._path
+
+    def _integrate(self) -> PathGradient:
+        # Trapezoid rule on s = k / m, k = 0..m; doubling m reuses every point computed.
+        steps = FIRST_STEPS
+        values, grads = self._evaluate(self._on_path(np.linspace(0, 1, steps + 1)), True)
+        change = values[-1] - values[0]  # (T,)
+        weighted = _trapezoid_sum(grads)  # (T, h, w, C), sum of the rule's weighted points
+        while True:
+            path = PathGradient((weighted / steps).astype(np.float32), change, steps)
+            if steps >= MAX_STEPS or np.all(path.completeness_error(self.acts) <= COMPLETENESS):
+                return path
+            middles = (np.arange(steps) + 0.5) / steps  # the new points between the old ones
+            weighted = weighted + self._evaluate(self._on_path(middles), True)[1].sum(axis=0)
+            steps *= 2
+
+    def _on_path(self, fractions: np.ndarray) -> np.ndarray:
+        return fractions[:, None, None, None].astype(np.float32) * self.acts[None]  # (B, h, w, C)
+
+    def _evaluate(self, acts: np.ndarray, gradients: bool) -> tuple[np.ndarray, np.ndarray]:
+        values, grads = [], []
+        for start in range(0, len(acts), CHUNK):
+            out = self.model.evaluate(
+                self.image, self.layer, acts[start : start + CHUNK], self.targets, gradients
+            )
+            values.append(out.values)  # (b, T)
+            if gradients:
+                grads.append(out.grads)  # (b, T, h, w, C)
+        stacked = np.concatenate(grads) if gradients else np.zeros(0, np.float32)
+        return np.concatenate(values), stacked
+
+
+def _trapezoid_sum(grads: np.ndarray) -> np.ndarray:
+    """Sum of the gradients on s = 0, 1/m, ..., 1 with the ends weighted 1/2: (T, h, w, C)."""
+    return grads[1:-1].sum(axis=0) + 0.5 * (grads[0] + grads[-1])
+
+
+@dataclasses.dataclass(frozen=True)
+class Attribution:
+    """One method's table.
+
+    Attributes
+    ----------
+    table : ndarray, shape (T, n)
+        The effect of each group on each target.
+    rest : ndarray, shape (T,), or None
+        What the groups do not explain (integrated gradients only).
+    """
+
+    table: np.ndarray
+    rest: np.ndarray | None = None
+
+
+def linear(probe: Probe, spatial: np.ndarray, channel: np.ndarray) -> Attribution:
+    """The article's first-order estimate: ``<grad f(a), P_g>``."""
+    return Attribution(group_attributions(probe.gradients(), spatial, channel))
+
+
+def integrated(probe: Probe, spatial: np.ndarray, channel: np.ndarray) -> Attribution:
+    """Integrated gradients from zero: ``<avg_grad, P_g>``, and the rest ``<avg_grad, a - R>``."""
+    path = probe.path_gradient()
+    table = group_attributions(path.mean, spatial, channel)  # (T, n)
+    whole = np.einsum("thwc,hwc->t", path.mean, probe.acts, optimize=True)  # <avg_grad, a>
+    return Attribution(table, (whole - table.sum(axis=1)).astype(np.float32))
+
+
+def ablation(probe: Probe, spatial: np.ndarray, channel: np.ndarray) -> Attribution:
+    """The measured drop of each target when each group's part is removed."""
+    acts = probe.acts
+    parts = group_parts(spatial, channel)  # (n, h, w, C)
+    removed = np.minimum(acts[None], parts) if acts.min() >= 0 else parts
+    values = probe.values(np.concatenate([acts[None], acts[None] - removed]))  # (1 + n, T)
+    return Attribution((values[0][None] - values[1:]).T.astype(np.float32))  # (T, n)
+
+
+METHODS: dict[str, Callable[[Probe, np.ndarray, np.ndarray], Attribution]] = {
+    "integrated": integrated,
+    "linear": linear,
+    "ablation": ablation,
+}
+"""Every attribution method by name; the first is the default."""
+
+DEFAULT_METHOD = "integrated"
+
+
+def check_method(method: str) -> str:
+    """The method's name, after checking it is one of :data:`METHODS`."""
+    if method not in METHODS:
+        from neuron_groups.errors import did_you_mean
+
+        raise NeuronGroupsError(
+            f"Unknown attribution {method!r}.{did_you_mean(str(method), list(METHODS))} "
+            f"Methods: {', '.join(METHODS)} (default {DEFAULT_METHOD})."
+        )
+    return method
+
+
+STRONG = 0.25
+"""A cell is strong when its measured effect is at least this share of the table's largest."""
+
+NAMES = {
+    "integrated": "integrated gradients",
+    "linear": "linear attribution (the article's)",
+    "ablation": "measured effect of removing each group",
+}
+"""What each method's table is called where it is shown."""
+
+
+def sign_disagreements(linear: np.ndarray, measured: np.ndarray, strong: float = STRONG):
+    """Cells where the linear estimate's sign is not the measured effect's, on strong cells.
+
+    Parameters
+    ----------
+    linear, measured : ndarray, shape (T, n)
+        The linear table and the ablation table.
+    strong : float
+        Only cells whose measured effect is at least this share of the largest count.
+
+    Returns
+    -------
+    ndarray of bool, shape (T, n)
+    """
+    largest = float(np.abs(measured).max()) if measured.size else 0.0
+    if largest == 0.0:
+        return np.zeros(measured.shape, bool)
+    opposite = np.sign(linear) * np.sign(measured) < 0
+    return opposite & (np.abs(measured) >= strong * largest)
+
+
+def attribute_all(probe: Probe, spatial: np.ndarray, channel: np.ndarray) -> dict[str, Attribution]:
+    """Every method's table for these groups."""
+    return {name: method(probe, spatial, channel) for name, method in METHODS.items()}

@@ -17,6 +17,8 @@ import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
+import numpy as np
+
 from neuron_groups.errors import NeuronGroupsError
 
 DEMO = {
@@ -104,6 +106,14 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--model", default="inceptionv1", help="model name (default inceptionv1)")
     parser.add_argument("--method", default="nmf", help="factorization (default NMF)")
+    parser.add_argument(
+        "--attribution",
+        choices=("integrated", "linear", "ablation"),
+        default="integrated",
+        help="the table printed and shown first: integrated gradients (default), the "
+        "article's linear attribution, or the measured effect of removing each group; all "
+        "three are computed and saved",
+    )
     parser.add_argument("--save", metavar="OUT.npz", help="write the result as .npz")
     parser.add_argument("--out", metavar="PAGE.html", help="write an interactive HTML page")
     _icon_options(parser)
@@ -190,13 +200,9 @@ def run(args: argparse.Namespace) -> int:
     with _stage(f"Loading model {args.model}"):
         model = load_model(args.model)
     with _readings_once(model):
-        result = _analyze(model, image, layers, groups, classes, args.method)
+        result = _analyze(model, image, layers, groups, classes, args)
     print(f"\nTop 5 predictions for {image_source}:\n{result.top5_table()}\n")
-    print(f"Effect of neuron groups at {result.layer} on output classes (logit units):")
-    print(result.attribution_table())
-    for a, b in result.pairs:
-        print(f"\nFlows from the groups at {a} to the groups at {b} (largest {TOP_FLOWS}):")
-        print(result.flow_table((a, b), top=TOP_FLOWS))
+    print(_report(result))
     if not args.no_icons:
         several = len(result.layers) > 1
         for groups_at in reversed(list(result.groups.values())):  # the last layer first
@@ -229,14 +235,71 @@ def _readings_once(model) -> Iterator[None]:
         model.compile_readings = compiled
 
 
-def _analyze(model, image, layers: list[str], groups: list[int], classes, method):
-    """The groups at the layers (one or several), the class table and the flows."""
+def _analyze(model, image, layers: list[str], groups: list[int], classes, args):
+    """The groups at the layers (one or several), the tables, the flows and their quality."""
     from neuron_groups.reading import ImageReading, check_layers
 
     layers = check_layers(model, layers)  # before the passes
     chain = " -> ".join(f"{layer} ({n} groups)" for layer, n in zip(layers, groups, strict=True))
-    with _stage(f"Reading and factorizing {chain}"):
-        return ImageReading(model, image, layers, classes).analyze(groups, classes, method)
+    with _stage(f"Reading {chain}, factorizing, attributing by every method"):
+        reading = ImageReading(model, image, layers, classes)
+        result = reading.analyze(groups, classes, args.method, attribution=args.attribution)
+    with _stage("Measuring explained variance over counts and stability"):
+        return reading.measure(result)
+
+
+def _report(result) -> str:
+    """The tables, the flows, how much the groups explain and where the methods disagree."""
+    from neuron_groups.attribution import NAMES
+
+    lines = [
+        f"Effect of neuron groups at {result.layer} on output classes, by "
+        f"{NAMES[result.attribution_method]} (logit units):",
+        result.attribution_table(),
+    ]
+    if result.rest is not None:
+        lines.append(
+            "rest: the evidence the groups do not explain (integrated gradients' completeness: "
+            "the groups and the rest add up to logit(image) - logit(zero activations))."
+        )
+    lines += _disagreements(result)
+    for a, b in result.pairs:
+        lines.append(
+            f"\nFlows from the groups at {a} to the groups at {b} by "
+            f"{NAMES[result.attribution_method]} (largest {TOP_FLOWS}):"
+        )
+        lines.append(result.flow_table((a, b), top=TOP_FLOWS))
+    lines.append("")
+    lines += [_quality_line(groups) for groups in result.groups.values()]
+    return "\n".join(lines)
+
+
+def _disagreements(result) -> list[str]:
+    from neuron_groups.attribution import STRONG, sign_disagreements
+
+    if not {"linear", "ablation"} <= set(result.tables):
+        return []
+    linear, measured = result.tables["linear"], result.tables["ablation"]
+    return [
+        f"warning: for {result.classes[k]!r}, group {g}'s linear attribution "
+        f"({linear[k, g]:+.3f}) has the opposite sign of its measured effect "
+        f"({measured[k, g]:+.3f}): the first-order estimate is off here; trust the measured "
+        f"effect (strong cells: at least {STRONG:.0%} of the largest)."
+        for k, g in zip(*np.nonzero(sign_disagreements(linear, measured)), strict=True)
+    ]
+
+
+def _quality_line(groups) -> str:
+    text = (
+        f"{groups.layer}: {groups.n_groups} groups explain {groups.explained_variance:.1%} of "
+        "the activations"
+    )
+    if groups.explained_variance_by_k is not None:
+        curve = ", ".join(f"{v:.0%}" for v in groups.explained_variance_by_k)
+        text += f" (1..{len(groups.explained_variance_by_k)} groups: {curve})"
+    if groups.stability is not None:
+        text += "; stability of each group: " + " ".join(f"{v:.2f}" for v in groups.stability)
+    return text + "."
 
 
 def _icons(model, layer: str, directions, settings, cache: bool, label: str = "Icons"):

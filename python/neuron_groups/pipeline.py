@@ -11,6 +11,7 @@ import dataclasses
 from collections.abc import Sequence
 from typing import Any
 
+from neuron_groups.attribution import DEFAULT_METHOD, check_method
 from neuron_groups.backends.base import NO_HOOKS, IconHooks, IconSettings
 from neuron_groups.images import load_image
 from neuron_groups.models import load_model
@@ -68,6 +69,7 @@ def neuron_groups(
     model: Any = None,
     method: Any = "nmf",
     seed: int | None = 0,
+    attribution: str = DEFAULT_METHOD,
     icons: bool = True,
     steps: int | None = None,
     icon_settings: IconSettings | None = None,
@@ -98,6 +100,12 @@ def neuron_groups(
         (:func:`neuron_groups.fit_groups`), used at their layer.
     seed : int or None
         Seed of the factorization (results are repeatable by default).
+    attribution : str
+        The table shown as ``attributions`` (and ``flows``): ``"integrated"`` (default,
+        integrated gradients from zero, with the rest the groups do not explain),
+        ``"linear"`` (the article's first-order estimate) or ``"ablation"`` (the measured
+        drop when a group is removed). All three are computed and kept in ``tables``;
+        ``result.use(method)`` switches. See :mod:`neuron_groups.attribution`.
     icons : bool
         Render each group's feature-visualization icon (slow on a CPU; cached on disk),
         the last layer first.
@@ -113,12 +121,16 @@ def neuron_groups(
     Returns
     -------
     NeuronGroupsResult
+        With each layer's explained variance, its curve over group counts and each group's
+        stability (:mod:`neuron_groups.quality`).
     """
+    check_method(attribution)
     vision_model = load_model(model)
     layers = check_layers(vision_model, layer)  # bad layers and counts cost no pass
     check_counts(n_groups, layers, given_counts(vision_model, method, layers))
     reading = ImageReading(vision_model, load_image(image), layers, classes)  # the one pass
-    result = reading.analyze(n_groups, classes, method=method, seed=seed)
+    result = reading.analyze(n_groups, classes, method=method, seed=seed, attribution=attribution)
+    reading.measure(result)
     if icons:
         settings = icon_settings_with(icon_settings, steps)
         add_icons(result, vision_model, settings, cache=icon_cache, hooks=hooks)

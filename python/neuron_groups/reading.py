@@ -28,11 +28,20 @@ from typing import Any
 
 import numpy as np
 
-from neuron_groups.attribution import group_attributions
+from neuron_groups.attribution import (
+    DEFAULT_METHOD,
+    METHODS,
+    Attribution,
+    PathGradient,
+    Probe,
+    attribute_all,
+    check_method,
+)
 from neuron_groups.backends.base import Targets, VisionModel
 from neuron_groups.errors import ClassNameError, GroupCountError, LayerError
 from neuron_groups.factorization import GroupSource, factorize
 from neuron_groups.labels import resolve_classes
+from neuron_groups.quality import REFITS, explained_variance, explained_variance_by_count, stability
 from neuron_groups.result import LayerGroups, NeuronGroupsResult, Pair
 
 DEFAULT_LAYER = "mixed4d"
@@ -227,10 +236,12 @@ class ImageReading:
         self._class_grads: dict[int, np.ndarray] = dict(
             zip((int(t) for t in readout.targets), readout.grads, strict=True)
         )  # class: (h, w, C)
-        self._score_grads: dict[tuple[str, str, int], np.ndarray] = {}  # (n_B, h, w, C_A)
+        self._paths: dict[int, PathGradient] = {}  # class: its path-averaged gradient (1, ...)
+        self._flow_probes: dict[tuple[str, str, int], Probe] = {}  # scores of B's groups at A
         self._groups: dict[tuple[str, int], LayerGroups] = {}
-        self._flows: dict[tuple[str, int, str, int], np.ndarray] = {}  # (n_A, n_B)
+        self._flows: dict[tuple[str, int, str, int], dict[str, Attribution]] = {}
         self._method_key: Any = None
+        self._method: Any = None
 
     @property
     def layer(self) -> str:
@@ -282,6 +293,29 @@ class ImageReading:
             return np.zeros((0, *self.acts[self.layer].shape), np.float32)
         return np.stack([self._class_grads[i] for i in class_indices])
 
+    def class_probe(self, class_indices: Sequence[int]) -> Probe:
+        """The passes for these classes' tables at the last layer, cached per class."""
+        missing = [i for i in dict.fromkeys(class_indices) if i not in self._paths]
+        if missing:
+            found = self._probe(self.layer, Targets.classes(missing)).path_gradient()
+            for row, index in enumerate(missing):
+                self._paths[index] = PathGradient(
+                    found.mean[row : row + 1], found.change[row : row + 1], found.steps
+                )
+        paths = [self._paths[i] for i in class_indices]
+        acts = self.acts[self.layer]
+        path = PathGradient(
+            np.concatenate([p.mean for p in paths]) if paths else np.zeros((0, *acts.shape)),
+            np.concatenate([p.change for p in paths]) if paths else np.zeros(0),
+            max((p.steps for p in paths), default=0),
+        )
+        return self._probe(
+            self.layer, Targets.classes(class_indices), self.gradients(class_indices), path
+        )
+
+    def _probe(self, layer: str, targets: Targets, gradients=None, path=None) -> Probe:
+        return Probe(self.model, self.image, layer, self.acts[layer], targets, gradients, path)
+
     # -- flows -----------------------------------------------------------------------------
     def score_gradients(self, layer: str, later: LayerGroups) -> np.ndarray:
         """D s_b / d acts at ``layer`` for every group b of ``later``: (n_B, h, w, C).
@@ -289,20 +323,23 @@ class ImageReading:
         One :meth:`~neuron_groups.backends.base.VisionModel.read` per (layer, later groups),
         which also keeps the activations at ``layer``; cached.
         """
+        return self.flow_probe(layer, later).gradients()
+
+    def flow_probe(self, layer: str, later: LayerGroups) -> Probe:
+        """The passes for the scores of ``later``'s groups at ``layer``; cached."""
         key = (layer, later.layer, later.n_groups)
-        if key not in self._score_grads:
+        if key not in self._flow_probes:
             targets = Targets.directions(later.layer, unit_directions(later.channel))
             readout = self.model.read(self.image, layer, targets)
             self.acts[layer] = readout.acts  # (h, w, C)
-            self._score_grads[key] = readout.grads  # (n_B, h, w, C)
-        return self._score_grads[key]
+            self._flow_probes[key] = self._probe(layer, targets, readout.grads)  # (n_B, ...)
+        return self._flow_probes[key]
 
-    def _flow(self, a: LayerGroups, b: LayerGroups) -> np.ndarray:
+    def _flow(self, a: LayerGroups, b: LayerGroups) -> dict[str, Attribution]:
+        """Every method's flows from a's groups to b's, tables (n_B, n_A); cached."""
         key = (a.layer, a.n_groups, b.layer, b.n_groups)
         if key not in self._flows:
-            grads = self.score_gradients(a.layer, b)  # (n_B, h, w, C_A)
-            # with A's (n_A, h, w) x (n_A, C_A) factors: (n_B, n_A), then .T
-            self._flows[key] = group_attributions(grads, a.spatial, a.channel).T.copy()
+            self._flows[key] = attribute_all(self.flow_probe(a.layer, b), a.spatial, a.channel)
         return self._flows[key]
 
     # -- the analysis ----------------------------------------------------------------------
@@ -312,8 +349,9 @@ class ImageReading:
         classes: Sequence[str | int] | None = None,
         method: Any = "nmf",
         seed: int | None = 0,
+        attribution: str = DEFAULT_METHOD,
     ) -> NeuronGroupsResult:
-        """Groups at every layer, the classes at the last, and the flows (no icons).
+        """Groups at every layer, the classes at the last, the flows and every table.
 
         Parameters
         ----------
@@ -329,50 +367,106 @@ class ImageReading:
             be one of the layers read; the other layers get NMF.
         seed : int or None
             Seed of the factorization.
+        attribution : str
+            The method ``attributions`` and ``flows`` show (every method is computed and
+            kept in ``tables`` and ``flow_tables``): ``"integrated"`` (default),
+            ``"linear"`` (the article's) or ``"ablation"``.
+
+        The explained variance of each layer is measured too; the curve over counts and the
+        stability take longer and come from :meth:`measure`.
         """
+        check_method(attribution)
         counts = check_counts(n_groups, self.layers, given_counts(self.model, method, self.layers))
         class_indices = self.resolve(classes)  # fail on a bad class before any work
         self._forget_if_changed(method, seed)
         groups = {self.layer: self._layer_groups(self.layer, counts[-1], method, seed)}
-        flows: dict[Pair, np.ndarray] = {}
+        flows: dict[Pair, dict[str, Attribution]] = {}
         for i in reversed(range(len(self.layers) - 1)):  # output to input: B before A
             a, b = self.layers[i], self.layers[i + 1]
-            self.score_gradients(a, groups[b])  # reads the activations at a
+            self.flow_probe(a, groups[b])  # reads the activations at a
             groups[a] = self._layer_groups(a, counts[i], method, seed)
             flows[(a, b)] = self._flow(groups[a], groups[b])
         last = groups[self.layer]
-        return NeuronGroupsResult(
+        tables = self._class_tables(class_indices, last)
+        pairs = list(reversed(flows))
+        result = NeuronGroupsResult(
             image=self.image,
             groups=[groups[layer] for layer in self.layers],
-            attributions=group_attributions(
-                self.gradients(class_indices), last.spatial, last.channel
-            ),
+            attributions=tables[attribution].table,
             classes=[self.class_name(i) for i in class_indices],
             class_indices=np.asarray(class_indices, dtype=np.int64),
             logits=self.logits.astype(np.float32),
             top5=[self.class_name(i) for i in self.top_classes()],
-            flows=dict(reversed(flows.items())),
             model_name=self.model.name,
+            attribution_method=attribution,
+            tables={name: found.table for name, found in tables.items()},
+            rest=tables["integrated"].rest,
+            flow_tables={
+                name: {pair: flows[pair][name].table.T.copy() for pair in pairs} for name in METHODS
+            }
+            if pairs
+            else {},
+            flow_rest={pair: flows[pair]["integrated"].rest for pair in pairs},
         )
+        return result.use(attribution)
+
+    def _class_tables(self, class_indices: list[int], last: LayerGroups) -> dict[str, Attribution]:
+        if not class_indices:
+            empty = np.zeros((0, last.n_groups), np.float32)
+            return {name: Attribution(empty, np.zeros(0, np.float32)) for name in METHODS}
+        return attribute_all(self.class_probe(class_indices), last.spatial, last.channel)
+
+    def measure(self, result: NeuronGroupsResult, refits: int = REFITS) -> NeuronGroupsResult:
+        """Add each layer's explained variance over counts and its groups' stability.
+
+        The curve factorizes each count from 1 to the most allowed (cached, so the widget's
+        count control is instant afterwards); the stability refits ``refits`` times. Given
+        groups keep the stability they came with (shared groups: split-half over their
+        images) and have no curve.
+        """
+        for groups in result.groups.values():
+            if groups.explained_variance_by_k is None and not self._is_given(groups.layer):
+                acts = self.acts[groups.layer]
+                groups.explained_variance_by_k = explained_variance_by_count(
+                    acts, known=lambda k, layer=groups.layer: self._cached(layer, k)
+                )
+            if groups.stability is None:
+                groups.stability = self._stability(groups, refits)
+        return result
+
+    def _stability(self, groups: LayerGroups, refits: int) -> np.ndarray | None:
+        if self._is_given(groups.layer):
+            return getattr(self._method, "stability", None)
+        seed = self._method_key[1] or 0
+        return stability(self.acts[groups.layer], groups.channel, refits, seed=seed)
+
+    def _is_given(self, layer: str) -> bool:
+        return isinstance(self._method, GroupSource) and self._method.layer == layer
+
+    def _cached(self, layer: str, n: int) -> LayerGroups:
+        return self._layer_groups(layer, n, self._method, self._method_key[1])
 
     def _forget_if_changed(self, method: Any, seed: int | None) -> None:
         key = (method if isinstance(method, str) else id(method), seed)
         if key != self._method_key:
             self._groups.clear()
-            self._score_grads.clear()
+            self._flow_probes.clear()
             self._flows.clear()
             self._method_key = key
+            self._method = method
 
     def _layer_groups(self, layer: str, n: int, method: Any, seed: int | None) -> LayerGroups:
         key = (layer, n)
         if key not in self._groups:
             here = method if not isinstance(method, GroupSource) or method.layer == layer else "nmf"
-            found = factorize(self.acts[layer], n, method=here, seed=seed, layer=layer)
+            acts = self.acts[layer]
+            found = factorize(acts, n, method=here, seed=seed, layer=layer)
             self._groups[key] = LayerGroups(
                 layer=layer,
                 spatial=found.spatial,
                 channel=found.channel,
                 method=found.method,
                 reconstruction_error=found.error,
+                explained_variance=explained_variance(acts, found.spatial, found.channel),
             )
         return self._groups[key]

@@ -41,6 +41,12 @@ class LayerGroups:
         Relative error ``|a - R| / |a|`` of the factorization.
     icons : ndarray, shape (n, S, S, 3), or None
         Feature visualization of each group, floats in [0, 1], once rendered.
+    explained_variance : float
+        ``1 - |a - R|^2 / |a|^2`` of the image's activations (see :mod:`neuron_groups.quality`).
+    explained_variance_by_k : ndarray, shape (K,), or None
+        The same for 1..K groups (entry k-1), once measured.
+    stability : ndarray, shape (n,), or None
+        Each group's mean matched cosine over refits, in [0, 1], once measured.
     """
 
     layer: str
@@ -49,6 +55,9 @@ class LayerGroups:
     method: str = "NMF"
     reconstruction_error: float = float("nan")
     icons: np.ndarray | None = None
+    explained_variance: float = float("nan")
+    explained_variance_by_k: np.ndarray | None = None
+    stability: np.ndarray | None = None
 
     @property
     def n_groups(self) -> int:
@@ -71,7 +80,8 @@ class NeuronGroupsResult:
     groups : dict of str to LayerGroups
         Each layer's groups, input to output (a list is accepted and keyed by layer).
     attributions : ndarray, shape (k, n)
-        Effect of each group of the last layer on each class's logit.
+        Effect of each group of the last layer on each class's logit, by the chosen method
+        (``tables[attribution_method]``).
     classes : list of str
         Names of the k attributed classes (rows of ``attributions``).
     class_indices : ndarray, shape (k,)
@@ -82,8 +92,19 @@ class NeuronGroupsResult:
         Names of the five highest-scoring classes, best first.
     flows : dict of (str, str) to ndarray, shape (n_A, n_B)
         ``flows[(A, B)][a, b]``: the flow from group a at A to group b at the next layer
-        B; empty for one layer.
+        B, by the chosen method; empty for one layer.
     model_name : str
+    attribution_method : str
+        The method of ``attributions`` and ``flows`` (see :mod:`neuron_groups.attribution`).
+    tables : dict of str to ndarray, shape (k, n)
+        Every method's class table, by method (``"integrated"``, ``"linear"``,
+        ``"ablation"``).
+    rest : ndarray, shape (k,), or None
+        Integrated gradients' rest: each class's evidence the groups do not explain.
+    flow_tables : dict of str to dict of (str, str) to ndarray
+        Every method's flows.
+    flow_rest : dict of (str, str) to ndarray, shape (n_B,)
+        Integrated gradients' rest of each later group's score.
     """
 
     image: np.ndarray
@@ -95,12 +116,34 @@ class NeuronGroupsResult:
     top5: list[str]
     flows: dict[Pair, np.ndarray] = dataclasses.field(default_factory=dict)
     model_name: str = "inceptionv1"
+    attribution_method: str = "linear"
+    tables: dict[str, np.ndarray] = dataclasses.field(default_factory=dict)
+    rest: np.ndarray | None = None
+    flow_tables: dict[str, dict[Pair, np.ndarray]] = dataclasses.field(default_factory=dict)
+    flow_rest: dict[Pair, np.ndarray] = dataclasses.field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if not isinstance(self.groups, Mapping):
             self.groups = {groups.layer: groups for groups in self.groups}
         if not self.groups:
             raise ValueError("A result has the groups of at least one layer.")
+        self.tables.setdefault(self.attribution_method, self.attributions)
+        if self.flows:
+            self.flow_tables.setdefault(self.attribution_method, self.flows)
+
+    def use(self, method: str) -> NeuronGroupsResult:
+        """Show ``method``'s table and flows as ``attributions`` and ``flows``; returns self.
+
+        Every method is computed with the result, so switching costs nothing.
+        """
+        if method not in self.tables:
+            raise NeuronGroupsError(
+                f"This result has no {method!r} table; it has {', '.join(self.tables)}."
+            )
+        self.attribution_method = method
+        self.attributions = self.tables[method]
+        self.flows = self.flow_tables.get(method, {})
+        return self
 
     # -- the layers ----------------------------------------------------------------------
     @property
@@ -194,13 +237,16 @@ class NeuronGroupsResult:
 
     # -- text ------------------------------------------------------------------------------
     def attribution_table(self, digits: int = 3) -> str:
-        """The class x group attribution table as aligned text."""
+        """The class x group table of the chosen method as aligned text (with its rest)."""
         width = max([len(c) for c in self.classes] + [5])
+        rest = self.rest if self.attribution_method == "integrated" else None
         header = " " * width + "".join(f"{'group ' + str(g):>10}" for g in range(self.n_groups))
-        rows = [
-            f"{name:<{width}}" + "".join(f"{v:>10.{digits}f}" for v in values)
-            for name, values in zip(self.classes, self.attributions, strict=True)
-        ]
+        header += f"{'rest':>10}" if rest is not None else ""
+        rows = []
+        for row, (name, values) in enumerate(zip(self.classes, self.attributions, strict=True)):
+            cells = "".join(f"{v:>10.{digits}f}" for v in values)
+            cells += f"{rest[row]:>10.{digits}f}" if rest is not None else ""
+            rows.append(f"{name:<{width}}{cells}")
         return "\n".join([header, *rows])
 
     def top5_table(self) -> str:
@@ -242,6 +288,8 @@ class NeuronGroupsResult:
         arrays = {
             "image": self.image.astype(np.float32),
             "attributions": self.attributions.astype(np.float32),
+            "attribution_method": np.array(self.attribution_method),
+            **{f"{TABLE_KEYS[m]}": t.astype(np.float32) for m, t in self.tables.items()},
             "classes": np.array(self.classes, dtype=str),
             "class_indices": np.asarray(self.class_indices, dtype=np.int64),
             "logits": self.logits.astype(np.float32),
@@ -251,12 +299,29 @@ class NeuronGroupsResult:
             "layers": np.array(self.layers, dtype=str),
             **_layer_arrays(last, suffix=""),
         }
+        if self.rest is not None:
+            arrays["attributions_rest"] = self.rest.astype(np.float32)
         if len(self.groups) > 1:
             for groups in self.groups.values():
                 arrays.update(_layer_arrays(groups, suffix=f"_{groups.layer}"))
             for (a, b), values in self.flows.items():
                 arrays[f"flow_{a}_{b}"] = values.astype(np.float32)
+            for method, flows in self.flow_tables.items():
+                for (a, b), values in flows.items():
+                    arrays[f"flow_{method}_{a}_{b}"] = values.astype(np.float32)
+            for (a, b), values in self.flow_rest.items():
+                arrays[f"flow_rest_{a}_{b}"] = values.astype(np.float32)
         return arrays
+
+
+TABLE_KEYS = {
+    "linear": "attributions_linear",
+    "integrated": "attributions_integrated",
+    "ablation": "effects_ablation",
+}
+"""The saved key of each method's class table."""
+
+OPTIONAL_LAYER_KEYS = ("icons", "explained_variance_by_k", "stability")
 
 
 def _layer_arrays(groups: LayerGroups, suffix: str) -> dict[str, np.ndarray]:
@@ -265,9 +330,12 @@ def _layer_arrays(groups: LayerGroups, suffix: str) -> dict[str, np.ndarray]:
         f"channel{suffix}": groups.channel.astype(np.float32),
         f"method{suffix}": np.array(groups.method),
         f"reconstruction_error{suffix}": np.array(groups.reconstruction_error, np.float64),
+        f"explained_variance{suffix}": np.array(groups.explained_variance, np.float64),
     }
-    if groups.icons is not None:
-        arrays[f"icons{suffix}"] = groups.icons.astype(np.float32)
+    for key in OPTIONAL_LAYER_KEYS:
+        value = getattr(groups, key)
+        if value is not None:
+            arrays[f"{key}{suffix}"] = value.astype(np.float32)
     return arrays
 
 
@@ -295,6 +363,7 @@ def from_arrays(fields: Mapping[str, np.ndarray], path: str | os.PathLike) -> Ne
     groups = [
         _layer_groups(fields, layer, "" if layer == layers[-1] else f"_{layer}") for layer in layers
     ]
+    pairs = list(itertools.pairwise(layers))
     return NeuronGroupsResult(
         image=fields["image"],
         groups=groups,
@@ -303,9 +372,27 @@ def from_arrays(fields: Mapping[str, np.ndarray], path: str | os.PathLike) -> Ne
         class_indices=fields.get("class_indices", np.zeros(0, np.int64)),
         logits=fields["logits"],
         top5=[str(c) for c in fields.get("top5", [])],
-        flows={(a, b): fields[f"flow_{a}_{b}"] for a, b in itertools.pairwise(layers)},
+        flows={(a, b): fields[f"flow_{a}_{b}"] for a, b in pairs},
         model_name=str(fields.get("model_name", "")),
+        # Files from before the other methods hold the article's linear attribution.
+        attribution_method=str(fields.get("attribution_method", "linear")),
+        tables={m: fields[key] for m, key in TABLE_KEYS.items() if key in fields},
+        rest=fields.get("attributions_rest"),
+        flow_tables=_saved_flow_tables(fields, pairs),
+        flow_rest={
+            (a, b): fields[f"flow_rest_{a}_{b}"] for a, b in pairs if f"flow_rest_{a}_{b}" in fields
+        },
     )
+
+
+def _saved_flow_tables(
+    fields: Mapping[str, np.ndarray], pairs: list[Pair]
+) -> dict[str, dict[Pair, np.ndarray]]:
+    return {
+        method: {(a, b): fields[f"flow_{method}_{a}_{b}"] for a, b in pairs}
+        for method in TABLE_KEYS
+        if pairs and all(f"flow_{method}_{a}_{b}" in fields for a, b in pairs)
+    }
 
 
 def _require_layer_keys(fields: Mapping[str, np.ndarray], layers: list[str], path) -> None:
@@ -327,4 +414,7 @@ def _layer_groups(fields: Mapping[str, np.ndarray], layer: str, suffix: str) -> 
         method=str(method),
         reconstruction_error=float(fields.get(f"reconstruction_error{suffix}", np.nan)),
         icons=fields.get(f"icons{suffix}"),
+        explained_variance=float(fields.get(f"explained_variance{suffix}", np.nan)),
+        explained_variance_by_k=fields.get(f"explained_variance_by_k{suffix}"),
+        stability=fields.get(f"stability{suffix}"),
     )

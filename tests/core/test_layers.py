@@ -288,3 +288,32 @@ def test_inception_demo_groups_and_classes(inception, demo):
     np.testing.assert_allclose(result.attributions, single.attributions, rtol=1e-4)
     acts = inception.activations(result.image, "mixed4a")
     np.testing.assert_allclose(demo[0].acts["mixed4a"], acts, rtol=1e-4, atol=1e-4)
+
+
+def test_flows_of_every_method_are_kept(tmp_path):
+    model = FakeModel()
+    result = neuron_groups.neuron_groups(
+        IMAGE, ["conv", "conv2"], [3, 4], ["dog"], model=model, icons=False
+    )
+    pair = ("conv", "conv2")
+    assert set(result.flow_tables) == {"integrated", "linear", "ablation"}
+    assert result.flows is result.flow_tables["integrated"]
+    # The fake's scores are linear in conv: integrated flows equal the linear ones.
+    np.testing.assert_allclose(
+        result.flow_tables["integrated"][pair], result.flow_tables["linear"][pair], rtol=1e-4
+    )
+    assert result.flow_rest[pair].shape == (4,)
+    assert all(g.stability is not None for g in result.groups.values())
+    path = result.save(tmp_path / "flows.npz")
+    with np.load(path) as saved:
+        for key in (
+            "flow_conv_conv2",
+            "flow_linear_conv_conv2",
+            "flow_integrated_conv_conv2",
+            "flow_ablation_conv_conv2",
+        ):
+            assert saved[key].shape == (3, 4)
+    again = load(path)
+    for method, flows in result.flow_tables.items():
+        np.testing.assert_array_equal(again.flow_tables[method][pair], flows[pair])
+    assert again.use("linear").flows[pair] is again.flow_tables["linear"][pair]

@@ -80,3 +80,72 @@ def test_a_result_of_one_layer_is_a_result_of_several_with_one(image):
     assert result.last is result.groups["conv"] and result.spatial is result.last.spatial
     with pytest.raises(NeuronGroupsError, match="one layer has no flows"):
         result.flow_table()
+
+
+# -- every attribution method, kept in the result -------------------------------------------------
+
+
+def test_every_method_is_computed_and_the_chosen_one_shown(image):
+    model = FakeModel()
+    reading = ImageReading(model, image, "conv", ["dog", "car"])
+    result = reading.analyze(3, ["dog", "car"])
+    assert result.attribution_method == "integrated"
+    assert set(result.tables) == {"integrated", "linear", "ablation"}
+    np.testing.assert_array_equal(result.attributions, result.tables["integrated"])
+    # The fake is linear: integrated gradients equal the linear table, and the rest closes
+    # the gap to logit(a) - logit(0) = logit(a).
+    np.testing.assert_allclose(result.tables["integrated"], result.tables["linear"], rtol=1e-4)
+    logits = reading.logits[[1, 2]]
+    np.testing.assert_allclose(result.attributions.sum(1) + result.rest, logits, rtol=1e-4)
+    linear = reading.analyze(3, ["dog", "car"], attribution="linear")
+    vectors = result.spatial[..., None] * result.channel[:, None, None, :]  # (n, h, w, C)
+    expected = model.head[[1, 2]] @ vectors.reshape(3, -1).T  # the article's table, exactly
+    np.testing.assert_allclose(linear.attributions, expected, rtol=1e-4, atol=1e-5)
+    assert result.use("ablation").attributions is result.tables["ablation"]
+
+
+def test_a_bad_attribution_method_names_the_choices(image):
+    with pytest.raises(NeuronGroupsError, match=r"Unknown attribution 'lineer'. Did you mean 'lin"):
+        ImageReading(FakeModel(), image, "conv").analyze(2, attribution="lineer")
+    with pytest.raises(NeuronGroupsError, match="Methods: integrated, linear, ablation"):
+        neuron_groups(image, "conv", 2, model=FakeModel(), attribution="shap", icons=False)
+
+
+def test_explained_variance_comes_with_the_groups_and_the_rest_with_measure(image):
+    reading = ImageReading(FakeModel(), image, "conv")
+    result = reading.analyze(3)
+    groups = result.last
+    assert 0 < groups.explained_variance <= 1
+    assert groups.explained_variance == pytest.approx(1 - groups.reconstruction_error**2, 1e-4)
+    assert groups.explained_variance_by_k is None and groups.stability is None
+    reading.measure(result, refits=2)
+    assert groups.explained_variance_by_k.shape == (8,)  # no more groups than 8 channels
+    assert groups.explained_variance_by_k[2] == pytest.approx(groups.explained_variance)
+    assert groups.stability.shape == (3,) and np.all(groups.stability <= 1)
+
+
+def test_every_readout_is_saved_and_loaded(image, tmp_path):
+    from neuron_groups import load
+
+    result = neuron_groups(image, "conv", 3, ["dog"], model=FakeModel(), icons=False)
+    path = result.save(tmp_path / "r.npz")
+    with np.load(path) as saved:
+        keys = set(saved.files)
+    assert {
+        "attributions",
+        "attribution_method",
+        "attributions_linear",
+        "attributions_integrated",
+        "attributions_rest",
+        "effects_ablation",
+        "explained_variance",
+        "explained_variance_by_k",
+        "stability",
+    } <= keys
+    again = load(path)
+    assert again.attribution_method == "integrated" and set(again.tables) == set(result.tables)
+    for method, table in result.tables.items():
+        np.testing.assert_array_equal(again.tables[method], table)
+    np.testing.assert_array_equal(again.rest, result.rest)
+    np.testing.assert_array_equal(again.last.stability, result.last.stability)
+    assert again.last.explained_variance == result.last.explained_variance
