@@ -1,12 +1,12 @@
 /**
  * The widget's controller: it reads the model into a `Scene`, updates the components that
  * show what changed, keeps the view state (hover, probe, Stop pressed, image pending) and
- * holds the actions (`selection.js`, `actions.js`). It knows nothing about events: `wire.js`
- * calls it.
+ * holds the actions (`selection.js`, `actions.js`). It knows nothing about events: the
+ * listeners of `bindings.js` and the model's change events (`render.js`) call it.
  */
+/** @import { Scene } from "../components/scene.js" */
 /** @import { State, WidgetModel } from "../data/contract.js" */
 /** @import { LayerColumn } from "../data/decode.js" */
-/** @import { Scene } from "../components/scene.js" */
 /** @import { Context, ViewState } from "./selection.js" */
 /** @import { createView } from "./view.js" */
 import { DATA_FIELDS, readState } from "../data/contract.js";
@@ -133,7 +133,6 @@ export function createController(model, el, v) {
   /** @type {Context} */
   const ctx = { model, v, view, current, refresh, highlight, setPending, kernel };
   return {
-    view,
     refresh,
     ...createSelectionActions(ctx),
     ...createModelActions(ctx),

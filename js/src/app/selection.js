@@ -4,9 +4,9 @@
  * that change them. The references are checked against the scene: a group that is not shown
  * now is no reference.
  */
+/** @import { Ref, Scene, Selection } from "../components/scene.js" */
 /** @import { WidgetModel } from "../data/contract.js" */
 /** @import { Cell } from "../pure/pixels.js" */
-/** @import { Ref, Scene, Selection } from "../components/scene.js" */
 /** @import { createView } from "./view.js" */
 import { asString } from "../data/values.js";
 import { moveAcrossColumns } from "../pure/curves.js";

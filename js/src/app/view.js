@@ -11,8 +11,8 @@
  *   .ng-hint                       what hovering and clicking do
  *   the components' own hooks are listed in their modules (components/*.js)
  */
-/** @import { Scene, Selection } from "../components/scene.js" */
 /** @import { UrlBag } from "../components/dom.js" */
+/** @import { Scene, Selection } from "../components/scene.js" */
 import { createClassPicker, createGroupsControl, createImagePicker } from "../components/controls.js";
 import { h } from "../components/dom.js";
 import { createFlow } from "../components/flow.js";

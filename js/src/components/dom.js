@@ -94,7 +94,6 @@ function sameBytes(a, b) {
   return true;
 }
 
-
 /**
  * 2D context of a canvas, or null where there is none (jsdom, exotic hosts).
  * @param {HTMLCanvasElement} canvas

@@ -52,7 +52,6 @@ function countControl(doc, layer, count, options, enabled) {
   return select;
 }
 
-
 /**
  * The column of the table's classes.
  * @param {Document} doc
@@ -70,7 +69,6 @@ function classesColumn(doc, classNames) {
   ]);
   return { layer: CLASSES_COLUMN, el: node, head, tiles: null, classNodes };
 }
-
 
 /**
  * The columns of the diagram (built again only when the layers or classes change).
@@ -119,10 +117,6 @@ export function createColumns(doc, urls, lastTiles) {
     /** @returns {string[]} each column's layer name, the classes column last */
     names() {
       return names.slice();
-    },
-    /** @returns {number[]} nodes per group column (the classes column excluded) */
-    counts() {
-      return views.filter((v) => v.tiles).map((v) => nodesOf(v).length);
     },
     /** @param {number} col @param {number} group */
     focusTile(col, group) {

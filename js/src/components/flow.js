@@ -56,8 +56,6 @@ export function createFlow(doc, urls, lastTiles, uid) {
     controls: curves.controls,
     threshold: curves.threshold,
     svg: curves.svg,
-    names: columns.names,
-    counts: columns.counts,
     focusTile: columns.focusTile,
     setThreshold: curves.setThreshold,
     showTip: curves.showTip,

@@ -52,7 +52,6 @@ function regionNode(doc, urls, r, j, i, rgb) {
   );
 }
 
-
 /**
  * The gallery: one row per group (its icon tile, usage and classes, then its regions).
  * @param {Document} doc

@@ -11,12 +11,11 @@
  *   .ng-reticle                    `hidden` unless a cell is probed; data-row, data-col
  */
 /** @import { GroupData, LayerColumn } from "../data/decode.js" */
-/** @import { Layers } from "../pure/pixels.js" */
-/** @import { Cell } from "../pure/pixels.js" */
+/** @import { Cell, Layers } from "../pure/pixels.js" */
+/** @import { UrlBag } from "./dom.js" */
 /** @import { Ref, Scene, Selection } from "./scene.js" */
 import { toBytes } from "../data/decode.js";
 import { computeLayers } from "../pure/pixels.js";
-/** @import { UrlBag } from "./dom.js" */
 import { blit, context2d, h, putPixels } from "./dom.js";
 
 /** @typedef {{ color: HTMLCanvasElement[], gray: HTMLCanvasElement[] }} GroupCanvases cached per group */

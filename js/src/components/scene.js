@@ -2,9 +2,9 @@
  * What every component of the widget is given: the `Scene` (`update(scene)`) and the
  * `Selection` (`highlight(selection)`). Types only.
  */
-/** @import { Cell } from "../pure/pixels.js" */
-/** @import { GroupData, LayerColumn } from "../data/decode.js" */
 /** @import { State } from "../data/contract.js" */
+/** @import { GroupData, LayerColumn } from "../data/decode.js" */
+/** @import { Cell } from "../pure/pixels.js" */
 
 /**
  * What the components show: the model's state, its decoded group data, and two facts about

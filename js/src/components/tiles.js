@@ -13,11 +13,11 @@
  */
 /** @import { Binary, RGB } from "../data/contract.js" */
 /** @import { GroupData } from "../data/decode.js" */
+/** @import { UrlBag } from "./dom.js" */
 /** @import { Scene } from "./scene.js" */
 import { toBytes } from "../data/decode.js";
 import { cssColor, textColor } from "../pure/colors.js";
 import { fadeOpacity } from "../pure/pixels.js";
-/** @import { UrlBag } from "./dom.js" */
 import { h } from "./dom.js";
 
 /**
@@ -64,10 +64,10 @@ function tileNode(doc, j, rgb, layer, name) {
   return { el: node, img, placeholder };
 }
 
-
 /**
  * One tile per group of one layer: its icon (or a placeholder) over a strip in its colour.
- * The last layer's tiles (`update`) are today's; an earlier layer's column calls `show`.
+ * The last layer's tiles are updated from the scene (`update`); an earlier layer's column
+ * calls `show`.
  * @param {Document} doc
  * @param {UrlBag} urls
  * @param {string} [urlPrefix] key prefix of its icons in `urls` ("icon-" for the last layer)

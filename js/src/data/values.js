@@ -1,4 +1,3 @@
-// @ts-check
 /**
  * Small coercions of values as they arrive from the kernel or a page (any of them may be
  * missing or malformed while the kernel recomputes).

@@ -1288,10 +1288,6 @@ function createColumns(doc, urls, lastTiles) {
     names() {
       return names.slice();
     },
-    /** @returns {number[]} nodes per group column (the classes column excluded) */
-    counts() {
-      return views.filter((v) => v.tiles).map((v) => nodesOf(v).length);
-    },
     /** @param {number} col @param {number} group */
     focusTile(col, group) {
       views[col]?.tiles?.focus(group);
@@ -1570,8 +1566,6 @@ function createFlow(doc, urls, lastTiles, uid) {
     controls: curves.controls,
     threshold: curves.threshold,
     svg: curves.svg,
-    names: columns.names,
-    counts: columns.counts,
     focusTile: columns.focusTile,
     setThreshold: curves.setThreshold,
     showTip: curves.showTip,
@@ -2038,7 +2032,6 @@ function createController(model, el, v) {
   }
   const ctx = { model, v, view, current, refresh, highlight, setPending, kernel };
   return {
-    view,
     refresh,
     ...createSelectionActions(ctx),
     ...createModelActions(ctx),
