@@ -3,7 +3,7 @@ import { defineConfig } from "vitest/config";
 export default defineConfig({
   test: {
     environment: "jsdom",
-    include: ["js/**/*.test.js"],
+    include: ["js/tests/**/*.test.js"],
     restoreMocks: true,
   },
 });

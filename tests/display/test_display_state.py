@@ -1,7 +1,8 @@
 """The front-end state: its one description (ViewState), and the helpers both sides compute.
 
-The cross-checks run ``js/widget.js`` in node on the same inputs as the Python helpers and
-compare the answers exactly; they need ``node`` on the PATH.
+The cross-checks run the front end's bundle (``neuron_groups/static/widget.js``, what the
+package ships) in node on the same inputs as the Python helpers and compare the answers
+exactly; they need ``node`` on the PATH.
 """
 
 from __future__ import annotations
@@ -9,7 +10,6 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
-from pathlib import Path
 
 import anywidget
 import numpy as np
@@ -17,17 +17,18 @@ import pytest
 import traitlets
 
 from neuron_groups.display import state as view
+from neuron_groups.display.assets import ESM, asset_path
 from neuron_groups.display.widget import GroupWidget
 from tests.fakes import fake_result
 
-WIDGET_JS = Path(__file__).resolve().parents[2] / "js" / "widget.js"
+WIDGET_JS = asset_path(ESM)
 
 
 def run_js(expression: str) -> object:
     """Evaluate ``expression`` (using ``w``, the widget module) in node; return its JSON value."""
     node = shutil.which("node")
     if node is None:
-        pytest.fail("node is not installed (the cross-checks run js/widget.js in it)")
+        pytest.fail(f"node is not installed (the cross-checks run {WIDGET_JS.name} in it)")
     script = (
         f"import * as w from {json.dumps(WIDGET_JS.as_uri())};\n"
         f"process.stdout.write(JSON.stringify({expression}));\n"

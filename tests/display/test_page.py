@@ -124,7 +124,8 @@ def test_top_five_attributed_reads_as_no_classes():
 def test_the_esm_is_the_front_end_module():
     data = page_data(pages.save_page(fake_result()))
     assert data["esm"] == compact_text("widget.js")
-    assert "export function mountPage" in data["esm"]
+    exported = re.search(r"^export \{([^}]*)\};$", data["esm"], flags=re.MULTILINE)
+    assert exported and "mountPage" in [name.strip() for name in exported.group(1).split(",")]
 
 
 def test_every_cached_count_is_a_variant_and_the_current_one_not_repeated():
@@ -354,7 +355,9 @@ def test_the_module_travels_without_comments_but_with_every_export(tmp_path):
     # Compaction drops whole comment lines, which is safe only without multi-line templates.
     assert all(line.count("`") % 2 == 0 for line in source.splitlines())
     sent = compact_text("widget.js")
-    assert len(sent) < 0.7 * len(source) and "@typedef" not in sent
+    # The bundle keeps the JSDoc inside functions and esbuild's module markers; none travels.
+    assert len(sent) < 0.85 * len(source)
+    assert not any(mark in sent for mark in ("@param", "@type", "@returns", "// js/src/"))
     exports = []
     for name, text in (("source.mjs", source), ("sent.mjs", sent)):
         (tmp_path / name).write_text(text)

@@ -1,7 +1,8 @@
-"""Where the front end's files are: ``js/`` in a source checkout, ``static/`` when installed.
+"""Where the front end's files are: ``neuron_groups/static/`` (the bundle), and how they are sent.
 
-The wheel copies ``js/widget.js`` and ``js/widget.css`` to ``neuron_groups/static/``
-(``pyproject.toml``), so ``pip install .`` ships the front end without Node.
+``static/widget.js`` and ``static/widget.css`` are built from ``js/src/`` by esbuild
+(``npm run build``) and committed, so an installed package (``pip install .`` without
+Node) and a source checkout read the same files.
 """
 
 from __future__ import annotations
@@ -17,15 +18,14 @@ ESM, CSS = "widget.js", "widget.css"
 
 
 def checkout_root() -> Path | None:
-    """The repository root when running from a source checkout (it has ``js/``), else None."""
+    """The repository root when running from a source checkout (it has ``js/src/``), else None."""
     root = PACKAGE.parents[1]
-    return root if (root / "js" / ESM).is_file() else None
+    return root if (root / "js" / "src" / "index.js").is_file() else None
 
 
 def asset_path(name: str) -> Path:
     """Path of a front-end file (``"widget.js"`` or ``"widget.css"``)."""
-    root = checkout_root()
-    return root / "js" / name if root is not None else PACKAGE / "static" / name
+    return PACKAGE / "static" / name
 
 
 def asset_text(name: str) -> str:
@@ -37,10 +37,11 @@ def asset_text(name: str) -> str:
 def compact_text(name: str) -> str:
     """A front-end file as it is sent: whole-line comments and indentation left out.
 
-    ``widget.js`` is half documentation (JSDoc types for the type check, comments for the
-    reader); every widget and every page carries the module, so they travel without it.
-    Only whole comment lines go: a line that starts a comment is a comment (the module has
-    no multi-line template literals, which a test checks), so no code can be cut.
+    The bundle keeps the sources' JSDoc inside functions and esbuild's ``// js/src/...``
+    module markers (readable on purpose); every widget and every page carries the module, so
+    they travel without them. Only whole comment lines go: a line that starts a comment is a
+    comment (the bundle has no multi-line template literals, and no code after a comment that
+    closes on its line, which tests check), so no code can be cut.
     """
     text = asset_text(name)
     return _compact_css(text) if name.endswith(".css") else _compact_js(text)

@@ -2,7 +2,7 @@
 // (The pixel functions themselves are tested in pure.test.js.)
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { f32 } from "./testing.js";
-import widget, { StaticModel, groupMapPixels } from "./widget.js";
+import widget, { StaticModel, groupMapPixels } from "../src/index.js";
 
 
 // ---- canvas path with a fake 2D context ---------------------------------------------------

@@ -2,7 +2,7 @@
 // pin, icons streamed in place, the Stop button, and a standalone page of it.
 import { afterEach, describe, expect, it } from "vitest";
 import { createMounter, click, hover, key, leave, png, PNG_B64 } from "./testing.js";
-import { boxStyle, classesText, GALLERY_FIELDS, mountPage, regionText, shortImageName, StaticModel } from "./widget.js";
+import { boxStyle, classesText, GALLERY_FIELDS, mountPage, regionText, shortImageName, StaticModel } from "../src/index.js";
 
 const COLORS = [
   [230, 26, 26],

@@ -13,7 +13,7 @@ import widget, {
   mountPage,
   normalizeFlow,
   signColor,
-} from "./widget.js";
+} from "../src/index.js";
 import { click, createMounter, f32, hover, key, leave, png, tick } from "./testing.js";
 
 const EMPTY = new DataView(new ArrayBuffer(0));

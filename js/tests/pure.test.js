@@ -30,7 +30,7 @@ import {
   textColor,
   toBytes,
   toRGB,
-} from "./widget.js";
+} from "../src/index.js";
 
 
 const bytesOf = (dv) => [...new Uint8Array(dv.buffer, dv.byteOffset, dv.byteLength)];

@@ -1,7 +1,7 @@
 // The standalone page's start-up (mountPage) and its groups control, from page JSON as the
 // Python page writer produces it: {"esm", "state", "variants"}, bytes as {"$base64": ...}.
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { GROUP_FIELDS, mountPage } from "./widget.js";
+import { GROUP_FIELDS, mountPage } from "../src/index.js";
 
 const PNG_B64 =
   "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAQAAAC1HAwCAAAAC0lEQVR42mNkYAAAAAYAAjCB0C8AAAAASUVORK5CYII=";

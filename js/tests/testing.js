@@ -1,5 +1,5 @@
 // Helpers shared by the front end's vitest files (not part of the widget's module).
-import widget, { decodeBase64 } from "./widget.js";
+import widget, { decodeBase64 } from "../src/index.js";
 
 /** A valid 1x1 PNG, base64. */
 export const PNG_B64 =

@@ -2,7 +2,7 @@
 // jsdom has no 2D canvas: getContext is stubbed to return null here, so these tests also prove
 // the widget works (minus pixels) without one. Drawing is tested in drawing.test.js.
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import widget, { FIELDS, StaticModel, decodeBase64 } from "./widget.js";
+import widget, { FIELDS, StaticModel, decodeBase64 } from "../src/index.js";
 import { click, createMounter, f32, hover, key, leave, png, tick } from "./testing.js";
 
 // Another valid 1x1 PNG (different pixel), for "the icon changed".

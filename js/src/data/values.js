@@ -1,0 +1,36 @@
+/**
+ * Small coercions of values as they arrive from the kernel or a page (any of them may be
+ * missing or malformed while the kernel recomputes).
+ */
+
+/**
+ * @param {unknown} v
+ * @returns {any[]}
+ */
+export function asArray(v) {
+  return Array.isArray(v) ? v : [];
+}
+
+/**
+ * @param {unknown} v
+ * @returns {string}
+ */
+export function asString(v) {
+  return v == null ? "" : String(v);
+}
+
+/**
+ * @param {unknown} v
+ * @returns {v is Record<string, any>}
+ */
+export function isRecord(v) {
+  return !!v && typeof v === "object" && !Array.isArray(v);
+}
+
+/**
+ * @param {number} v
+ * @returns {number}
+ */
+export function clamp01(v) {
+  return v > 0 ? (v < 1 ? v : 1) : 0; // NaN -> 0
+}
