@@ -57,6 +57,7 @@ from neuron_groups.errors import (
     GroupCountError,
     LayerError,
     did_you_mean,
+    plural,
 )
 from neuron_groups.files import read_npz, write_atomically
 from neuron_groups.pipeline import DEFAULT_LAYER, _model
@@ -153,10 +154,35 @@ def _save_checkpoint(path: Path, state: _State, settings: FitSettings) -> None:
     write_atomically(path, lambda f: np.savez(f, **arrays))
 
 
+CHECKPOINT_KEYS = (
+    "settings",
+    "components",
+    "numerator",
+    "denominator",
+    "n_steps",
+    "first_rows",
+    "sources_done",
+    "n_images",
+    "code_sums",
+    "shape",
+    "skipped_names",
+    "skipped_reasons",
+)
+
+RESTART = (
+    "A checkpoint cannot be repaired: delete it, and the fit starts again from the first image."
+)
+
+
 def _load_checkpoint(path: Path, settings: FitSettings) -> _State:
-    fields = read_npz(path, "a fit_groups checkpoint")
+    fields = read_npz(path, "a fit_groups checkpoint", RESTART)
     if str(fields.get("format")) != FORMAT + " checkpoint":
         raise DatasetError(f"{path} is not a fit_groups checkpoint; remove it or choose another.")
+    missing = [key for key in CHECKPOINT_KEYS if key not in fields]
+    if missing:
+        raise DatasetError(
+            f"The checkpoint {path} has no {missing} (another version wrote it?). {RESTART}"
+        )
     saved = [str(v) for v in fields["settings"]]
     wanted = [str(v) for v in dataclasses.astuple(settings)]
     if saved != wanted:
@@ -222,9 +248,12 @@ def fit_groups(
     seed : int
         ``random_state`` of the estimator.
     checkpoint : path, optional
-        An ``.npz`` written atomically every ``checkpoint_every`` batches, when stopped and
-        at the end; if it exists, the fit resumes from it (give the same ``images`` in the
-        same order; a finished fit's checkpoint returns its groups at once).
+        An ``.npz`` written atomically after the first batch, then every
+        ``checkpoint_every`` batches, when stopped and at the end; if it exists, the fit
+        resumes from it (give the same ``images`` in the same order; a finished fit's
+        checkpoint returns its groups at once). A fit killed at any moment (even SIGKILL)
+        resumes from it to the groups of an uninterrupted fit. A truncated or corrupt
+        checkpoint is refused with a :class:`~neuron_groups.errors.NeuronGroupsError`.
     top_k : int
         Image regions kept per group (:attr:`SharedGroups.top_regions`).
     progress : bool
@@ -255,9 +284,13 @@ def fit_groups(
     Raises
     ------
     DatasetError
-        No images, or none readable; an unknown engine; Ray missing for ``engine="ray"``.
+        No images (a folder that does not exist or holds no image files, a pattern that
+        matches nothing, an empty list: refused before the model is loaded), or none
+        readable; an unknown engine; Ray missing for ``engine="ray"``; the Ray reducer lost
+        (the message says which checkpoint to resume from).
     """
     engine = _check_engine(engine)
+    sources = image_sources(images)  # a missing or empty input is refused before any model
     vision_model = _model(model)
     info = vision_model.resolve_layer(layer)
     _check_fit_args(vision_model, info, n_groups, batch_size)
@@ -271,11 +304,11 @@ def fit_groups(
     estimator = _estimator(n_groups, seed, forget_factor)
     if state.components is not None:
         _restore(estimator, state)
-    sources = image_sources(images)
     total = len(sources) if isinstance(sources, list) else None
     stats = FitStats()
     last_good: list[_State] = [state.copy()] if state.components is not None else []
     saving = _Saving(path, settings, checkpoint_every, should_stop, last_good)
+    saving.saved_images = state.sources_done if resumed else None
     with _progress_bar(total, state.sources_done, progress) as bar, _one_blas_thread():
         try:
             if engine == "ray":
@@ -295,7 +328,7 @@ def fit_groups(
         if progress and state.skipped:
             shown = ", ".join(name for name, _ in state.skipped[:5])
             more = f" and {len(state.skipped) - 5} more" if len(state.skipped) > 5 else ""
-            message = f"Skipped {len(state.skipped)} unreadable files: {shown}{more}."
+            message = f"Skipped {plural(len(state.skipped), 'unreadable file')}: {shown}{more}."
             bar.write(message, file=sys.stderr)
     return _finish(state, settings, vision_model, stats, top_k)
 
@@ -317,10 +350,14 @@ class _Saving:
     should_stop: Callable[[], bool] | None
     last_good: list[_State]
     batches_since: int = 0
+    saved_images: int | None = None
+    """The images the checkpoint on disk holds (None: no checkpoint written or resumed)."""
 
     def batch_done(self, current: Callable[[], _State], keep_each: bool = True) -> None:
         """After a finished batch: keep its state, checkpoint it every ``every`` batches.
 
+        The first batch that gives the fit a state is checkpointed at once, so that a fit
+        killed at any moment after it (SIGKILL, a lost Ray reducer) has a checkpoint.
         ``current()`` returns the state after the batch. With ``keep_each`` it is copied
         after every batch, for KeyboardInterrupt's checkpoint (the local engine: a copy in
         memory); without, only when a checkpoint is due or a stop asked for (the Ray engine,
@@ -329,18 +366,16 @@ class _Saving:
         Raises :class:`~neuron_groups.errors.Cancelled` (after a checkpoint) when asked to stop.
         """
         self.batches_since += 1
-        due = self.path is not None and self.batches_since >= self.every
+        due = self.path is not None and (
+            self.batches_since >= self.every or self.saved_images is None
+        )
         stop = self.should_stop is not None and self.should_stop()
         if not (keep_each or due or stop):
             return
         good = self.keep(current())
-        savable = self.path is not None and good.components is not None
-        if savable and due:
-            _save_checkpoint(self.path, good, self.settings)
-            self.batches_since = 0
+        if (due or stop) and self.path is not None and good.components is not None:
+            self.save(good)
         if stop:
-            if savable:
-                _save_checkpoint(self.path, good, self.settings)
             where = f"; resume from {self.path}" if self.path is not None else ""
             raise Cancelled(f"fit_groups stopped after {good.sources_done} images{where}.")
 
@@ -351,9 +386,16 @@ class _Saving:
             self.last_good[:] = [good]
         return good
 
+    def save(self, state: _State) -> None:
+        """Write the checkpoint (atomically) and remember what it holds."""
+        assert self.path is not None
+        _save_checkpoint(self.path, state, self.settings)
+        self.batches_since = 0
+        self.saved_images = state.sources_done
+
     def finished(self, state: _State) -> None:
         if self.path is not None and state.components is not None:
-            _save_checkpoint(self.path, state, self.settings)  # a second call returns at once
+            self.save(state)  # a second call returns at once
 
 
 def _fit_loop(
@@ -413,13 +455,14 @@ def _finish(
     if state.n_images == 0:
         if state.skipped:
             shown = "; ".join(f"{n}: {r}" for n, r in state.skipped[:3])
+            count = len(state.skipped)
+            which = "The one image could not" if count == 1 else f"None of the {count} images could"
             raise DatasetError(
-                f"None of the {len(state.skipped)} images could be read ({shown}). Give image "
-                "files PIL can read (PNG, JPEG, ...)."
+                f"{which} be read ({shown}). Give image files PIL can read (PNG, JPEG, ...)."
             )
-        raise DatasetError(
-            "No images to fit: the pattern, folder or list is empty. Give a glob pattern "
-            "that matches files (e.g. 'photos/*.jpg'), a folder of images, or a list of paths."
+        raise DatasetError(  # a pattern, folder or list is refused sooner (image_sources)
+            "No images to fit: the iterable gave none. Give a glob pattern that matches "
+            "files (e.g. 'photos/*.jpg'), a folder of images, or a list of paths."
         )
     order = np.argsort(-state.code_sums, kind="stable")  # most used group first
     channel = state.components[order].astype(np.float32)  # (n, C)

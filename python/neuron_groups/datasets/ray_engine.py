@@ -113,19 +113,28 @@ def _drive(ray, reducer, state, stats: FitStats, bar, saving) -> None:
     """Ask the reducer for batch after batch; fetch its state only when it is needed.
 
     Each batch sends back a count of images and the timings; the fit's state comes from the
-    reducer for a checkpoint, a stop, KeyboardInterrupt (after the batch it is fitting) and
-    at the end.
+    reducer for a checkpoint (after the first batch, then every ``checkpoint_every``), a
+    stop, KeyboardInterrupt (after the batch it is fitting) and at the end. A reducer that
+    dies becomes a :class:`DatasetError` that names the checkpoint to resume from.
     """
+    done = [state.sources_done]  # images of the finished batches
+
+    def ask(ref):
+        try:
+            return ray.get(ref)
+        except ray.exceptions.RayActorError as exc:
+            raise _reducer_lost(saving, done[0], exc) from exc
 
     def fetched():
-        _copy_into(state, ray.get(reducer.snapshot.remote()))
+        _copy_into(state, ask(reducer.snapshot.remote()))
         return state
 
     try:
         while True:
-            consumed, skipped, measured = ray.get(reducer.next_batch.remote())
+            consumed, skipped, measured = ask(reducer.next_batch.remote())
             if consumed == 0:
                 break
+            done[0] += consumed
             _copy_into(stats, measured)
             bar.update(consumed)
             if skipped:
@@ -135,6 +144,29 @@ def _drive(ray, reducer, state, stats: FitStats, bar, saving) -> None:
         saving.keep(fetched())  # what fit_groups checkpoints before the interrupt goes on
         raise
     saving.finished(fetched())
+
+
+def _reducer_lost(saving, images_done: int, exc: Exception) -> DatasetError:
+    """What to tell the user when the reducer actor (which holds the fit) is gone."""
+    lines = str(exc).strip().splitlines()
+    what = (
+        f"The Ray actor that fits the groups (the reducer) died after {images_done} images "
+        f"had been fitted ({type(exc).__name__}: {lines[0] if lines else 'no message'}), "
+        "and the fit's state in it is lost."
+    )
+    if saving.path is None:
+        todo = (
+            "Nothing was saved (checkpoint=None): run the fit again, with a checkpoint "
+            "path to make it resumable."
+        )
+    elif saving.saved_images is None:
+        todo = "No batch had finished, so there is no checkpoint: run the same call again."
+    else:
+        todo = (
+            f"The checkpoint {saving.path} holds the fit of the first {saving.saved_images} "
+            "images: run the same fit_groups call again to resume from there."
+        )
+    return DatasetError(f"{what} {todo}")
 
 
 def _copy_into(target, source) -> None:
