@@ -20,10 +20,18 @@ The same fit as the local engine, spread over a Ray cluster with Ray's own primi
   top-region candidates with their activation vectors and crops: about 5.6 MB at mixed4d
   with 8 groups) comes to the driver only for a checkpoint, a stop, KeyboardInterrupt and
   the end, not after every batch.
+
+Faults: a worker process that dies is restarted by Ray Data (its actors have
+``max_restarts=-1`` and their tasks are retried), so the fit goes on with the same groups.
+The reducer holds the only copy of the fit's state since the last checkpoint, so a lost
+reducer (or an extraction that Ray Data gives up on) ends the fit with a
+:class:`DatasetError` that says which and names the checkpoint to resume from; the first
+batch is always checkpointed (``fit._Saving``), so a checkpoint exists from then on.
 """
 
 from __future__ import annotations
 
+import contextlib
 import pickle
 import time
 from collections.abc import Iterable
@@ -123,7 +131,11 @@ def _drive(ray, reducer, state, stats: FitStats, bar, saving) -> None:
         try:
             return ray.get(ref)
         except ray.exceptions.RayActorError as exc:
-            raise _reducer_lost(saving, done[0], exc) from exc
+            # A RayTaskError is raised inside the live reducer, by the extraction it reads
+            # (RayTaskError(ActorDiedError): Ray Data gave up on a worker); else the reducer
+            # itself is gone.
+            inside = isinstance(exc, ray.exceptions.RayTaskError)
+            raise _fit_lost(saving, done[0], exc, extraction=inside) from exc
 
     def fetched():
         _copy_into(state, ask(reducer.snapshot.remote()))
@@ -141,19 +153,27 @@ def _drive(ray, reducer, state, stats: FitStats, bar, saving) -> None:
                 bar.set_postfix(skipped=skipped, refresh=False)
             saving.batch_done(fetched, keep_each=False)
     except KeyboardInterrupt:
-        saving.keep(fetched())  # what fit_groups checkpoints before the interrupt goes on
+        with contextlib.suppress(DatasetError):  # a lost reducer: the last checkpoint stays
+            saving.keep(fetched())  # what fit_groups checkpoints before the interrupt goes on
         raise
     saving.finished(fetched())
 
 
-def _reducer_lost(saving, images_done: int, exc: Exception) -> DatasetError:
-    """What to tell the user when the reducer actor (which holds the fit) is gone."""
+def _fit_lost(saving, images_done: int, exc: Exception, extraction: bool) -> DatasetError:
+    """What to tell the user when the reducer actor (which holds the fit) cannot go on."""
     lines = str(exc).strip().splitlines()
-    what = (
-        f"The Ray actor that fits the groups (the reducer) died after {images_done} images "
-        f"had been fitted ({type(exc).__name__}: {lines[0] if lines else 'no message'}), "
-        "and the fit's state in it is lost."
-    )
+    cause = f"{type(exc).__name__}: {lines[0] if lines else 'no message'}"
+    if extraction:
+        what = (
+            f"Reading the images on the Ray workers failed after {images_done} images had "
+            f"been fitted ({cause}; Ray Data retries a lost worker, so this one failed for "
+            "good)."
+        )
+    else:
+        what = (
+            f"The Ray actor that fits the groups (the reducer) died after {images_done} "
+            f"images had been fitted ({cause}), and the fit's state in it is lost."
+        )
     if saving.path is None:
         todo = (
             "Nothing was saved (checkpoint=None): run the fit again, with a checkpoint "
