@@ -45,8 +45,8 @@ model = load_model("inceptionv1")
 mark("build InceptionV1 (weights read, hashes checked)")
 model.compile_readings = False  # as the command line reads: once, without a trace
 from neuron_groups.images import load_image
-from neuron_groups.pipeline import LayerReading
-reading = LayerReading(model, load_image("dog_cat"), "mixed4d", ["Labrador retriever", "tiger cat"])
+from neuron_groups.reading import ImageReading
+reading = ImageReading(model, load_image("dog_cat"), "mixed4d", ["Labrador retriever", "tiger cat"])
 mark("first reading (eager, as the command line)")
 reading.analyze(6, ["Labrador retriever", "tiger cat"])
 mark("factorization (imports sklearn) and attribution")

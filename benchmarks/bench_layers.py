@@ -2,7 +2,7 @@
 
 Side by side, after the model is loaded (best of ``--repeats``):
 
-- everything but icons for the two layers (:class:`neuron_groups.layers.MultiLayerReading`:
+- everything but icons for the two layers (:class:`neuron_groups.reading.ImageReading`:
   one pass for the last layer and the classes, one pass for the pair, two factorizations,
   the flows), against one single-layer run (mixed4d, 6 groups) and against the sum of two
   single-layer runs (mixed4a with 5 groups + mixed4d with 6). The goal: under 1.5x one
@@ -44,19 +44,18 @@ def compute_times(model, image, repeats: int) -> dict[str, tuple[float, float]]:
     The three runs alternate within each repeat, so that a busy machine slows them alike;
     each gets its best wall-clock time and its best CPU time (all threads), in seconds.
     """
-    from neuron_groups.layers import MultiLayerReading
-    from neuron_groups.pipeline import LayerReading
+    from neuron_groups.reading import ImageReading
 
     runs = {
-        "mixed4a alone (5 groups)": lambda: LayerReading(model, image, "mixed4a", CLASSES).analyze(
+        "mixed4a alone (5 groups)": lambda: ImageReading(model, image, "mixed4a", CLASSES).analyze(
             5, CLASSES
         ),
-        "mixed4d alone (6 groups)": lambda: LayerReading(model, image, "mixed4d", CLASSES).analyze(
+        "mixed4d alone (6 groups)": lambda: ImageReading(model, image, "mixed4d", CLASSES).analyze(
             6, CLASSES
         ),
-        "mixed4a -> mixed4d, flows": lambda: MultiLayerReading(
-            model, image, LAYERS, CLASSES
-        ).analyze(GROUPS, CLASSES),
+        "mixed4a -> mixed4d, flows": lambda: ImageReading(model, image, LAYERS, CLASSES).analyze(
+            GROUPS, CLASSES
+        ),
     }
     for run in runs.values():
         run()  # the first call of each kind traces and compiles
@@ -90,15 +89,15 @@ def pass_times(model, image, repeats: int) -> dict[str, float]:
 def icon_times(model, image, steps: int):
     """Render both layers' icons (no cache), last layer first; return the result and times."""
     from neuron_groups.backends.base import IconSettings
-    from neuron_groups.layers import MultiLayerReading
-    from neuron_groups.pipeline import add_icons
+    from neuron_groups.icons import render_icons
+    from neuron_groups.reading import ImageReading
 
-    result = MultiLayerReading(model, image, LAYERS, CLASSES).analyze(GROUPS, CLASSES)
+    result = ImageReading(model, image, LAYERS, CLASSES).analyze(GROUPS, CLASSES)
     settings = IconSettings(steps=steps)
     start = time.perf_counter()
     first = None
-    for layer in reversed(result.layers):
-        add_icons(result.results[layer], model, settings, cache=False)
+    for groups in reversed(list(result.groups.values())):
+        groups.icons = render_icons(model, groups.layer, groups.channel, settings, cache=False)
         first = first if first is not None else time.perf_counter() - start
     return result, first, time.perf_counter() - start
 
@@ -110,8 +109,8 @@ def page_sizes(result) -> tuple[int, int, str]:
     made = save_page(result)
     rng = np.random.default_rng(0)
     for layer in result.layers:
-        n = result.results[layer].n_groups
-        result.results[layer].icons = rng.random((n, 80, 80, 3)).astype(np.float32)
+        n = result.groups[layer].n_groups
+        result.groups[layer].icons = rng.random((n, 80, 80, 3)).astype(np.float32)
     noise = save_page(result)
     return len(made.encode("utf-8")), len(noise.encode("utf-8")), made
 

@@ -383,7 +383,7 @@ def _icon_settings(args: argparse.Namespace):
 
 def run_fit(args: argparse.Namespace) -> int:
     """Fit shared groups over the images the parsed arguments name, save them (and a gallery)."""
-    from neuron_groups.datasets import fit_groups
+    from neuron_groups.datasets import fit_groups, image_sources
     from neuron_groups.models import load_model
 
     if len(args.layer) > 1:
@@ -393,9 +393,10 @@ def run_fit(args: argparse.Namespace) -> int:
         )
     _check_writable(args.save, args.checkpoint, args.out)
     settings = _icon_settings(args)
+    images = args.images[0] if len(args.images) == 1 else args.images
+    image_sources(images)  # a missing folder or a pattern matching nothing: before the model
     with _stage(f"Loading model {args.model}"):
         model = load_model(args.model)
-    images = args.images[0] if len(args.images) == 1 else args.images
     groups = fit_groups(
         images,
         args.layer[0],

@@ -62,3 +62,8 @@ def did_you_mean(word: str, choices: Iterable[str], n: int = 3) -> str:
     if not near:
         return ""
     return " Did you mean " + " or ".join(repr(c) for c in near) + "?"
+
+
+def plural(n: int, one: str, many: str | None = None) -> str:
+    """``n`` and a noun in the right number: '1 file', '2 files', '3 entries'."""
+    return f"{n} {one if n == 1 else (many or one + 's')}"

@@ -5,6 +5,13 @@ icon per direction, and keeps the result in a cache folder keyed by everything t
 determines it: the model's weights (:attr:`VisionModel.identity`), the layer, the direction
 vectors and the :class:`~neuron_groups.backends.base.IconSettings`. Asking again returns at
 once. numpy only: no deep-learning framework is imported here.
+
+An entry is ``<key>.npy`` with a CRC-32 footer (:func:`~neuron_groups.files.save_checked_npy`),
+written through a temporary file and a rename; a truncated, corrupt or foreign entry is a
+miss and is rendered and written again. While one process (or thread) renders an entry it
+holds ``<key>.npy.lock`` (:mod:`filelock`: an OS lock, released if the process dies); a
+second one asking for the same icons waits, then reads the first one's entry instead of
+rendering them again.
 """
 
 from __future__ import annotations
@@ -16,10 +23,12 @@ import warnings
 from pathlib import Path
 
 import numpy as np
+from filelock import FileLock, Timeout
 
 from neuron_groups.backends.base import NO_HOOKS, IconHooks, IconSettings, VisionModel
 from neuron_groups.data import cache_dir
-from neuron_groups.files import write_atomically
+from neuron_groups.errors import Cancelled, NeuronGroupsError
+from neuron_groups.files import read_checked_npy, save_checked_npy
 
 ICON_CACHE_ENV = "NEURON_GROUPS_ICON_CACHE"
 """Environment variable naming the icon cache folder; ``off`` (or ``0``) disables it."""
@@ -77,11 +86,12 @@ def cache_key(
 def load_cached(path: Path, n: int, size: int) -> np.ndarray | None:
     """Return the icons stored at ``path``, or None.
 
-    None when the entry is absent, unreadable, or not (n, size, size, 3) float32 in [0, 1].
+    None when the entry is absent, truncated, corrupt (its CRC-32 does not match), or not
+    (n, size, size, 3) float32 in [0, 1].
     """
     try:
-        icons = np.load(path, allow_pickle=False)
-    except (OSError, ValueError, EOFError):
+        icons = read_checked_npy(path, "cached icons")
+    except (OSError, NeuronGroupsError):
         return None
     if (
         icons.shape != (n, size, size, 3)
@@ -95,11 +105,37 @@ def load_cached(path: Path, n: int, size: int) -> np.ndarray | None:
 
 
 def save_atomic(path: Path, icons: np.ndarray) -> None:
-    """Write ``icons`` to ``path`` (.npy) through a temporary file and a rename.
+    """Write ``icons`` to ``path`` (``.npy``, CRC-32 footer): a temporary file, then a rename.
 
     No reader ever sees a half-written entry, and a failed write leaves nothing behind.
     """
-    write_atomically(path, lambda f: np.save(f, icons))
+    save_checked_npy(path, icons)
+
+
+LOCK_POLL = 0.25
+"""Seconds between two looks at ``should_stop`` while waiting for another writer's lock."""
+
+
+def _hold_lock(lock: FileLock, hooks: IconHooks) -> bool:
+    """Wait for ``lock``; True once held, False where the folder cannot hold a lock file.
+
+    Raises :class:`~neuron_groups.errors.Cancelled` when ``hooks.should_stop()`` turns true
+    while waiting.
+    """
+    try:
+        Path(lock.lock_file).parent.mkdir(parents=True, exist_ok=True)
+        while True:
+            try:
+                lock.acquire(timeout=LOCK_POLL)
+                return True
+            except Timeout:
+                if hooks.should_stop is not None and hooks.should_stop():
+                    raise Cancelled(
+                        "Icon rendering was cancelled while waiting for another process "
+                        f"rendering the same icons ({lock.lock_file})."
+                    ) from None
+    except OSError:
+        return False  # an unwritable folder: render without it (saving will warn)
 
 
 def _check_directions(directions: np.ndarray) -> np.ndarray:
@@ -168,7 +204,8 @@ def render_icons(
         See :func:`icon_cache_folder`.
     hooks : IconHooks
         Progress, snapshots and stop, passed to :meth:`VisionModel.render_icons`; not
-        called on a cache hit.
+        called on a cache hit. While another process or thread renders the same icons into
+        the same cache, this call waits for it (asking ``should_stop``) and returns its icons.
 
     Returns
     -------
@@ -181,14 +218,37 @@ def render_icons(
     """
     directions = _check_directions(directions)
     path = _entry(model, layer, directions, settings, cache)
-    if path is not None:
-        icons = load_cached(path, len(directions), settings.size)
+    if path is None:
+        return _render(model, layer, directions, settings, hooks)
+    icons = load_cached(path, len(directions), settings.size)
+    if icons is not None:
+        return icons
+    lock = FileLock(f"{path}.lock")
+    held = _hold_lock(lock, hooks)
+    try:
+        icons = load_cached(path, len(directions), settings.size)  # written while we waited?
         if icons is not None:
             return icons
-    icons = np.asarray(model.render_icons(layer, directions, settings, hooks), dtype=np.float32)
-    if path is not None:
+        icons = _render(model, layer, directions, settings, hooks)
         try:
             save_atomic(path, icons)
         except OSError as exc:
             warnings.warn(f"Could not cache the icons in {path.parent}: {exc}", stacklevel=2)
+    finally:
+        if held:
+            # No lock files pile up. Whoever waits on this one, or opens a new one, looks
+            # at the entry first; only after a failed or cancelled render can two of them
+            # then render at once (each write is atomic, so the entry stays whole).
+            Path(lock.lock_file).unlink(missing_ok=True)
+            lock.release()
     return icons
+
+
+def _render(
+    model: VisionModel,
+    layer: str,
+    directions: np.ndarray,
+    settings: IconSettings,
+    hooks: IconHooks,
+) -> np.ndarray:
+    return np.asarray(model.render_icons(layer, directions, settings, hooks), dtype=np.float32)

@@ -90,16 +90,51 @@ def test_bad_files_are_skipped_counted_and_named(tmp_path):
     assert all(reason for _, reason in groups.skipped)
 
 
-@pytest.mark.parametrize("images", [[], "{tmp}/*.png", "{tmp}"])
-def test_an_empty_set_is_an_error_naming_the_fix(tmp_path, images):
-    images = images.format(tmp=tmp_path) if isinstance(images, str) else images
-    with pytest.raises(DatasetError, match=r"No images to fit.*glob pattern"):
-        fit(images)
+@pytest.mark.parametrize(
+    ("images", "message"),
+    [
+        (
+            "{tmp}/photos",
+            r"'.*/photos' does not exist: no such folder or file. Did you mean 'photo'",
+        ),
+        ("{tmp}/nowhere/a.jpg", r"does not exist: .*Its folder '.*/nowhere' does not exist either"),
+        ("{tmp}/empty", r"The folder '.*/empty' is empty: no image files \(.png, .jpg"),
+        ("{tmp}/photo", r"The folder '.*/photo' holds 1 entry but no image files.*'folder/\*\*/"),
+        ("{tmp}/photo/*.jpg", r"The pattern '.*/photo/\*.jpg' matched no files"),
+        ([], r"No images to fit: the list is empty"),
+        (["{tmp}/a.png"], r"The listed file '.*/a.png' does not exist"),
+        (["{tmp}/a.png", "{tmp}/b.png"], r"None of the 2 listed files exists: '.*/a.png', '.*/b"),
+    ],
+)
+def test_a_missing_or_empty_input_is_refused_before_any_model_loads(
+    tmp_path, monkeypatch, images, message
+):
+    (tmp_path / "empty").mkdir()
+    (tmp_path / "photo").mkdir()
+    (tmp_path / "photo" / "notes.txt").write_text("not an image")
+    images = (
+        [i.format(tmp=tmp_path) for i in images]
+        if isinstance(images, list)
+        else images.format(tmp=tmp_path)
+    )
+    built = []
+    monkeypatch.setattr("neuron_groups.models.load_model", lambda *a, **k: built.append(a))
+    with pytest.raises(DatasetError, match=message):
+        fit_groups(images, progress=False)  # model=None: the default InceptionV1
+    assert built == []
+
+
+def test_an_iterable_that_gives_nothing_is_an_error_naming_the_fix():
+    with pytest.raises(DatasetError, match=r"No images to fit: the iterable gave none.*glob"):
+        fit(image for image in [])
 
 
 def test_a_set_of_only_bad_files_names_them(tmp_path):
     (tmp_path / "a.png").write_bytes(b"nope")
-    with pytest.raises(DatasetError, match=r"None of the 1 images.*a.png"):
+    with pytest.raises(DatasetError, match=r"The one image could not be read .*a.png"):
+        fit(str(tmp_path))
+    (tmp_path / "b.png").write_bytes(b"nope")
+    with pytest.raises(DatasetError, match=r"None of the 2 images could be read .*a.png.*b.png"):
         fit(str(tmp_path))
 
 
@@ -188,7 +223,9 @@ def test_the_progress_bar_counts_images_and_skipped_files(capsys):
     fit(images, batch_size=2, progress=True)
     err = capsys.readouterr().err
     assert "6/6" in err and "image/s" in err and "skipped=1" in err
-    assert "Skipped 1 unreadable files: <item 5>" in err
+    assert "Skipped 1 unreadable file: <item 5>." in err
+    fit([*images, np.zeros((4, 4, 2))], batch_size=2, progress=True)
+    assert "Skipped 2 unreadable files: <item 5>, <item 6>." in capsys.readouterr().err
 
 
 def test_a_checkpoint_of_another_fit_is_refused(tmp_path):
@@ -197,6 +234,114 @@ def test_a_checkpoint_of_another_fit_is_refused(tmp_path):
         fit(random_images(20), checkpoint=checkpoint, should_stop=lambda: True)
     with pytest.raises(DatasetError, match=r"seed: 0 .checkpoint. vs 1"):
         fit(random_images(20), checkpoint=checkpoint, seed=1)
+
+
+# -- killed (SIGKILL) at any moment, and damaged checkpoints --------------------------------------
+
+KILLED_FIT = """
+import os, signal, sys
+
+import numpy as np
+
+from neuron_groups.datasets import fit_groups
+from tests.core.test_datasets import random_images
+from tests.fakes import FakeModel
+
+checkpoint, kill_at, moment = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+
+
+def kill():
+    os.kill(os.getpid(), signal.SIGKILL)
+
+
+class KilledAtARead(FakeModel):
+    def read(self, *args, **kwargs):
+        if moment == "read" and self.reads + 1 == kill_at:
+            kill()
+        return super().read(*args, **kwargs)
+
+
+real_savez, writes = np.savez, []
+
+
+def savez_killed_halfway(f, **arrays):  # the checkpoint's write: killed in the middle
+    writes.append(1)
+    if moment == "write" and len(writes) == kill_at:
+        import io
+
+        whole = io.BytesIO()
+        real_savez(whole, **arrays)
+        f.write(whole.getvalue()[: len(whole.getvalue()) // 2])
+        f.flush()
+        kill()
+    real_savez(f, **arrays)
+
+
+np.savez = savez_killed_halfway
+fit_groups(
+    list(random_images(60, size=64)), "conv", 4, model=KilledAtARead(), batch_size=8,
+    progress=False, checkpoint=checkpoint, checkpoint_every=2,
+)
+"""
+
+KILL_READS = [int(k) for k in np.random.default_rng(20).choice(np.arange(2, 61), 2, replace=False)]
+"""Two reads to be killed at, of 60 in batches of 8 (seeded: 18 and 53, in batches 3 and 7)."""
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("moment", "at"), [("read", KILL_READS[0]), ("read", KILL_READS[1]), ("write", 2)]
+)
+def test_a_fit_killed_at_any_moment_resumes_to_the_uninterrupted_groups(tmp_path, moment, at):
+    import os
+    import signal
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    import neuron_groups
+
+    repo = Path(__file__).resolve().parents[2]
+    package_root = Path(neuron_groups.__file__).resolve().parents[1]
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(package_root), str(repo)])}
+    checkpoint = tmp_path / "fit.npz"
+    args = [sys.executable, "-c", KILLED_FIT, str(checkpoint), str(at), moment]
+    done = subprocess.run(args, env=env, cwd=repo, capture_output=True, text=True, timeout=300)
+    assert done.returncode == -signal.SIGKILL, done.stderr
+    images = list(random_images(60, size=64))
+    whole = fit(images)
+    model = FakeModel()
+    resumed = fit(images, checkpoint=checkpoint, checkpoint_every=2, model=model)
+    assert_same_groups(resumed, whole)
+    # Checkpoints follow batches 1, 3, 5, 7 (the first, then every 2): the resumed fit reads
+    # the images after the last one before the kill. (Killed while writing the 2nd, after
+    # batch 3, the 1st is whole and the half-written temporary file is left beside it.)
+    finished = (at - 1) // 8 if moment == "read" else 3
+    saved = max((b for b in range(1, finished + 1) if b % 2 == 1), default=0)
+    if moment == "write":
+        saved = 1
+        assert [p.suffix for p in tmp_path.iterdir()].count(".tmp") == 1
+    assert model.reads == 60 - 8 * saved
+
+
+def test_a_damaged_checkpoint_names_the_file_and_says_to_delete_it(tmp_path):
+    from neuron_groups.errors import NeuronGroupsError
+    from tests.core.damage import assert_every_damage_is_refused
+
+    images = list(random_images(20, size=64))
+    checkpoint = tmp_path / "fit.npz"
+    whole = fit(images, checkpoint=checkpoint)
+
+    def resume(path):
+        return fit(images, checkpoint=path)
+
+    def same(groups):
+        return np.array_equal(groups.channel, whole.channel)
+
+    assert assert_every_damage_is_refused(checkpoint, resume, same) >= 40  # of 55
+    checkpoint.write_bytes(checkpoint.read_bytes()[:100])
+    with pytest.raises(NeuronGroupsError, match=r"delete it, and the fit starts again"):
+        resume(checkpoint)
 
 
 # -- the groups ---------------------------------------------------------------------------------
@@ -214,6 +359,19 @@ def test_save_and_load_round_trip(tmp_path, groups):
     for name in ("layer", "model_name", "model_identity", "n_images", "skipped", "shape"):
         assert getattr(back, name) == getattr(groups, name)
     assert back.top_regions == groups.top_regions  # values are stored as float64: exact
+
+
+def test_a_damaged_groups_file_names_the_file(tmp_path, groups):
+    from tests.core.damage import assert_every_damage_is_refused
+
+    path = groups.save(tmp_path / "groups.npz")
+
+    def same(back):
+        return (
+            np.array_equal(back.channel, groups.channel) and back.top_regions == groups.top_regions
+        )
+
+    assert assert_every_damage_is_refused(path, load_groups, same) >= 40  # of 55
 
 
 def test_loading_a_one_image_result_says_what_to_use(tmp_path):

@@ -73,3 +73,63 @@ def test_repr_says_what_the_result_is():
         assert part in text
     assert "array(" not in text and len(text) < 300
     assert "icons: none" in repr(make_result(icons=False))
+
+
+def test_a_truncated_or_flipped_result_file_names_the_file_and_the_fix(tmp_path):
+    from tests.core.damage import assert_every_damage_is_refused
+
+    result = make_result()
+    path = result.save(tmp_path / "out.npz")
+
+    def same(back):
+        return all(
+            np.array_equal(getattr(back, name), getattr(result, name))
+            for name in ("image", "spatial", "channel", "attributions", "logits", "icons")
+        )
+
+    refused = assert_every_damage_is_refused(path, load, same)
+    assert refused >= 50  # of 55: a flip may land on a timestamp, which nothing reads
+    assert same(load(path))
+
+
+def test_a_missing_result_file_says_so(tmp_path):
+    with pytest.raises(NeuronGroupsError, match=r"Cannot read .* from .*absent.npz: No such file"):
+        load(tmp_path / "absent.npz")
+
+
+def test_a_truncated_multi_layer_result_names_the_file(tmp_path):
+    from neuron_groups.layers import MultiLayerReading
+    from neuron_groups.layers import load as load_layers
+
+    from tests.core.damage import assert_every_damage_is_refused
+    from tests.fakes import FakeModel
+
+    image = np.random.default_rng(0).random((28, 28, 3)).astype(np.float32)
+    result = MultiLayerReading(FakeModel(), image, ["conv", "conv2"]).analyze([3, 4])
+    path = result.save(tmp_path / "flows.npz")
+
+    def same(back):
+        return np.array_equal(back.flows[("conv", "conv2")], result.flows[("conv", "conv2")])
+
+    assert assert_every_damage_is_refused(path, load_layers, same) >= 40  # of 55
+
+
+def test_damage_that_numpy_alone_would_read_past_is_refused(tmp_path):
+    """Two single-byte changes after which np.load returns wrong arrays without an error."""
+    from neuron_groups.files import read_npz
+
+    arrays = {"a": np.arange(6 * 528, dtype=np.float32).reshape(6, 528), "b": np.ones(3)}
+    path = tmp_path / "stored.npz"
+    np.savez(path, **arrays)  # uncompressed, as fit checkpoints are
+    raw = path.read_bytes()
+    shape = raw.index(b"(6, 528)") + len("(6, 52")
+    comment_length = raw.index(b"PK\x01\x02") + 32  # the first entry of the zip directory
+    for offset, value in [(shape, ord("7")), (comment_length, 0xFF)]:
+        damaged = bytearray(raw)
+        damaged[offset] = value
+        path.write_bytes(bytes(damaged))
+        with np.load(path) as fooled:  # numpy reads a (6, 527) array, or only one member
+            wrong = fooled["a"].shape == (6, 527) if offset == shape else fooled.files == ["a"]
+        assert wrong
+        with pytest.raises(NeuronGroupsError, match="truncated or corrupt: BadZipFile"):
+            read_npz(path, "a test archive")

@@ -8,6 +8,8 @@ among them.
 
 from __future__ import annotations
 
+import os
+import signal
 import sys
 import threading
 from pathlib import Path
@@ -17,7 +19,7 @@ import PIL.Image
 import pytest
 
 from neuron_groups.data import data_path, example_names
-from neuron_groups.datasets import DatasetError, SharedGroups, fit_groups
+from neuron_groups.datasets import DatasetError, SharedGroups, fit_groups, ray_engine
 from neuron_groups.errors import Cancelled, ModelError
 from neuron_groups.images import load_image
 from tests.fakes import FakeModel
@@ -186,6 +188,122 @@ def test_a_ray_fit_stopped_with_bad_items_resumes_to_the_local_result(cluster, t
     assert "Skipped 3 unreadable files: <item 5>, <item 13>, <item 41>" in err
 
 
+# -- faults: a worker killed, the reducer killed ------------------------------------------------
+
+
+class KillingFake(LoggingFake):
+    """LoggingFake whose worker process kills itself (SIGKILL) at the fit's ``at``-th read, once.
+
+    The log counts the reads of every worker; an exclusively created marker file makes the
+    kill happen once, in whichever worker reaches that read.
+    """
+
+    def __init__(self, log: Path, at: int):
+        super().__init__(log)
+        self.at = at
+
+    def read(self, *args, **kwargs):
+        if self.count("read") + 1 >= self.at:
+            try:
+                os.close(os.open(self.log.with_suffix(".killed"), os.O_CREAT | os.O_EXCL))
+            except FileExistsError:
+                pass  # killed once already
+            else:
+                os.kill(os.getpid(), signal.SIGKILL)
+        return super().read(*args, **kwargs)
+
+
+@pytest.mark.slow
+def test_a_worker_killed_mid_fit_is_replaced_and_the_groups_are_the_same(cluster, tmp_path):
+    images = random_images(60)
+    whole = fit_fake(images, FakeModel())
+    model = KillingFake(tmp_path / "worker.log", at=27)  # in the 4th batch of 8
+    remote = fit_fake(images, model, engine="ray")
+    assert (tmp_path / "worker.killed").exists()
+    assert model.count("load") == 3  # 2 workers, and the one Ray Data started in its place
+    np.testing.assert_array_equal(remote.channel, whole.channel)
+    np.testing.assert_array_equal(remote.usage, whole.usage)
+    assert remote.top_regions == whole.top_regions and remote.n_images == 60
+
+
+DIES_AT_BATCH = 5
+"""The reducer's process is killed as it starts its 5th batch (4 finished)."""
+
+
+class DyingReducer(ray_engine._Reducer):
+    def next_batch(self):
+        self.batches = getattr(self, "batches", 0) + 1
+        if self.batches == DIES_AT_BATCH:
+            os.kill(os.getpid(), signal.SIGKILL)
+        return super().next_batch()
+
+
+@pytest.mark.slow
+def test_a_killed_reducer_names_the_checkpoint_which_resumes_to_the_same_groups(
+    cluster, tmp_path, monkeypatch
+):
+    images = random_images(60)
+    images[13] = np.zeros((5, 5, 2))  # unreadable: skipped before and after the resume
+    whole = fit_fake(images, FakeModel())
+    checkpoint = tmp_path / "fit.npz"
+    with monkeypatch.context() as patch:
+        patch.setattr(ray_engine, "_Reducer", DyingReducer)
+        with pytest.raises(DatasetError) as raised:
+            fit_fake(
+                images,
+                LoggingFake(tmp_path / "first.log"),
+                engine="ray",
+                checkpoint=checkpoint,
+                checkpoint_every=2,
+            )
+    # Checkpoints after batches 1 and 3 (the first, then every 2); batch 4 was fitted too.
+    message = str(raised.value)
+    assert "The Ray actor that fits the groups (the reducer) died after 33 images" in message
+    assert "ActorDiedError" in message
+    assert f"The checkpoint {checkpoint} holds the fit of the first 25 images" in message
+    assert "run the same fit_groups call again to resume" in message
+    model = LoggingFake(tmp_path / "second.log")
+    resumed = fit_fake(images, model, engine="ray", checkpoint=checkpoint, checkpoint_every=2)
+    assert model.count("read") == 60 - 25
+    np.testing.assert_array_equal(resumed.channel, whole.channel)
+    np.testing.assert_array_equal(resumed.usage, whole.usage)
+    assert resumed.skipped == whole.skipped and resumed.top_regions == whole.top_regions
+
+
+@pytest.mark.parametrize(
+    ("inside", "saved", "path", "message"),
+    [
+        (False, 16, "fit.npz", r"\(the reducer\) died after 0 images.*ActorDiedError: The actor"),
+        (True, 16, "fit.npz", r"Reading the images on the Ray workers failed after 0 images"),
+        (False, 16, "fit.npz", r"The checkpoint .*fit.npz holds the fit of the first 16 images"),
+        (False, None, "fit.npz", r"No batch had finished, so there is no checkpoint"),
+        (False, None, None, r"Nothing was saved \(checkpoint=None\)"),
+    ],
+)
+def test_a_lost_reducer_or_extraction_says_which_and_what_to_resume_from(
+    tmp_path, inside, saved, path, message
+):
+    from types import SimpleNamespace
+
+    from neuron_groups.datasets.batches import FitState
+    from neuron_groups.datasets.fit import FitSettings, _Saving
+    from neuron_groups.datasets.shared import FitStats
+
+    error = ray.exceptions.ActorDiedError()
+    if inside:  # raised in the live reducer by the rows it reads: Ray Data lost a worker
+        error = ray.exceptions.RayTaskError("next_batch", "", error).as_instanceof_cause()
+
+    def get(reference):
+        raise error
+
+    cluster = SimpleNamespace(get=get, exceptions=ray.exceptions)
+    reducer = SimpleNamespace(next_batch=SimpleNamespace(remote=lambda: None))
+    where = None if path is None else tmp_path / path
+    saving = _Saving(where, FitSettings(*SETTINGS), 3, None, [], saved_images=saved)
+    with pytest.raises(DatasetError, match=message):
+        ray_engine._drive(cluster, reducer, FitState(), FitStats(), None, saving)
+
+
 # -- what travels to the driver, without a cluster -----------------------------------------------
 
 
@@ -199,7 +317,7 @@ def reduce_here(images: list[np.ndarray], log: Path):
 
     from ray import cloudpickle
 
-    from neuron_groups.datasets.batches import _State
+    from neuron_groups.datasets.batches import FitState
     from neuron_groups.datasets.fit import CANDIDATES, FitSettings
     from neuron_groups.datasets.ray_engine import _Extractor, _Reducer
     from neuron_groups.datasets.regions import TopRegions
@@ -219,7 +337,7 @@ def reduce_here(images: list[np.ndarray], log: Path):
             return iter(rows)
 
     settings = FitSettings(*SETTINGS)
-    state = _State(top=TopRegions(settings.n_groups, settings.top_k * CANDIDATES))
+    state = FitState(top=TopRegions(settings.n_groups, settings.top_k * CANDIDATES))
     reducer = _Reducer(settings, state, FitStats(), Rows())
     replies = []
     while (reply := reducer.next_batch())[0]:
@@ -255,7 +373,8 @@ def test_a_state_kept_remotely_is_fetched_only_for_checkpoints_and_the_stop(tmp_
     saving = _Saving(tmp_path / "fit.npz", settings, 3, lambda: next(stops), [])
     for _ in range(6):
         saving.batch_done(current, keep_each=False)
-    assert len(fetched) == 2 and (tmp_path / "fit.npz").exists()  # after batches 3 and 6
+    # After batches 1 and 4: the first batch, then every 3.
+    assert len(fetched) == 2 and (tmp_path / "fit.npz").exists()
     with pytest.raises(Cancelled, match="stopped after 8 images"):
         saving.batch_done(current, keep_each=False)
     assert len(fetched) == 3 and saving.last_good[0].sources_done == 8

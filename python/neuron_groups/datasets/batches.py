@@ -1,8 +1,8 @@
 """One batch of the shared-groups fit, the same in every engine (local and Ray).
 
-The state a fit carries from batch to batch (:class:`_State`: the MiniBatchNMF's arrays,
+The state a fit carries from batch to batch (:class:`FitState`: the MiniBatchNMF's arrays,
 the code sums, the top regions, the skipped files), how a source becomes a squared image,
-how a batch of images becomes activations, and :func:`_fit_batch`, which updates the state
+how a batch of images becomes activations, and :func:`fit_batch`, which updates the state
 with one batch. :mod:`~neuron_groups.datasets.fit` (the local engine, checkpoints, the
 progress bar) and :mod:`~neuron_groups.datasets.ray_engine` both run exactly this code, so
 the two engines give the same groups.
@@ -25,7 +25,7 @@ from neuron_groups.images import load_image
 
 
 @dataclasses.dataclass
-class _State:
+class FitState:
     """Everything a resumed fit needs: the estimator's arrays and the bookkeeping."""
 
     components: np.ndarray | None = None  # (n, C)
@@ -40,7 +40,8 @@ class _State:
     shape: tuple[int, int] = (0, 0)
     top: TopRegions | None = None
 
-    def copy(self) -> _State:
+    def copy(self) -> FitState:
+        """A deep copy (the estimator's arrays are updated in place between batches)."""
         return dataclasses.replace(
             self,
             components=None if self.components is None else self.components.copy(),
@@ -52,7 +53,8 @@ class _State:
         )
 
 
-def _estimator(n_groups: int, seed: int, forget_factor: float):
+def new_estimator(n_groups: int, seed: int, forget_factor: float):
+    """A fresh MiniBatchNMF for a streamed fit (``partial_fit`` one batch at a time)."""
     from sklearn.decomposition import MiniBatchNMF
 
     return MiniBatchNMF(
@@ -64,7 +66,7 @@ def _estimator(n_groups: int, seed: int, forget_factor: float):
     )
 
 
-def _restore(estimator, state: _State) -> None:
+def restore_estimator(estimator, state: FitState) -> None:
     """Put a checkpoint's arrays back into a fresh MiniBatchNMF (its partial_fit state).
 
     The derived settings come from the estimator's own ``_check_params`` on an array of the
@@ -82,14 +84,16 @@ def _restore(estimator, state: _State) -> None:
     estimator.n_components_ = state.components.shape[0]
 
 
-def _capture(estimator, state: _State) -> None:
+def capture_estimator(estimator, state: FitState) -> None:
+    """Keep the estimator's ``partial_fit`` arrays in ``state`` (the checkpoint's content)."""
     state.components = estimator.components_
     state.numerator = estimator._components_numerator
     state.denominator = estimator._components_denominator
     state.n_steps = int(estimator.n_steps_)
 
 
-def _partial_fit(estimator, rows: np.ndarray) -> None:
+def partial_fit(estimator, rows: np.ndarray) -> None:
+    """One ``partial_fit`` on activation rows (P, C), without convergence warnings."""
     from sklearn.exceptions import ConvergenceWarning
 
     with warnings.catch_warnings():
@@ -97,12 +101,12 @@ def _partial_fit(estimator, rows: np.ndarray) -> None:
         estimator.partial_fit(rows)
 
 
-def _read_batch(model: VisionModel, layer: str, images: list[np.ndarray]) -> np.ndarray:
+def read_batch(model: VisionModel, layer: str, images: list[np.ndarray]) -> np.ndarray:
     """Activations (B, h, w, C) of a batch (today's seam reads one image per call)."""
     return np.stack([model.activations(image, layer) for image in images])
 
 
-def _load_square(source: Any, side: int) -> tuple[np.ndarray | None, str]:
+def load_square(source: Any, side: int) -> tuple[np.ndarray | None, str]:
     """One source read and squared to (side, side, 3), or None and why it could not be read."""
     try:
         return square_image(load_image(source), side), ""
@@ -110,7 +114,7 @@ def _load_square(source: Any, side: int) -> tuple[np.ndarray | None, str]:
         return None, str(exc)
 
 
-def _one_blas_thread():
+def one_blas_thread():
     """Run numpy's BLAS on one thread while the model's framework keeps its own threads.
 
     Interleaved with TensorFlow's passes, OpenBLAS's threads and TensorFlow's contend for
@@ -122,8 +126,8 @@ def _one_blas_thread():
     return threadpool_limits(limits=1, user_api="blas")
 
 
-def _fit_batch(
-    estimator, acts: np.ndarray, names: list[str], images: list[np.ndarray], state: _State
+def fit_batch(
+    estimator, acts: np.ndarray, names: list[str], images: list[np.ndarray], state: FitState
 ) -> None:
     """Update the estimator, the code sums and the top regions with one batch.
 
@@ -140,8 +144,8 @@ def _fit_batch(
         state.first_rows = len(rows)
         state.shape = (h, w)
         state.code_sums = np.zeros(estimator.n_components)
-    _partial_fit(estimator, rows)
-    _capture(estimator, state)
+    partial_fit(estimator, rows)
+    capture_estimator(estimator, state)
     codes = nnls_codes(rows, estimator.components_).reshape(b, h, w, -1)  # (B, h, w, n)
     state.code_sums = state.code_sums + codes.sum(axis=(0, 1, 2))
     state.top.push(codes, acts, state.n_images, names, images)

@@ -40,13 +40,13 @@ import numpy as np
 
 from neuron_groups.backends.base import VisionModel
 from neuron_groups.datasets.batches import (
-    _estimator,
-    _fit_batch,
-    _load_square,
-    _one_blas_thread,
-    _read_batch,
-    _restore,
-    _State,
+    FitState,
+    fit_batch,
+    load_square,
+    new_estimator,
+    one_blas_thread,
+    read_batch,
+    restore_estimator,
 )
 from neuron_groups.datasets.regions import TopRegions
 from neuron_groups.datasets.shared import FORMAT, FitStats, SharedGroups
@@ -57,6 +57,7 @@ from neuron_groups.errors import (
     GroupCountError,
     LayerError,
     did_you_mean,
+    plural,
 )
 from neuron_groups.files import read_npz, write_atomically
 from neuron_groups.models import load_model
@@ -102,7 +103,7 @@ def _batches(
     sources: Iterable[tuple[str, Any]],
     size: int,
     side: int,
-    state: _State,
+    state: FitState,
     on_source: Callable[[], None],
 ) -> Iterator[tuple[list[str], list[np.ndarray], int]]:
     """Batches of (names, images, sources consumed), skipping (and recording) bad files."""
@@ -113,7 +114,7 @@ def _batches(
         if i < state.sources_done:
             continue  # done before the checkpoint
         consumed += 1
-        image, reason = _load_square(source, side)
+        image, reason = load_square(source, side)
         if image is None:
             state.skipped.append((name, reason))
         else:
@@ -133,7 +134,7 @@ def _progress_bar(total: int | None, done: int, enabled: bool):
     return tqdm(total=total, initial=done, desc="Fitting groups", unit="image", disable=not enabled)
 
 
-def _save_checkpoint(path: Path, state: _State, settings: FitSettings) -> None:
+def _save_checkpoint(path: Path, state: FitState, settings: FitSettings) -> None:
     """Write the state to ``path`` atomically (a temporary file in the same folder, renamed)."""
     arrays = {
         "format": np.array(FORMAT + " checkpoint"),
@@ -154,10 +155,35 @@ def _save_checkpoint(path: Path, state: _State, settings: FitSettings) -> None:
     write_atomically(path, lambda f: np.savez(f, **arrays))
 
 
-def _load_checkpoint(path: Path, settings: FitSettings) -> _State:
-    fields = read_npz(path, "a fit_groups checkpoint")
+CHECKPOINT_KEYS = (
+    "settings",
+    "components",
+    "numerator",
+    "denominator",
+    "n_steps",
+    "first_rows",
+    "sources_done",
+    "n_images",
+    "code_sums",
+    "shape",
+    "skipped_names",
+    "skipped_reasons",
+)
+
+RESTART = (
+    "A checkpoint cannot be repaired: delete it, and the fit starts again from the first image."
+)
+
+
+def _load_checkpoint(path: Path, settings: FitSettings) -> FitState:
+    fields = read_npz(path, "a fit_groups checkpoint", RESTART)
     if str(fields.get("format")) != FORMAT + " checkpoint":
         raise DatasetError(f"{path} is not a fit_groups checkpoint; remove it or choose another.")
+    missing = [key for key in CHECKPOINT_KEYS if key not in fields]
+    if missing:
+        raise DatasetError(
+            f"The checkpoint {path} has no {missing} (another version wrote it?). {RESTART}"
+        )
     saved = [str(v) for v in fields["settings"]]
     wanted = [str(v) for v in dataclasses.astuple(settings)]
     if saved != wanted:
@@ -172,7 +198,7 @@ def _load_checkpoint(path: Path, settings: FitSettings) -> _State:
             "same settings, or delete the checkpoint to start again."
         )
     reasons = fields["skipped_reasons"]
-    return _State(
+    return FitState(
         components=fields["components"],
         numerator=fields["numerator"],
         denominator=fields["denominator"],
@@ -223,9 +249,12 @@ def fit_groups(
     seed : int
         ``random_state`` of the estimator.
     checkpoint : path, optional
-        An ``.npz`` written atomically every ``checkpoint_every`` batches, when stopped and
-        at the end; if it exists, the fit resumes from it (give the same ``images`` in the
-        same order; a finished fit's checkpoint returns its groups at once).
+        An ``.npz`` written atomically after the first batch, then every
+        ``checkpoint_every`` batches, when stopped and at the end; if it exists, the fit
+        resumes from it (give the same ``images`` in the same order; a finished fit's
+        checkpoint returns its groups at once). A fit killed at any moment (even SIGKILL)
+        resumes from it to the groups of an uninterrupted fit. A truncated or corrupt
+        checkpoint is refused with a :class:`~neuron_groups.errors.NeuronGroupsError`.
     top_k : int
         Image regions kept per group (:attr:`SharedGroups.top_regions`).
     progress : bool
@@ -256,9 +285,13 @@ def fit_groups(
     Raises
     ------
     DatasetError
-        No images, or none readable; an unknown engine; Ray missing for ``engine="ray"``.
+        No images (a folder that does not exist or holds no image files, a pattern that
+        matches nothing, an empty list: refused before the model is loaded), or none
+        readable; an unknown engine; Ray missing for ``engine="ray"``; the Ray reducer lost
+        (the message says which checkpoint to resume from).
     """
     engine = _check_engine(engine)
+    sources = image_sources(images)  # a missing or empty input is refused before any model
     vision_model = load_model(model)
     info = vision_model.resolve_layer(layer)
     _check_fit_args(vision_model, info, n_groups, batch_size)
@@ -267,17 +300,17 @@ def fit_groups(
     )
     path = Path(checkpoint) if checkpoint is not None else None
     resumed = path is not None and path.exists()
-    state = _load_checkpoint(path, settings) if resumed else _State()
+    state = _load_checkpoint(path, settings) if resumed else FitState()
     state.top = state.top or TopRegions(n_groups, top_k * CANDIDATES)
-    estimator = _estimator(n_groups, seed, forget_factor)
+    estimator = new_estimator(n_groups, seed, forget_factor)
     if state.components is not None:
-        _restore(estimator, state)
-    sources = image_sources(images)
+        restore_estimator(estimator, state)
     total = len(sources) if isinstance(sources, list) else None
     stats = FitStats()
-    last_good: list[_State] = [state.copy()] if state.components is not None else []
+    last_good: list[FitState] = [state.copy()] if state.components is not None else []
     saving = _Saving(path, settings, checkpoint_every, should_stop, last_good)
-    with _progress_bar(total, state.sources_done, progress) as bar, _one_blas_thread():
+    saving.saved_images = state.sources_done if resumed else None
+    with _progress_bar(total, state.sources_done, progress) as bar, one_blas_thread():
         try:
             if engine == "ray":
                 from neuron_groups.datasets.ray_engine import fit_on_ray
@@ -296,7 +329,7 @@ def fit_groups(
         if progress and state.skipped:
             shown = ", ".join(name for name, _ in state.skipped[:5])
             more = f" and {len(state.skipped) - 5} more" if len(state.skipped) > 5 else ""
-            message = f"Skipped {len(state.skipped)} unreadable files: {shown}{more}."
+            message = f"Skipped {plural(len(state.skipped), 'unreadable file')}: {shown}{more}."
             bar.write(message, file=sys.stderr)
     return _finish(state, settings, vision_model, stats, top_k)
 
@@ -316,12 +349,16 @@ class _Saving:
     settings: FitSettings
     every: int
     should_stop: Callable[[], bool] | None
-    last_good: list[_State]
+    last_good: list[FitState]
     batches_since: int = 0
+    saved_images: int | None = None
+    """The images the checkpoint on disk holds (None: no checkpoint written or resumed)."""
 
-    def batch_done(self, current: Callable[[], _State], keep_each: bool = True) -> None:
+    def batch_done(self, current: Callable[[], FitState], keep_each: bool = True) -> None:
         """After a finished batch: keep its state, checkpoint it every ``every`` batches.
 
+        The first batch that gives the fit a state is checkpointed at once, so that a fit
+        killed at any moment after it (SIGKILL, a lost Ray reducer) has a checkpoint.
         ``current()`` returns the state after the batch. With ``keep_each`` it is copied
         after every batch, for KeyboardInterrupt's checkpoint (the local engine: a copy in
         memory); without, only when a checkpoint is due or a stop asked for (the Ray engine,
@@ -330,31 +367,36 @@ class _Saving:
         Raises :class:`~neuron_groups.errors.Cancelled` (after a checkpoint) when asked to stop.
         """
         self.batches_since += 1
-        due = self.path is not None and self.batches_since >= self.every
+        due = self.path is not None and (
+            self.batches_since >= self.every or self.saved_images is None
+        )
         stop = self.should_stop is not None and self.should_stop()
         if not (keep_each or due or stop):
             return
         good = self.keep(current())
-        savable = self.path is not None and good.components is not None
-        if savable and due:
-            _save_checkpoint(self.path, good, self.settings)
-            self.batches_since = 0
+        if (due or stop) and self.path is not None and good.components is not None:
+            self.save(good)
         if stop:
-            if savable:
-                _save_checkpoint(self.path, good, self.settings)
             where = f"; resume from {self.path}" if self.path is not None else ""
             raise Cancelled(f"fit_groups stopped after {good.sources_done} images{where}.")
 
-    def keep(self, state: _State) -> _State:
+    def keep(self, state: FitState) -> FitState:
         """Keep a copy of ``state`` (after a finished batch) for KeyboardInterrupt; return it."""
         good = state.copy()
         if good.components is not None:
             self.last_good[:] = [good]
         return good
 
-    def finished(self, state: _State) -> None:
+    def save(self, state: FitState) -> None:
+        """Write the checkpoint (atomically) and remember what it holds."""
+        assert self.path is not None
+        _save_checkpoint(self.path, state, self.settings)
+        self.batches_since = 0
+        self.saved_images = state.sources_done
+
+    def finished(self, state: FitState) -> None:
         if self.path is not None and state.components is not None:
-            _save_checkpoint(self.path, state, self.settings)  # a second call returns at once
+            self.save(state)  # a second call returns at once
 
 
 def _fit_loop(
@@ -362,7 +404,7 @@ def _fit_loop(
     model: VisionModel,
     layer: str,
     sources: Iterable[tuple[str, Any]],
-    state: _State,
+    state: FitState,
     settings: FitSettings,
     stats: FitStats,
     bar,
@@ -379,10 +421,10 @@ def _fit_loop(
         sources, settings.batch_size, model.default_size, state, on_source
     ):
         if images:
-            acts = _read_batch(model, layer, images)  # (B, h, w, C)
+            acts = read_batch(model, layer, images)  # (B, h, w, C)
             middle = time.perf_counter()
             stats.seconds_reading += middle - start
-            _fit_batch(estimator, acts, names, images, state)
+            fit_batch(estimator, acts, names, images, state)
             stats.max_rows = max(stats.max_rows, acts.shape[0] * acts.shape[1] * acts.shape[2])
             del acts
             start = time.perf_counter()
@@ -409,18 +451,19 @@ def _check_fit_args(model: VisionModel, info, n_groups: Any, batch_size: Any) ->
 
 
 def _finish(
-    state: _State, settings: FitSettings, model: VisionModel, stats: FitStats, top_k: int
+    state: FitState, settings: FitSettings, model: VisionModel, stats: FitStats, top_k: int
 ) -> SharedGroups:
     if state.n_images == 0:
         if state.skipped:
             shown = "; ".join(f"{n}: {r}" for n, r in state.skipped[:3])
+            count = len(state.skipped)
+            which = "The one image could not" if count == 1 else f"None of the {count} images could"
             raise DatasetError(
-                f"None of the {len(state.skipped)} images could be read ({shown}). Give image "
-                "files PIL can read (PNG, JPEG, ...)."
+                f"{which} be read ({shown}). Give image files PIL can read (PNG, JPEG, ...)."
             )
-        raise DatasetError(
-            "No images to fit: the pattern, folder or list is empty. Give a glob pattern "
-            "that matches files (e.g. 'photos/*.jpg'), a folder of images, or a list of paths."
+        raise DatasetError(  # a pattern, folder or list is refused sooner (image_sources)
+            "No images to fit: the iterable gave none. Give a glob pattern that matches "
+            "files (e.g. 'photos/*.jpg'), a folder of images, or a list of paths."
         )
     order = np.argsort(-state.code_sums, kind="stable")  # most used group first
     channel = state.components[order].astype(np.float32)  # (n, C)

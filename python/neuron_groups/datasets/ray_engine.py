@@ -11,7 +11,7 @@ The same fit as the local engine, spread over a Ray cluster with Ray's own primi
   It reads the extracted rows in their original order from the pipeline
   (``Dataset.streaming_split(1)``: the rows go from the workers to the actor, never through
   the driver), gathers ``batch_size`` readable images (unreadable ones do not count, as
-  locally) and calls :func:`~neuron_groups.datasets.batches._fit_batch`, as the local engine does.
+  locally) and calls :func:`~neuron_groups.datasets.batches.fit_batch`, as the local engine does.
   So the batches, their order and the arithmetic are the local engine's, and both engines
   give the same groups.
 - **The driver** asks the reducer for one batch at a time and gets back a count of
@@ -20,10 +20,18 @@ The same fit as the local engine, spread over a Ray cluster with Ray's own primi
   top-region candidates with their activation vectors and crops: about 5.6 MB at mixed4d
   with 8 groups) comes to the driver only for a checkpoint, a stop, KeyboardInterrupt and
   the end, not after every batch.
+
+Faults: a worker process that dies is restarted by Ray Data (its actors have
+``max_restarts=-1`` and their tasks are retried), so the fit goes on with the same groups.
+The reducer holds the only copy of the fit's state since the last checkpoint, so a lost
+reducer (or an extraction that Ray Data gives up on) ends the fit with a
+:class:`DatasetError` that says which and names the checkpoint to resume from; the first
+batch is always checkpointed (``fit._Saving``), so a checkpoint exists from then on.
 """
 
 from __future__ import annotations
 
+import contextlib
 import pickle
 import time
 from collections.abc import Iterable
@@ -79,7 +87,7 @@ def fit_on_ray(
         From :func:`~neuron_groups.datasets.image_sources`; the first
         ``state.sources_done`` are skipped (done before the checkpoint).
     state, settings, stats, bar, saving
-        The local engine's ``_State``, ``FitSettings``, :class:`FitStats`, progress bar and
+        The local engine's ``FitState``, ``FitSettings``, :class:`FitStats`, progress bar and
         ``_Saving``: ``saving`` is told of each batch, and ``state`` becomes the reducer's
         when a checkpoint, a stop or the end needs it.
     address : str, optional
@@ -113,28 +121,72 @@ def _drive(ray, reducer, state, stats: FitStats, bar, saving) -> None:
     """Ask the reducer for batch after batch; fetch its state only when it is needed.
 
     Each batch sends back a count of images and the timings; the fit's state comes from the
-    reducer for a checkpoint, a stop, KeyboardInterrupt (after the batch it is fitting) and
-    at the end.
+    reducer for a checkpoint (after the first batch, then every ``checkpoint_every``), a
+    stop, KeyboardInterrupt (after the batch it is fitting) and at the end. A reducer that
+    dies becomes a :class:`DatasetError` that names the checkpoint to resume from.
     """
+    done = [state.sources_done]  # images of the finished batches
+
+    def ask(ref):
+        try:
+            return ray.get(ref)
+        except ray.exceptions.RayActorError as exc:
+            # A RayTaskError is raised inside the live reducer, by the extraction it reads
+            # (RayTaskError(ActorDiedError): Ray Data gave up on a worker); else the reducer
+            # itself is gone.
+            inside = isinstance(exc, ray.exceptions.RayTaskError)
+            raise _fit_lost(saving, done[0], exc, extraction=inside) from exc
 
     def fetched():
-        _copy_into(state, ray.get(reducer.snapshot.remote()))
+        _copy_into(state, ask(reducer.snapshot.remote()))
         return state
 
     try:
         while True:
-            consumed, skipped, measured = ray.get(reducer.next_batch.remote())
+            consumed, skipped, measured = ask(reducer.next_batch.remote())
             if consumed == 0:
                 break
+            done[0] += consumed
             _copy_into(stats, measured)
             bar.update(consumed)
             if skipped:
                 bar.set_postfix(skipped=skipped, refresh=False)
             saving.batch_done(fetched, keep_each=False)
     except KeyboardInterrupt:
-        saving.keep(fetched())  # what fit_groups checkpoints before the interrupt goes on
+        with contextlib.suppress(DatasetError):  # a lost reducer: the last checkpoint stays
+            saving.keep(fetched())  # what fit_groups checkpoints before the interrupt goes on
         raise
     saving.finished(fetched())
+
+
+def _fit_lost(saving, images_done: int, exc: Exception, extraction: bool) -> DatasetError:
+    """What to tell the user when the reducer actor (which holds the fit) cannot go on."""
+    lines = str(exc).strip().splitlines()
+    cause = f"{type(exc).__name__}: {lines[0] if lines else 'no message'}"
+    if extraction:
+        what = (
+            f"Reading the images on the Ray workers failed after {images_done} images had "
+            f"been fitted ({cause}; Ray Data retries a lost worker, so this one failed for "
+            "good)."
+        )
+    else:
+        what = (
+            f"The Ray actor that fits the groups (the reducer) died after {images_done} "
+            f"images had been fitted ({cause}), and the fit's state in it is lost."
+        )
+    if saving.path is None:
+        todo = (
+            "Nothing was saved (checkpoint=None): run the fit again, with a checkpoint "
+            "path to make it resumable."
+        )
+    elif saving.saved_images is None:
+        todo = "No batch had finished, so there is no checkpoint: run the same call again."
+    else:
+        todo = (
+            f"The checkpoint {saving.path} holds the fit of the first {saving.saved_images} "
+            "images: run the same fit_groups call again to resume from there."
+        )
+    return DatasetError(f"{what} {todo}")
 
 
 def _copy_into(target, source) -> None:
@@ -219,11 +271,11 @@ class _Extractor:
         self.blank_image = np.zeros((self.side, self.side, 3), np.float32)
 
     def __call__(self, batch: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-        from neuron_groups.datasets.batches import _load_square, _read_batch
+        from neuron_groups.datasets.batches import load_square, read_batch
 
-        loaded = [_load_square(pickle.loads(source), self.side) for source in batch["source"]]
+        loaded = [load_square(pickle.loads(source), self.side) for source in batch["source"]]
         good = [image for image, _ in loaded if image is not None]
-        acts = iter(_read_batch(self.model, self.layer, good) if good else ())  # (B', h, w, C)
+        acts = iter(read_batch(self.model, self.layer, good) if good else ())  # (B', h, w, C)
         return {
             "name": batch["name"],
             "ok": np.array([image is not None for image, _ in loaded]),
@@ -237,14 +289,14 @@ class _Reducer:
     """A Ray actor that owns the fit: it consumes the extracted rows one batch at a time."""
 
     def __init__(self, settings, state, stats: FitStats, rows):
-        from neuron_groups.datasets.batches import _estimator, _restore
+        from neuron_groups.datasets.batches import new_estimator, restore_estimator
 
         self.settings = settings
         self.state = state
         self.stats = stats
-        self.estimator = _estimator(settings.n_groups, settings.seed, settings.forget_factor)
+        self.estimator = new_estimator(settings.n_groups, settings.seed, settings.forget_factor)
         if state.components is not None:
-            _restore(self.estimator, state)
+            restore_estimator(self.estimator, state)
         self.rows = iter(rows.iter_rows())
 
     def next_batch(self) -> tuple[int, int, FitStats]:
@@ -253,7 +305,7 @@ class _Reducer:
         Returns (sources consumed, files skipped so far, stats): a few bytes, not the state.
         0 sources consumed: the dataset is done.
         """
-        from neuron_groups.datasets.batches import _fit_batch, _one_blas_thread
+        from neuron_groups.datasets.batches import fit_batch, one_blas_thread
 
         start = time.perf_counter()
         names, images, acts, consumed = [], [], [], 0
@@ -271,8 +323,8 @@ class _Reducer:
         self.stats.seconds_reading += middle - start
         if images:
             batch = np.stack(acts)  # (B, h, w, C)
-            with _one_blas_thread():
-                _fit_batch(self.estimator, batch, names, images, self.state)
+            with one_blas_thread():
+                fit_batch(self.estimator, batch, names, images, self.state)
             self.stats.max_rows = max(self.stats.max_rows, int(np.prod(batch.shape[:3])))
         self.state.sources_done += consumed
         self.stats.seconds_fitting += time.perf_counter() - middle

@@ -11,6 +11,8 @@ from typing import Any
 import numpy as np
 import PIL.Image
 
+from neuron_groups.errors import DatasetError, did_you_mean, plural
+
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".gif", ".bmp", ".webp", ".tif", ".tiff")
 
 
@@ -24,21 +26,82 @@ def image_sources(images: Any) -> Iterable[tuple[str, Any]]:
         sorted, not recursive), one file or example name, or a list / any iterable of paths,
         arrays or PIL images (anything :func:`~neuron_groups.images.load_image` reads).
         A (N, H, W, 3) array is N images. Arrays are named ``"<item i>"``.
+
+    Raises
+    ------
+    DatasetError
+        When there is nothing to read: a pattern that matches no file, a folder or file that
+        does not exist, a folder without image files, an empty list, or a list of paths none
+        of which exists. Nothing is loaded first, so :func:`fit_groups` refuses them before
+        it builds a model.
     """
     if isinstance(images, (str, os.PathLike)):
         return [(p, p) for p in _expand(os.fspath(images))]
     if isinstance(images, Sequence) or (isinstance(images, np.ndarray) and images.ndim == 4):
-        return list(_named(iter(images)))
+        sources = list(_named(iter(images)))
+        _check_listed(sources)
+        return sources
     return _named(iter(images))
 
 
 def _expand(text: str) -> list[str]:
     if glob.has_magic(text):
-        return sorted(p for p in glob.glob(text, recursive=True) if Path(p).is_file())
+        found = sorted(p for p in glob.glob(text, recursive=True) if Path(p).is_file())
+        if not found:
+            raise DatasetError(
+                f"The pattern {text!r} matched no files. Check the folder and the extension "
+                "(patterns are case-sensitive: '*.jpg' does not match 'A.JPG'), or give the "
+                "folder itself."
+            )
+        return found
     path = Path(text)
     if path.is_dir():
-        return sorted(str(p) for p in path.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
+        found = sorted(str(p) for p in path.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
+        if not found:
+            others = sum(1 for _ in path.iterdir())
+            what = f"holds {plural(others, 'entry', 'entries')} but" if others else "is empty:"
+            raise DatasetError(
+                f"The folder {text!r} {what} no image files ({', '.join(IMAGE_SUFFIXES)}; "
+                "subfolders are not searched: use a pattern such as 'folder/**/*.jpg')."
+            )
+        return found
+    if not path.exists() and not _is_example(text):
+        raise DatasetError(f"{text!r} does not exist: no such folder or file.{_nearby(path)}")
     return [text]
+
+
+def _check_listed(sources: list[tuple[str, Any]]) -> None:
+    if not sources:
+        raise DatasetError(
+            "No images to fit: the list is empty. Give a list of image paths or arrays, a "
+            "glob pattern that matches files (e.g. 'photos/*.jpg') or a folder of images."
+        )
+    paths = [source for _, source in sources if isinstance(source, (str, os.PathLike))]
+    if len(paths) == len(sources) and not any(
+        Path(p).exists() or _is_example(os.fspath(p)) for p in paths
+    ):
+        shown = ", ".join(repr(os.fspath(p)) for p in paths[:3])
+        more = f" and {len(paths) - 3} more" if len(paths) > 3 else ""
+        what = (
+            f"The listed file {shown} does not exist."
+            if len(paths) == 1
+            else f"None of the {len(paths)} listed files exists: {shown}{more}."
+        )
+        raise DatasetError(f"{what}{_nearby(Path(paths[0]))}")
+
+
+def _is_example(text: str) -> bool:
+    from neuron_groups.data import example_names
+
+    return text in example_names()
+
+
+def _nearby(path: Path) -> str:
+    """' Did you mean ...?' among the names beside ``path``, or where its folder is missing."""
+    parent = path.parent
+    if not parent.is_dir():
+        return f" (Its folder {str(parent)!r} does not exist either.)"
+    return did_you_mean(path.name, [p.name for p in parent.iterdir()])
 
 
 def _named(items: Iterator[Any]) -> Iterator[tuple[str, Any]]:
