@@ -463,3 +463,36 @@ def test_inception_streamed_fit_is_close_to_batch_nmf(inception, shared):
     assert result.spatial.shape == (6, 14, 14)
     np.testing.assert_array_equal(result.channel, groups.channel)
     assert result.top5[0] and result.attributions.shape == (5, 6)
+
+
+def test_the_fit_measures_explained_variance_and_split_half_stability(tmp_path):
+    images = random_images(12, seed=5)
+    groups = fit_groups(images, "conv", 3, model=FakeModel(), batch_size=2, progress=False)
+    assert 0 < groups.explained_variance < 1
+    assert groups.stability.shape == (3,) and np.all(
+        (groups.stability >= 0) & (groups.stability <= 1)
+    )
+    saved = load_groups(groups.save(tmp_path / "g.npz"))
+    assert saved.explained_variance == groups.explained_variance
+    np.testing.assert_array_equal(saved.stability, groups.stability)
+
+
+def test_split_half_stability_matches_each_group_to_its_halves():
+    from neuron_groups.datasets.batches import EstimatorState, FitState
+    from neuron_groups.datasets.fit import split_half_stability
+
+    channel = np.eye(3, 5)
+    state = FitState(halves=[EstimatorState(components=channel[[2, 0, 1]]), EstimatorState()])
+    assert split_half_stability(channel, state) is None  # one half saw nothing
+    state.halves[1].components = np.array([[1.0, 1, 0, 0, 0], [0, 0, 1, 0, 0], [0, 1, 0, 0, 0]])
+    np.testing.assert_allclose(
+        split_half_stability(channel, state), [(1 + 0.7071) / 2, 1, 1], atol=1e-3
+    )
+
+
+def test_explained_variance_over_the_dataset_is_one_minus_the_residual_share():
+    from neuron_groups.datasets.batches import FitState
+    from neuron_groups.datasets.fit import dataset_explained_variance
+
+    assert dataset_explained_variance(FitState(sum_squares=8.0, residual_squares=2.0)) == 0.75
+    assert np.isnan(dataset_explained_variance(FitState()))

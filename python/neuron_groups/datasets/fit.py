@@ -40,6 +40,7 @@ import numpy as np
 
 from neuron_groups.backends.base import VisionModel
 from neuron_groups.datasets.batches import (
+    EstimatorState,
     FitState,
     fit_batch,
     load_square,
@@ -61,6 +62,7 @@ from neuron_groups.errors import (
 )
 from neuron_groups.files import read_npz, write_atomically
 from neuron_groups.models import load_model
+from neuron_groups.quality import matched_cosines
 from neuron_groups.reading import DEFAULT_LAYER
 
 DEFAULT_DATASET_GROUPS = 8
@@ -151,8 +153,37 @@ def _save_checkpoint(path: Path, state: FitState, settings: FitSettings) -> None
         "skipped_names": np.array([s[0] for s in state.skipped], dtype=str),
         "skipped_reasons": np.array([s[1] for s in state.skipped], dtype=str),
         **state.top.to_arrays("top_"),
+        "n_batches": np.array(state.n_batches),
+        "sum_squares": np.array(state.sum_squares, np.float64),
+        "residual_squares": np.array(state.residual_squares, np.float64),
     }
+    for i, half in enumerate(state.halves):
+        if half.components is not None:
+            arrays.update(_half_arrays(half, f"half{i}_"))
     write_atomically(path, lambda f: np.savez(f, **arrays))
+
+
+def _half_arrays(half: EstimatorState, prefix: str) -> dict[str, np.ndarray]:
+    return {
+        f"{prefix}components": half.components,
+        f"{prefix}numerator": half.numerator,
+        f"{prefix}denominator": half.denominator,
+        f"{prefix}n_steps": np.array(half.n_steps),
+        f"{prefix}first_rows": np.array(half.first_rows),
+    }
+
+
+def _saved_half(fields: dict[str, np.ndarray], prefix: str) -> EstimatorState:
+    """A half's state from a checkpoint; checkpoints from before the halves start it anew."""
+    if f"{prefix}components" not in fields:
+        return EstimatorState()
+    return EstimatorState(
+        components=fields[f"{prefix}components"],
+        numerator=fields[f"{prefix}numerator"],
+        denominator=fields[f"{prefix}denominator"],
+        n_steps=int(fields[f"{prefix}n_steps"]),
+        first_rows=int(fields[f"{prefix}first_rows"]),
+    )
 
 
 CHECKPOINT_KEYS = (
@@ -210,6 +241,10 @@ def _load_checkpoint(path: Path, settings: FitSettings) -> FitState:
         skipped=[(str(n), str(r)) for n, r in zip(fields["skipped_names"], reasons, strict=True)],
         shape=(int(fields["shape"][0]), int(fields["shape"][1])),
         top=TopRegions.from_arrays(fields, "top_", settings.n_groups, settings.top_k * CANDIDATES),
+        n_batches=int(fields.get("n_batches", 0)),
+        halves=[_saved_half(fields, "half0_"), _saved_half(fields, "half1_")],
+        sum_squares=float(fields.get("sum_squares", 0.0)),
+        residual_squares=float(fields.get("residual_squares", 0.0)),
     )
 
 
@@ -484,4 +519,28 @@ def _finish(
         usage=(state.code_sums[order] / max(state.code_sums.sum(), 1e-12)).astype(np.float32),
         seed=settings.seed,
         stats=stats,
+        explained_variance=dataset_explained_variance(state),
+        stability=split_half_stability(channel, state),
     )
+
+
+def dataset_explained_variance(state: FitState) -> float:
+    """``1 - sum |a - R|^2 / sum |a|^2`` over every image fitted.
+
+    Each batch's ``R`` is by the factors just updated with it: the images are not kept, so
+    this is the fit's running measure, not a second pass.
+    """
+    if state.sum_squares == 0.0:
+        return float("nan")
+    return 1.0 - state.residual_squares / state.sum_squares
+
+
+def split_half_stability(channel: np.ndarray, state: FitState) -> np.ndarray | None:
+    """Each group's mean matched cosine with the fits on the even and the odd batches: (n,).
+
+    None when a half saw no batch (one batch in all).
+    """
+    if any(half.components is None for half in state.halves):
+        return None
+    cosines = [matched_cosines(channel, half.components) for half in state.halves]
+    return np.mean(cosines, axis=0).astype(np.float32)

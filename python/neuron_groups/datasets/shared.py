@@ -72,6 +72,13 @@ class SharedGroups:
     seed : int
     stats : FitStats
         What the fit measured (not saved).
+    explained_variance : float
+        ``1 - sum |a - R|^2 / sum |a|^2`` over the dataset, as the fit went (each batch
+        reconstructed by the factors just updated with it); NaN for files from before.
+    stability : ndarray, shape (n,), or None
+        Split-half stability: each group's mean matched cosine (Hungarian matching on the
+        channel factors) with the groups of two more fits, on the even and on the odd
+        batches, each from its own random start; None for files from before.
     """
 
     layer: str
@@ -85,6 +92,8 @@ class SharedGroups:
     usage: np.ndarray
     seed: int = 0
     stats: FitStats = dataclasses.field(default_factory=FitStats)
+    explained_variance: float = float("nan")
+    stability: np.ndarray | None = None
 
     @property
     def n_groups(self) -> int:
@@ -273,7 +282,10 @@ class SharedGroups:
             "region_index": np.array([r.image_index for r in regions], np.int64),
             "region_image": np.array([r.image for r in regions], dtype=str),
             "region_yx": np.array([(r.y, r.x) for r in regions], np.int64).reshape(-1, 2),
+            "explained_variance": np.array(self.explained_variance, np.float64),
         }
+        if self.stability is not None:
+            arrays["stability"] = self.stability.astype(np.float32)
         arrays["region_jpeg"], arrays["region_jpeg_end"] = encode_crops([r.crop for r in regions])
         return save_npz(path, arrays)
 
@@ -314,4 +326,6 @@ def load_groups(path: str | os.PathLike) -> SharedGroups:
         shape=(int(fields["shape"][0]), int(fields["shape"][1])),
         usage=fields["usage"],
         seed=int(fields["seed"]),
+        explained_variance=float(fields.get("explained_variance", np.nan)),
+        stability=fields.get("stability"),
     )
