@@ -129,7 +129,7 @@ describe("the method switch", () => {
     choose($, "linear");
     // Redrawn synchronously, from the data present: no message to a kernel.
     expect(cells($$)).toEqual(FMT(TABLES.linear));
-    expect($(".ng-table caption").textContent).toContain("linear attribution");
+    expect($(".ng-table caption").textContent).toContain("(linear, as in the article)");
     expect(model.get("attribution_method")).toBe("linear");
     expect(model.saves).toBe(1);
     expect(model.sent).toEqual([]);
@@ -156,7 +156,7 @@ describe("the method switch", () => {
       state({ attribution_methods: ["linear"], attribution_method: "linear", tables: { linear: f32(TABLES.linear) } }),
     );
     expect($(".ng-method-switch").hidden).toBe(true);
-    expect($(".ng-table caption").textContent).toContain("linear attribution");
+    expect($(".ng-table caption").textContent).toContain("(linear, as in the article)");
   });
 
   it("works in a standalone page (no kernel), from its JSON", () => {

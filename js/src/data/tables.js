@@ -33,8 +33,8 @@ export const METHOD_TIPS = Object.freeze({
 /** How the table's caption names each method. */
 export const METHOD_CAPTIONS = Object.freeze({
   integrated: "integrated gradients",
-  linear: "linear attribution, as in the article",
-  ablation: "measured: logit drop when the group is removed",
+  linear: "linear, as in the article",
+  ablation: "measured by ablation",
 });
 
 /** The explanation of a disagreement mark (cells and curves). */

@@ -664,8 +664,8 @@ var METHOD_TIPS = Object.freeze({
 });
 var METHOD_CAPTIONS = Object.freeze({
   integrated: "integrated gradients",
-  linear: "linear attribution, as in the article",
-  ablation: "measured: logit drop when the group is removed"
+  linear: "linear, as in the article",
+  ablation: "measured by ablation"
 });
 var DISAGREEMENT_TEXT = "Linear attribution and the measured effect of removing this group disagree in sign here: the first-order estimate is unreliable for this cell.";
 var REST_TEXT = "evidence the groups do not explain (integrated gradients: groups + rest = logit(image) - logit(zero activations))";
