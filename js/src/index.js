@@ -29,30 +29,35 @@
  *                  the DOM listeners (bindings.js), the gallery view (gallery.js), and
  *                  wiring.js, the one way both attach and remove listeners
  *   components/    one module per component: header (and error), status, controls, panels,
- *                  tiles, table, flow (with flow-columns, flow-curves), gallery; each builds
+ *                  tiles, table, methods (the method switch), variance (the explained-variance
+ *                  curve of a count control), flow (with flow-columns, flow-curves), gallery; each builds
  *                  its DOM, has `update(scene)` and, where it shows a group, `highlight(sel)`;
  *                  none listens to anything. dom.js: element, URL and canvas helpers.
  *   pure/          functions without DOM, unit-tested (and some cross-checked against Python):
- *                  colours, formatting, pixels, curves, what the controls offer
+ *                  colours, formatting, pixels, curves, what the controls offer, explained
+ *                  variance (its words and its curve's geometry)
  *   data/          the contract with Python (FIELDS, GALLERY_FIELDS, the state's types,
- *                  readState) and the decoding of binary traits
- *   widget.css     the style, scoped under .neuron-groups
+ *                  readState), the decoding of binary traits, and the tables and flows in
+ *                  the attribution method shown (tables.js)
+ *   widget.css     the style, scoped under .neuron-groups: it imports styles/*.css
  */
 import "./widget.css";
 import { render } from "./app/render.js";
 
 export { FIELDS, GALLERY_FIELDS, GROUP_FIELDS, readState, toRGB } from "./data/contract.js";
+export { decodeBase64, decodeFloat32, earlierColumns, readGroupData, reviveBinary, toBytes } from "./data/decode.js";
 export {
   CLASSES_COLUMN,
   classFlow,
-  decodeBase64,
-  decodeFloat32,
+  columnFlows,
   decodeFlow,
-  earlierColumns,
-  readGroupData,
-  reviveBinary,
-  toBytes,
-} from "./data/decode.js";
+  DISAGREEMENT_TEXT,
+  METHODS,
+  offeredMethods,
+  readTable,
+  REST_TEXT,
+  shownMethod,
+} from "./data/tables.js";
 export { attributionColor, cssColor, relativeLuminance, signColor, textColor } from "./pure/colors.js";
 export { chipLabels, groupCounts, groupsMode, resolveClass } from "./pure/controls.js";
 export {
@@ -75,6 +80,7 @@ export {
   groupPeak,
   spotlightLevel,
 } from "./pure/pixels.js";
+export { explainedAt, explainedText, stabilityText, varianceCurve } from "./pure/variance.js";
 export { mountPage, StaticModel } from "./page.js";
 
 export default { render };

@@ -150,6 +150,43 @@ describe("mountPage", () => {
     expect(Object.keys(mounted.model.variants["6"]).sort()).toEqual([...GROUP_FIELDS].sort());
   });
 
+  it("each cached count carries its tables, stability and explained variance; the method stays", async () => {
+    const data = JSON.parse(pageJson(6, [4, 6]));
+    /** The new group fields of n groups: linear = -(integrated). */
+    const quality = (n) => ({
+      tables: {
+        integrated: f32(Array.from({ length: 2 * n }, (_, i) => i + 1)),
+        linear: f32(Array.from({ length: 2 * n }, (_, i) => -(i + 1))),
+      },
+      rest: f32([0.5, 0.25]),
+      disagreements: { $base64: btoa(String.fromCharCode(...new Uint8Array(2 * n).fill(0))) },
+      explained_variance: n / 10,
+      stability: Array.from({ length: n }, () => n / 10),
+      regions: Array.from({ length: n }, () => ({ $base64: PNG_B64 })),
+    });
+    Object.assign(data.state, quality(6), {
+      attribution_method: "integrated",
+      attribution_methods: ["integrated", "linear"],
+      explained_variance_by_k: [0.1, 0.2, 0.3, 0.4, 0.5, 0.6],
+    });
+    Object.assign(data.variants["4"], quality(4));
+    mounted = mountPage(root, data);
+    $('.ng-method[data-method="linear"] input').click();
+    expect(values().slice(0, 2)).toEqual(["-1.000", "-2.000"]);
+    const select = $(".ng-groups-select");
+    select.value = "4";
+    select.dispatchEvent(new Event("change", { bubbles: true }));
+    await tick();
+    expect(values()).toHaveLength(8);
+    expect(values().slice(0, 2)).toEqual(["-1.000", "-2.000"]); // still linear, the variant's table
+    expect($$(".ng-tile-stability").map((n) => n.textContent)).toEqual(["0.40", "0.40", "0.40", "0.40"]);
+    expect($(".ng-ev-text").textContent).toBe("40% explained");
+    expect($(".ng-ev-current").getAttribute("data-k")).toBe("4");
+    $('.ng-method[data-method="integrated"] input').click();
+    expect($$(".ng-table td.ng-rest").map((td) => td.textContent)).toEqual(["0.500", "0.250"]);
+    expect(Object.keys(mounted.model.variants["6"]).sort()).toEqual([...GROUP_FIELDS].sort());
+  });
+
   it("contiguous cached counts get the slider", () => {
     mounted = mountPage(root, JSON.parse(pageJson(5, [4, 5, 6])));
     expect($(".ng-groups-control").dataset.mode).toBe("range");

@@ -6,6 +6,7 @@ import { describe, expect, it } from "vitest";
 import { f32 } from "./testing.js";
 import {
   FIELDS,
+  GALLERY_FIELDS,
   GROUP_FIELDS,
   StaticModel,
   attributionColor,
@@ -49,11 +50,21 @@ describe("module", () => {
         "icon_size", "icons", "image", "layer", "model_name", "n_groups", "n_groups_options",
         "predictions", "progress", "progress_text", "selected_group", "spatial", "spatial_shape",
         "status", "title", "earlier_layers", "flows", "layer_groups", "selected_layer",
-        "image_options",
+        "image_options", "attribution_method", "attribution_methods", "tables", "rest",
+        "disagreements", "explained_variance", "explained_variance_by_k", "stability", "regions",
       ].sort(),
     );
     expect([...GROUP_FIELDS].sort()).toEqual(
-      ["attributions", "class_names", "group_colors", "icon_size", "icons", "n_groups", "spatial", "spatial_shape"].sort(),
+      [
+        "attributions", "class_names", "group_colors", "icon_size", "icons", "n_groups", "spatial", "spatial_shape",
+        "tables", "rest", "disagreements", "explained_variance", "stability", "regions",
+      ].sort(),
+    );
+    expect([...GALLERY_FIELDS].sort()).toEqual(
+      [
+        "view", "title", "model_name", "layer", "n_images", "gallery", "group_colors", "icons", "icon_size",
+        "status", "progress", "progress_text", "error", "selected_group", "explained_variance", "stability",
+      ].sort(),
     );
     expect(GROUP_FIELDS.every((f) => FIELDS.includes(f))).toBe(true);
     expect(Object.isFrozen(FIELDS)).toBe(true);

@@ -1,7 +1,7 @@
 // @vitest-environment node
-// The size limits of hand-written source (HELPERS.md): no file in js/src over 800 lines, no
-// function (with what it nests) over 120 lines of code (lines holding a token, not only
-// comments or blanks).
+// The size limits of hand-written source (HELPERS.md): no file in js/src (scripts and
+// stylesheets) over 800 lines, no function (with what it nests) over 120 lines of code (lines
+// holding a token, not only comments or blanks).
 import { readdirSync, readFileSync } from "node:fs";
 import { join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -12,10 +12,14 @@ const SRC = fileURLToPath(new URL("../src", import.meta.url));
 const MAX_FILE_LINES = 800;
 const MAX_FUNCTION_LINES = 120;
 
-/** @param {string} dir @returns {string[]} every .js file under dir */
-function sources(dir) {
+/**
+ * @param {string} dir
+ * @param {string} [ext]
+ * @returns {string[]} every file under dir whose name ends with ext
+ */
+function sources(dir, ext = ".js") {
   return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
-    e.isDirectory() ? sources(join(dir, e.name)) : e.name.endsWith(".js") ? [join(dir, e.name)] : [],
+    e.isDirectory() ? sources(join(dir, e.name), ext) : e.name.endsWith(ext) ? [join(dir, e.name)] : [],
   );
 }
 
@@ -69,6 +73,17 @@ describe("js/src size limits", () => {
     expect(text.split("\n").length).toBeLessThanOrEqual(MAX_FILE_LINES);
     const long = functionSizes(text).filter((f) => f.lines > MAX_FUNCTION_LINES);
     expect(long).toEqual([]);
+  });
+
+  const sheets = sources(SRC, ".css");
+
+  it("finds the stylesheets", () => {
+    expect(sheets.map((f) => relative(SRC, f).replace(/\\/g, "/"))).toContain("widget.css");
+    expect(sheets.length).toBeGreaterThan(1);
+  });
+
+  it.each(sheets.map((f) => [relative(SRC, f), f]))("%s: short stylesheet", (_name, path) => {
+    expect(readFileSync(path, "utf8").split("\n").length).toBeLessThanOrEqual(MAX_FILE_LINES);
   });
 
   it("counts lines of code, not comments", () => {

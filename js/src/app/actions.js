@@ -1,6 +1,7 @@
 /**
  * The actions that ask the kernel for something: a group count (of the last layer or an
- * earlier one), the classes of the table, Stop, and a new image (an example or a file's bytes).
+ * earlier one), the classes of the table, Stop, and a new image (an example or a file's bytes);
+ * and the attribution method shown (saved, though drawn from data already present).
  * Trait changes are saved at once; the controls are re-rendered from the model right away, as
  * a refused value may come back without any change event.
  */
@@ -102,6 +103,16 @@ export function createModelActions({ model, v, view, current, refresh, setPendin
       send("classes", classes.filter((_, k) => k !== at));
       refreshControls();
       v.parts.classes.input.focus();
+    },
+    /**
+     * Show the table and the flows in another attribution method: from data already present
+     * (redrawn now, no kernel needed); the choice is saved as `attribution_method`.
+     * @param {string} method
+     */
+    chooseMethod(method) {
+      if (!method || !current().table.methods.includes(method)) return;
+      if (method !== readState(model).attribution_method) send("attribution_method", method);
+      refresh(new Set(["attribution_method"]));
     },
     stop() {
       model.send({ type: "stop" });

@@ -175,6 +175,26 @@ function bindControls({ on }, model, { parts: { groups, classes, status } }, ctl
 }
 
 /**
+ * The method switch; a click on a point of an explained-variance curve (beside the groups
+ * control, or in a column's head) chooses that count.
+ * @param {Wiring} wiring
+ * @param {View} v
+ * @param {Controller} ctl
+ */
+function bindQuality({ on }, { root, parts: { methods } }, ctl) {
+  on(methods.el, "change", (e) => {
+    if (e.target instanceof HTMLInputElement && e.target.checked) ctl.chooseMethod(e.target.value);
+  });
+  on(root, "click", (e) => {
+    const point = e.target instanceof Element ? e.target.closest(".ng-ev-point.is-choosable") : null;
+    const curve = point?.closest(".ng-ev-curve");
+    if (point && curve instanceof SVGElement) {
+      ctl.chooseLayerGroups(curve.dataset.layer ?? "", Number(point.getAttribute("data-k")));
+    }
+  });
+}
+
+/**
  * Whether a drag carries files.
  * @param {DragEvent} e
  */
@@ -231,4 +251,5 @@ export function bindWidget(wiring, model, v, ctl) {
   bindKeys(wiring, v, ctl);
   bindControls(wiring, model, v, ctl);
   bindImage(wiring, v, ctl);
+  bindQuality(wiring, v, ctl);
 }

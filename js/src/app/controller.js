@@ -11,6 +11,7 @@
 /** @import { createView } from "./view.js" */
 import { DATA_FIELDS, readState } from "../data/contract.js";
 import { earlierColumns, readGroupData } from "../data/decode.js";
+import { readTable } from "../data/tables.js";
 import { asString } from "../data/values.js";
 import { createModelActions } from "./actions.js";
 import { columnOf, createSelectionActions, refIn, selectionOf } from "./selection.js";
@@ -21,7 +22,8 @@ const PENDING_TIMEOUT_MS = 30_000;
 
 /**
  * The scene after a change: the state read again, the group data and the earlier layers'
- * columns decoded again only when their traits changed.
+ * columns decoded again only when their traits changed, the table only when what it is
+ * decoded from changed.
  * @param {WidgetModel} model
  * @param {State} state the model's state, read now
  * @param {Scene | null} previous null the first time
@@ -41,8 +43,13 @@ function nextScene(model, state, previous, changed, facts) {
     icons: state.icons,
     count: state.n_groups || data.n,
     options: state.n_groups_options,
+    explained: state.explained_variance,
+    explainedByK: state.explained_variance_by_k,
+    stability: state.stability,
+    regions: state.regions,
   };
-  return { state, data, multi: earlier.length > 0, columns: [...earlier, last], ...facts };
+  const table = readTable(state, data, previous?.table);
+  return { state, data, table, multi: earlier.length > 0, columns: [...earlier, last], ...facts };
 }
 
 /**

@@ -6,7 +6,8 @@
  *
  * DOM hooks (stable; browser and unit tests rely on them):
  *   .neuron-groups.ng-gallery-view root; data-status, data-selected, data-pinned
- *   .ng-title, .ng-meta, .ng-error (as in header.js), .ng-progress (hidden unless computing or
+ *   .ng-title, .ng-meta, .ng-gallery-explained (the share of the layer the groups explain over
+ *   the images; hidden when unknown), .ng-error (as in header.js), .ng-progress (hidden unless computing or
  *   optimizing with a kernel; .ng-progress-bar, .ng-progress-text, .ng-stop), .ng-gallery-detail
  *   (the hovered region in words), and the gallery (components/gallery.js)
  */
@@ -16,9 +17,14 @@ import { h, UrlBag } from "../components/dom.js";
 import { createGallery } from "../components/gallery.js";
 import { createErrorBanner } from "../components/header.js";
 import { GALLERY_FIELDS } from "../data/contract.js";
-import { asArray, asString } from "../data/values.js";
+import { asArray, asString, asUnit } from "../data/values.js";
 import { regionText } from "../pure/format.js";
 import { createWiring } from "./wiring.js";
+
+/** What the header's share is. */
+const EXPLAINED_TIP =
+  "Share of the layer's activations over all the images that the groups explain (1 - |a - R|² / |a|², " +
+  "R: the groups' reconstruction)";
 
 /**
  * The gallery's DOM: header, error, progress with Stop, the detail line and the groups.
@@ -28,6 +34,7 @@ import { createWiring } from "./wiring.js";
 function createGalleryView(doc, urls) {
   const title = h(doc, "div", { class: "ng-title" });
   const meta = h(doc, "div", { class: "ng-meta" });
+  const explained = h(doc, "div", { class: "ng-gallery-explained", title: EXPLAINED_TIP, hidden: true });
   const error = createErrorBanner(doc);
   const bar = h(doc, "progress", { class: "ng-progress-bar", max: 1, value: 0, "aria-label": "Gallery progress" });
   const text = h(doc, "span", { class: "ng-progress-text" });
@@ -39,9 +46,9 @@ function createGalleryView(doc, urls) {
     doc,
     "div",
     { class: "neuron-groups ng-gallery-view", "data-lm-suppress-shortcuts": "true", "data-selected": -1, "data-pinned": -1 },
-    [h(doc, "div", { class: "ng-header" }, [title, meta]), error.el, progress, detail, gallery.el],
+    [h(doc, "div", { class: "ng-header" }, [title, meta, explained]), error.el, progress, detail, gallery.el],
   );
-  return { root, title, meta, error, progress, bar, text, stop, detail, gallery };
+  return { root, title, meta, explained, error, progress, bar, text, stop, detail, gallery };
 }
 
 /**
@@ -79,6 +86,9 @@ function createGalleryController(model, g) {
       g.meta.textContent = [asString(model.get("model_name")), asString(model.get("layer")), `${groups().length} groups over ${n} images`]
         .filter(Boolean)
         .join(" · ");
+      const share = asUnit(model.get("explained_variance"));
+      g.explained.textContent = Number.isFinite(share) ? `The groups explain ${Math.round(share * 100)}% of the layer over the images` : "";
+      g.explained.hidden = !g.explained.textContent;
       g.error.update({ state: { error: asString(model.get("error")) } });
       g.progress.hidden = offline || !(status === "optimizing" || status === "computing");
       const value = Number(model.get("progress")) || 0;
@@ -87,7 +97,8 @@ function createGalleryController(model, g) {
       g.text.textContent = asString(model.get("progress_text"));
       g.root.dataset.status = status;
       g.root.style.setProperty("--ng-icon-size", `${Math.max(16, Number(model.get("icon_size")) || 80)}px`);
-      g.gallery.update(groups(), asArray(model.get("group_colors")), asArray(model.get("icons")));
+      const stability = asArray(model.get("stability")).map(asUnit);
+      g.gallery.update(groups(), asArray(model.get("group_colors")), asArray(model.get("icons")), stability);
       highlight();
     },
     /**

@@ -17,11 +17,12 @@ import { createClassPicker, createGroupsControl, createImagePicker } from "../co
 import { h } from "../components/dom.js";
 import { createFlow } from "../components/flow.js";
 import { createErrorBanner, createHeader } from "../components/header.js";
+import { createMethodSwitch } from "../components/methods.js";
 import { createPanels } from "../components/panels.js";
 import { createStatus } from "../components/status.js";
 import { createTable } from "../components/table.js";
 import { createTiles } from "../components/tiles.js";
-import { DATA_FIELDS, isBusy, LAYER_FIELDS } from "../data/contract.js";
+import { DATA_FIELDS, isBusy, LAYER_FIELDS, TABLE_FIELDS, VARIANCE_FIELDS } from "../data/contract.js";
 
 let instanceCounter = 0;
 
@@ -43,6 +44,7 @@ export function createView(doc, urls) {
     panels: createPanels(doc, urls),
     tiles,
     flow: createFlow(doc, urls, tiles, uid),
+    methods: createMethodSwitch(doc, uid),
     table: createTable(doc),
   };
   const hint = h(doc, "div", { class: "ng-hint", text: "Hover a group to isolate it; click to pin." });
@@ -59,6 +61,7 @@ export function createView(doc, urls) {
       hint,
       parts.flow.controls,
       parts.flow.el,
+      parts.methods.el,
       parts.table.el,
     ],
   );
@@ -91,6 +94,9 @@ export function createView(doc, urls) {
   return { root, parts, frame };
 }
 
+/** The traits a tile shows besides its group's colour. */
+const TILE_FIELDS = ["icons", "icon_size", "stability", "regions"];
+
 /**
  * Which component shows which traits ("connection", "stopping" and "pending" are view facts).
  * @param {ReturnType<typeof createView>} v
@@ -101,13 +107,14 @@ export function dependencies({ parts, frame }) {
     [frame, ["status", "title", "model_name", "layer", "icon_size", "earlier_layers", "pending"]],
     [parts.header, ["title", "model_name", "layer", "predictions", "earlier_layers"]],
     [parts.error, ["error"]],
-    [parts.groups, [...DATA_FIELDS, "n_groups_options", "connection", "earlier_layers"]],
+    [parts.groups, [...DATA_FIELDS, ...VARIANCE_FIELDS, "n_groups_options", "layer", "connection", "earlier_layers"]],
     [parts.classes, ["classes", "class_options", "class_names", "connection"]],
     [parts.image, ["image_options", "status", "connection", "pending"]],
     [parts.status, ["status", "progress", "progress_text", "stopping", "pending"]],
     [parts.panels, [...DATA_FIELDS, ...LAYER_FIELDS, "image", "title"]],
-    [parts.flow, [...DATA_FIELDS, ...LAYER_FIELDS, "icons", "icon_size", "layer", "n_groups_options", "connection"]],
-    [parts.tiles, [...DATA_FIELDS, "icons", "icon_size", "layer", "earlier_layers"]],
-    [parts.table, DATA_FIELDS],
+    [parts.flow, [...DATA_FIELDS, ...LAYER_FIELDS, ...TABLE_FIELDS, ...VARIANCE_FIELDS, ...TILE_FIELDS, "layer", "n_groups_options", "connection"]],
+    [parts.tiles, [...DATA_FIELDS, ...TILE_FIELDS, "layer", "earlier_layers"]],
+    [parts.methods, [...DATA_FIELDS, ...TABLE_FIELDS]],
+    [parts.table, [...DATA_FIELDS, ...TABLE_FIELDS]],
   ];
 }

@@ -6,7 +6,8 @@
  *   .ng-groups-control[data-mode]  "range": .ng-groups-input (range over n_groups_options,
  *                                  contiguous) + .ng-groups-value (the count); "select":
  *                                  .ng-groups-select (exactly the offered counts, e.g. a page's
- *                                  cached ones); "text": one count, .ng-groups-value "6 groups"
+ *                                  cached ones); "text": one count, .ng-groups-value "6 groups";
+ *                                  then .ng-explained (components/variance.js)
  *   .ng-class-input, .ng-class-add, .ng-chip[data-class][data-index] (> .ng-chip-remove only
  *                                  where classes can be changed), .ng-class-hint
  *   .ng-image-picker               hidden without a kernel (standalone page, disconnected):
@@ -20,6 +21,7 @@
 import { isBusy } from "../data/contract.js";
 import { chipLabels, groupCounts, groupsMode } from "../pure/controls.js";
 import { h } from "./dom.js";
+import { createVarianceCurve } from "./variance.js";
 
 /**
  * The groups control: a slider (contiguous counts), a select (scattered counts) or text (one).
@@ -38,7 +40,8 @@ export function createGroupsControl(doc, uid) {
   });
   const select = h(doc, "select", { class: "ng-groups-select", id: `${uid}-groups-select` });
   const value = h(doc, "output", { class: "ng-groups-value", for: `${uid}-groups` });
-  const el = h(doc, "div", { class: "ng-groups-control" }, [label, input, select, value]);
+  const curve = createVarianceCurve(doc);
+  const el = h(doc, "div", { class: "ng-groups-control" }, [label, input, select, value, curve.el]);
   /** @type {number[]} */
   let counts = [];
   let selectKey = "";
@@ -46,6 +49,7 @@ export function createGroupsControl(doc, uid) {
     el,
     input,
     select,
+    curve: curve.svg,
     /** @returns {number | undefined} the count the control points at */
     chosen() {
       return el.dataset.mode === "select" ? Number(select.value) : counts[Number(input.value)];
@@ -80,6 +84,14 @@ export function createGroupsControl(doc, uid) {
       select.disabled = mode !== "select" || !connected;
       value.hidden = mode === "select";
       value.textContent = mode === "text" ? `${n} group${n === 1 ? "" : "s"}` : String(n);
+      curve.update({
+        layer: state.layer,
+        // The share sent belongs to the groups shown: not yet to a count just chosen.
+        explained: data.n === n ? state.explained_variance : NaN,
+        byK: state.explained_variance_by_k,
+        count: n,
+        choosable: connected && mode !== "text" ? counts : [],
+      });
     },
   };
 }

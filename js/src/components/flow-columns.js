@@ -8,17 +8,19 @@
  *                                  class has-selection on the shown group's column
  *     .ng-column-head              .ng-column-name, and .ng-layer-groups[data-layer] (select:
  *                                  an earlier layer's sends layer_groups, the last's n_groups)
- *                                  or .ng-layer-count (one count)
+ *                                  or .ng-layer-count (one count), then the layer's
+ *                                  .ng-explained[data-layer] (components/variance.js)
  *     .ng-tile[data-layer][data-group]  as in tiles.js, every layer; .ng-class-node[data-class]
  */
 /** @import { LayerColumn } from "../data/decode.js" */
 /** @import { NodeBox } from "../pure/curves.js" */
 /** @import { UrlBag } from "./dom.js" */
 /** @import { Scene, Selection } from "./scene.js" */
-import { CLASSES_COLUMN } from "../data/decode.js";
+import { CLASSES_COLUMN } from "../data/tables.js";
 import { groupCounts } from "../pure/controls.js";
 import { h } from "./dom.js";
 import { createTiles } from "./tiles.js";
+import { createVarianceCurve } from "./variance.js";
 
 /**
  * @typedef {object} ColumnView
@@ -27,6 +29,8 @@ import { createTiles } from "./tiles.js";
  * @property {HTMLElement} head
  * @property {ReturnType<typeof createTiles> | null} tiles  null for the classes column
  * @property {HTMLElement[]} classNodes                      the classes column's nodes
+ * @property {ReturnType<typeof createVarianceCurve> | null} curve  null for the classes column
+ * @property {boolean} enabled                               whether its count can change
  */
 
 /**
@@ -67,7 +71,7 @@ function classesColumn(doc, classNames) {
     head,
     h(doc, "div", { class: "ng-class-nodes" }, classNodes),
   ]);
-  return { layer: CLASSES_COLUMN, el: node, head, tiles: null, classNodes };
+  return { layer: CLASSES_COLUMN, el: node, head, tiles: null, classNodes, curve: null, enabled: false };
 }
 
 /**
@@ -92,12 +96,14 @@ export function createColumns(doc, urls, lastTiles) {
    */
   function layerColumn(column, last, enabled) {
     const tiles = last ? lastTiles : createTiles(doc, urls, `icon:${column.layer}:`);
+    const curve = createVarianceCurve(doc);
     const head = h(doc, "div", { class: "ng-column-head" }, [
       h(doc, "span", { class: "ng-column-name", text: column.layer }),
       countControl(doc, column.layer, column.count, column.options, enabled),
+      curve.el,
     ]);
     const node = h(doc, "div", { class: "ng-column", "data-layer": column.layer }, [head, tiles.el]);
-    return { layer: column.layer, el: node, head, tiles, classNodes: [] };
+    return { layer: column.layer, el: node, head, tiles, classNodes: [], curve, enabled };
   }
 
   /** @param {ColumnView} view @returns {HTMLElement[]} */
@@ -163,15 +169,21 @@ export function createColumns(doc, urls, lastTiles) {
       return true;
     },
     /**
-     * Show each layer's groups and icons in its column.
+     * Show each layer's groups, icons and explained variance in its column.
      * @param {Scene} s
      */
-    show({ state, data, columns, multi }) {
+    show({ columns }) {
       columns.forEach((c, i) => {
-        const tiles = views[i].tiles;
-        if (!tiles) return;
-        if (tiles === lastTiles) lastTiles.update(/** @type {Scene} */ ({ state, data, multi }));
-        else tiles.show(c.data, c.icons, c.layer, true);
+        const { tiles, curve, enabled } = views[i];
+        tiles?.show(c, true);
+        curve?.update({
+          layer: c.layer,
+          // The share sent belongs to the groups shown: not yet to a count just chosen.
+          explained: c.data.n === c.count ? c.explained : NaN,
+          byK: c.explainedByK,
+          count: c.count,
+          choosable: enabled ? groupCounts(c.options, c.count) : [],
+        });
       });
     },
     /** Remove every column (back to the single-layer view). */

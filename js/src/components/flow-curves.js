@@ -6,14 +6,17 @@
  *   svg.ng-curves > path.ng-curve  data-pair, data-from-layer, data-from, data-to-layer,
  *                                  data-to, data-value, data-fraction (|v| / pair max); <title>
  *                                  with the value; classes is-hidden (under the threshold),
- *                                  is-emphasized / is-faded (a group is shown), is-hovered
+ *                                  is-emphasized / is-faded (a group is shown), is-hovered;
+ *                                  is-disagreeing + data-disagrees="true" (dashed; the
+ *                                  explanation in its title) where linear and measured
+ *                                  effects disagree in sign
  *   .ng-flow-tip                   the hovered curve's value
  *   .ng-flow-controls > .ng-threshold (range 0..1, view only), .ng-threshold-value
  *   the diagram (.ng-flow): data-curves (curves drawn), class has-focus while a group is shown
  */
-/** @import { Flow } from "../data/decode.js" */
+/** @import { Flow } from "../data/tables.js" */
 /** @import { Curve, NodeBox } from "../pure/curves.js" */
-import { CLASSES_COLUMN } from "../data/decode.js";
+import { CLASSES_COLUMN, DISAGREEMENT_TEXT } from "../data/tables.js";
 import { clamp01 } from "../data/values.js";
 import { belowThreshold, curvePaths, DEFAULT_THRESHOLD } from "../pure/curves.js";
 import { formatValue } from "../pure/format.js";
@@ -44,9 +47,10 @@ function curveElement(doc, c, { names, label }) {
   const from = `${names[c.pair]} group ${c.from}`;
   const to = toClass ? `“${label(c.pair + 1, c.to) ?? c.to}”` : `${names[c.pair + 1]} group ${c.to}`;
   const title = /** @type {SVGTitleElement} */ (doc.createElementNS(SVG_NS, "title"));
-  title.textContent = `${from} → ${to}: ${formatValue(c.value)}`;
+  title.textContent = `${from} → ${to}: ${formatValue(c.value)}${c.disagrees ? `\n${DISAGREEMENT_TEXT}` : ""}`;
   path.append(title);
-  path.setAttribute("class", "ng-curve");
+  path.setAttribute("class", c.disagrees ? "ng-curve is-disagreeing" : "ng-curve");
+  if (c.disagrees) path.dataset.disagrees = "true";
   path.setAttribute("fill", "none");
   path.setAttribute("stroke", c.color);
   path.setAttribute("stroke-width", String(Math.round(c.width * 100) / 100));
@@ -127,7 +131,10 @@ export function createCurves(doc, el, uid) {
       const next = curvePaths(at.flows, at.boxes, cut);
       const same =
         next.length === curves.length &&
-        next.every((c, i) => c.pair === curves[i].pair && c.from === curves[i].from && c.to === curves[i].to && c.value === curves[i].value);
+        next.every((c, i) => {
+          const o = curves[i];
+          return c.pair === o.pair && c.from === o.from && c.to === o.to && c.value === o.value && c.disagrees === o.disagrees;
+        });
       curves = next;
       if (!same) {
         paths = curves.map((c) => curveElement(doc, c, at));

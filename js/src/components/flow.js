@@ -1,7 +1,7 @@
 /**
  * The multi-layer diagram: one column of group tiles per layer, left to right (the last one
  * holds the last layer's `.ng-tiles`), then a column of the table's classes; curves between
- * neighbouring columns, and a threshold control. In the single-layer view it holds the last
+ * neighbouring columns (in the table's method), and a threshold control. In the single-layer view it holds the last
  * layer's tiles only and takes no box (display: contents), so that view is unchanged.
  *
  * DOM hooks (stable; browser and unit tests rely on them; see also flow-columns.js and
@@ -10,11 +10,11 @@
  *                                  single-layer view; in the multi-layer view also data-curves
  *                                  (curves drawn), class has-focus while a group is shown
  */
-/** @import { Flow } from "../data/decode.js" */
+/** @import { Flow } from "../data/tables.js" */
 /** @import { UrlBag } from "./dom.js" */
 /** @import { Scene, Selection } from "./scene.js" */
 /** @import { createTiles } from "./tiles.js" */
-import { columnFlows } from "../data/decode.js";
+import { columnFlows } from "../data/tables.js";
 import { h } from "./dom.js";
 import { createColumns } from "./flow-columns.js";
 import { createCurves } from "./flow-curves.js";
@@ -71,7 +71,7 @@ export function createFlow(doc, urls, lastTiles, uid) {
       }
       if (columns.build(s)) curves.forget();
       columns.show(s);
-      flows = columnFlows(columns.names(), s.state.flows, s.data);
+      flows = columnFlows(columns.names(), s.state.flows, s.table);
       layout();
     },
     /**

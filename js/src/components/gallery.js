@@ -5,6 +5,7 @@
  * DOM hooks (stable; browser and unit tests rely on them):
  *   .ng-gallery[role=list] > .ng-gallery-group[data-group] (is-selected, is-pinned)
  *     .ng-gallery-head > .ng-tile[data-group] (as in tiles.js), .ng-gallery-usage,
+ *                                  .ng-gallery-stability (split-half; hidden when unknown),
  *                                  .ng-gallery-classes (hidden when none)
  *     .ng-gallery-regions > .ng-region[data-group][data-index] (is-hovered): .ng-region-crop,
  *                                  .ng-region-cell (the cell's box), .ng-region-caption
@@ -16,6 +17,7 @@ import { toBytes } from "../data/decode.js";
 import { asArray } from "../data/values.js";
 import { cssColor, textColor } from "../pure/colors.js";
 import { boxStyle, classesText, formatValue, regionText } from "../pure/format.js";
+import { SPLIT_HALF_TEXT, stabilityText } from "../pure/variance.js";
 import { h } from "./dom.js";
 
 /**
@@ -71,8 +73,9 @@ export function createGallery(doc, urls) {
    * @param {GalleryGroup} g
    * @param {number} j
    * @param {RGB} rgb
+   * @param {number} stability split-half, NaN unknown
    */
-  function groupRow(g, j, rgb) {
+  function groupRow(g, j, rgb, stability) {
     const img = h(doc, "img", { class: "ng-icon", alt: `Feature visualisation of group ${j}`, hidden: true });
     const placeholder = h(doc, "div", {
       class: "ng-icon ng-icon-placeholder",
@@ -98,6 +101,13 @@ export function createGallery(doc, urls) {
     );
     head.style.setProperty("--ng-group-color", cssColor(rgb));
     const usage = h(doc, "div", { class: "ng-gallery-usage", text: `${(g.usage * 100).toFixed(1)}% of use` });
+    const said = stabilityText(stability);
+    const steady = h(doc, "div", {
+      class: "ng-gallery-stability",
+      text: said ? `stability ${said}` : "",
+      title: said ? `stability ${said}: ${SPLIT_HALF_TEXT}` : null,
+      hidden: !said,
+    });
     const classes = h(doc, "div", { class: "ng-gallery-classes", text: classesText(g) });
     classes.hidden = !classes.textContent;
     const regions = h(
@@ -107,7 +117,7 @@ export function createGallery(doc, urls) {
       asArray(g.regions).map((r, i) => regionNode(doc, urls, r, j, i, rgb)),
     );
     const row = h(doc, "div", { class: "ng-gallery-group", role: "listitem", "data-group": j }, [
-      h(doc, "div", { class: "ng-gallery-head" }, [head, h(doc, "div", { class: "ng-gallery-about" }, [usage, classes])]),
+      h(doc, "div", { class: "ng-gallery-head" }, [head, h(doc, "div", { class: "ng-gallery-about" }, [usage, steady, classes])]),
       regions,
     ]);
     row.style.setProperty("--ng-group-color", cssColor(rgb));
@@ -120,14 +130,21 @@ export function createGallery(doc, urls) {
      * @param {GalleryGroup[]} groups
      * @param {RGB[]} colors
      * @param {Binary[]} icons
+     * @param {number[]} [stability] split-half, per group (NaN unknown)
      */
-    update(groups, colors, icons) {
+    update(groups, colors, icons, stability = []) {
       // Rebuilt only when the groups change (the crops are many); icons update in place.
-      const key = JSON.stringify([groups.length, colors, groups.map((g) => [g.usage, g.classes, asArray(g.regions).length])]);
+      const steady = groups.map((_, j) => (stability.length === groups.length ? stability[j] : NaN));
+      const key = JSON.stringify([
+        groups.length,
+        colors,
+        groups.map((g) => [g.usage, g.classes, asArray(g.regions).length]),
+        steady.map((v) => (Number.isFinite(v) ? v : null)),
+      ]);
       if (key !== builtKey || rows.length !== groups.length) {
         builtKey = key;
         urls.revokeWhere((k) => k.startsWith("crop-"));
-        rows = groups.map((g, j) => groupRow(g, j, toRGB(colors[j]) ?? FALLBACK_RGB));
+        rows = groups.map((g, j) => groupRow(g, j, toRGB(colors[j]) ?? FALLBACK_RGB, steady[j]));
         el.replaceChildren(...rows.map((r) => r.row));
       }
       rows.forEach((r, j) => {

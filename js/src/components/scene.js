@@ -4,6 +4,7 @@
  */
 /** @import { State } from "../data/contract.js" */
 /** @import { GroupData, LayerColumn } from "../data/decode.js" */
+/** @import { Table } from "../data/tables.js" */
 /** @import { Cell } from "../pure/pixels.js" */
 
 /**
@@ -12,6 +13,7 @@
  * @typedef {object} Scene
  * @property {State} state
  * @property {GroupData} data
+ * @property {Table} table        the class x group table shown (in the method shown)
  * @property {boolean} connected  something can recompute (false in an exported notebook)
  * @property {boolean} stopping   Stop was pressed and the kernel is still optimising
  * @property {boolean} multi      the multi-layer view (earlier_layers is not empty)

@@ -6,7 +6,7 @@
  * A new field: add it to `ViewState` (Python), to `FIELDS` and `State` here, read it in
  * `readState`, then name it in `app/view.js`'s `dependencies` beside the component that shows it.
  */
-import { asArray, asString, clamp01, isRecord } from "./values.js";
+import { asArray, asString, asUnit, clamp01, isRecord } from "./values.js";
 
 /**
  * The traits that change with the number of groups (a standalone page's "variants" carry
@@ -21,6 +21,12 @@ export const GROUP_FIELDS = Object.freeze([
   "attributions",
   "class_names",
   "group_colors",
+  "tables",
+  "rest",
+  "disagreements",
+  "explained_variance",
+  "stability",
+  "regions",
 ]);
 
 /** Every synced trait the front end reads (== the Python ViewState traits). */
@@ -51,6 +57,15 @@ export const FIELDS = Object.freeze([
   "layer_groups",
   "selected_layer",
   "image_options",
+  "attribution_method",
+  "attribution_methods",
+  "tables",
+  "rest",
+  "disagreements",
+  "explained_variance",
+  "explained_variance_by_k",
+  "stability",
+  "regions",
 ]);
 
 /** The traits the decoded group data (GroupData) is read from. */
@@ -112,6 +127,23 @@ export const isBusy = (status) => status === "loading" || status === "computing"
  *                                         ([] single-layer); the last entry is n_groups
  * @property {string} selected_layer       both ways; layer of the pinned group, "" = the last
  * @property {string[]} image_options      example image names the image picker offers
+ * @property {string} attribution_method   both ways; the method the table and the flows show:
+ *                                         "integrated" | "linear" | "ablation" ("" = not sent)
+ * @property {string[]} attribution_methods  the methods present, in order of preference (the
+ *                                         switch offers these)
+ * @property {Record<string, Binary>} tables  method -> float32 little-endian (k, n); {} in an
+ *                                         older state (then `attributions` is the only table)
+ * @property {Binary} rest                 float32 (k,): integrated gradients' rest per class
+ *                                         row (evidence the groups do not explain); b'' none
+ * @property {Binary} disagreements        uint8 (k, n): 1 where the linear attribution's sign
+ *                                         disagrees with the measured effect on a strong cell
+ * @property {number} explained_variance   share of the layer's activations the groups
+ *                                         explain, [0, 1]; NaN unknown
+ * @property {number[]} explained_variance_by_k  entry k-1 for k groups ([] until measured;
+ *                                         NaN where unknown)
+ * @property {number[]} stability          per group, [0, 1] ([] until measured; NaN unknown)
+ * @property {Binary[]} regions            PNG per group: the image around its strongest cell
+ *                                         (outlined), shown while its icon is pending
  */
 
 /**
@@ -124,6 +156,10 @@ export const isBusy = (status) => status === "loading" || status === "computing"
  * @property {number[]} spatial_shape      [n, h, w]
  * @property {Binary[]} icons              PNG per group; empty while pending
  * @property {RGB[]} group_colors
+ * @property {number} explained_variance   as the state's, for this layer
+ * @property {number[]} explained_variance_by_k
+ * @property {number[]} stability
+ * @property {Binary[]} regions
  */
 
 /**
@@ -133,6 +169,11 @@ export const isBusy = (status) => status === "loading" || status === "computing"
  * @property {string} to
  * @property {Binary} values               float32 little-endian (n_from, n_to)
  * @property {number[]} shape              [n_from, n_to]
+ * @property {Record<string, Binary>} tables  method -> float32 (n_from, n_to); {} when absent
+ *                                         (then `values` is the only one)
+ * @property {Binary} rest                 float32 (n_to,): integrated gradients' rest
+ * @property {Binary} disagreements        uint8 (n_from, n_to): 1 where linear and measured
+ *                                         disagree in sign
  */
 
 /**
@@ -146,6 +187,19 @@ export const isBusy = (status) => status === "loading" || status === "computing"
  * @property {(msg: any, callbacks?: any, buffers?: any[]) => void} send
  * @property {boolean} [offline]  true for a standalone page's StaticModel: no kernel behind it
  */
+
+/** The traits the table (and the flow to the classes) is decoded from, besides DATA_FIELDS. */
+export const TABLE_FIELDS = Object.freeze([
+  "attributions",
+  "tables",
+  "rest",
+  "disagreements",
+  "attribution_method",
+  "attribution_methods",
+]);
+
+/** The traits a count control's explained-variance curve shows. */
+export const VARIANCE_FIELDS = Object.freeze(["explained_variance", "explained_variance_by_k"]);
 
 /** The traits the multi-layer diagram is drawn from (besides the last layer's DATA_FIELDS). */
 export const LAYER_FIELDS = Object.freeze(["earlier_layers", "flows", "layer_groups"]);
@@ -166,6 +220,8 @@ export const GALLERY_FIELDS = Object.freeze([
   "progress_text",
   "error",
   "selected_group",
+  "explained_variance",
+  "stability",
 ]);
 
 /**
@@ -248,11 +304,32 @@ export function readState(model) {
         to: asString(f.to),
         values: f.values,
         shape: asArray(f.shape).map(Number).filter((v) => Number.isInteger(v)),
+        tables: asTables(f.tables),
+        rest: f.rest,
+        disagreements: f.disagreements,
       })),
     layer_groups: ints("layer_groups"),
     selected_layer: asString(get("selected_layer")),
     image_options: asArray(get("image_options")).map(asString),
+    attribution_method: asString(get("attribution_method")),
+    attribution_methods: asArray(get("attribution_methods")).map(asString),
+    tables: asTables(get("tables")),
+    rest: get("rest"),
+    disagreements: get("disagreements"),
+    explained_variance: asUnit(get("explained_variance")),
+    explained_variance_by_k: asArray(get("explained_variance_by_k")).map(asUnit),
+    stability: asArray(get("stability")).map(asUnit),
+    regions: asArray(get("regions")),
   };
+}
+
+/**
+ * A `tables` value as sent: method -> bytes ({} when it is not an object).
+ * @param {unknown} v
+ * @returns {Record<string, Binary>}
+ */
+function asTables(v) {
+  return isRecord(v) ? v : {};
 }
 
 /**
@@ -273,5 +350,9 @@ function readEarlierLayer(e) {
     spatial_shape: ints(e.spatial_shape),
     icons: asArray(e.icons),
     group_colors: asArray(e.group_colors).map((c) => toRGB(c) ?? FALLBACK_RGB),
+    explained_variance: asUnit(e.explained_variance),
+    explained_variance_by_k: asArray(e.explained_variance_by_k).map(asUnit),
+    stability: asArray(e.stability).map(asUnit),
+    regions: asArray(e.regions),
   };
 }

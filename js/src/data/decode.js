@@ -1,9 +1,9 @@
 /**
  * Binary decoding: bytes, little-endian float32 arrays and base64 as they arrive, then one
- * layer's group traits decoded into a self-consistent `GroupData`, the earlier layers'
- * columns and the flows between layers (the multi-layer view).
+ * layer's group traits decoded into a self-consistent `GroupData`, and the earlier layers'
+ * columns (the multi-layer view). The tables and flows are decoded in `tables.js`.
  */
-/** @import { Binary, EarlierLayer, FlowEntry, RGB } from "./contract.js" */
+/** @import { Binary, EarlierLayer, RGB } from "./contract.js" */
 import { FALLBACK_RGB, toRGB } from "./contract.js";
 import { asArray, asString } from "./values.js";
 
@@ -160,20 +160,12 @@ export function readGroupData(model) {
  * @property {Binary[]} icons    PNG per group; empty while pending
  * @property {number} count      its n_groups
  * @property {number[]} options  the counts its control offers
+ * @property {number} explained  share of the layer the groups explain, [0, 1]; NaN unknown
+ * @property {number[]} explainedByK  entry k-1 for k groups ([] until measured)
+ * @property {number[]} stability  per group, [0, 1] (NaN or missing: unknown)
+ * @property {Binary[]} regions  PNG per group: its strongest region, shown while the icon is
+ *                               pending
  */
-
-/**
- * The decoded flow between two neighbouring columns.
- * @typedef {object} Flow
- * @property {string} from                 layer (or "classes") on the left
- * @property {string} to                   layer (or "classes") on the right
- * @property {number} nFrom
- * @property {number} nTo
- * @property {Float32Array | null} values  nFrom * nTo, row-major (from, to); null when malformed
- */
-
-/** The `to` of the flow from the last layer to the table's classes. */
-export const CLASSES_COLUMN = "classes";
 
 /**
  * The columns of the earlier layers (input to output), decoded.
@@ -190,54 +182,10 @@ export function earlierColumns(earlier) {
       icons: e.icons,
       count: e.n_groups || groups.n,
       options: e.n_groups_options,
+      explained: e.explained_variance,
+      explainedByK: e.explained_variance_by_k,
+      stability: e.stability,
+      regions: e.regions,
     };
-  });
-}
-
-/**
- * A `flows` entry decoded; values null unless there are exactly shape[0] * shape[1] of them.
- * @param {FlowEntry} entry
- * @returns {Flow}
- */
-export function decodeFlow(entry) {
-  const [nFrom, nTo] = entry.shape.length === 2 ? entry.shape : [0, 0];
-  let values = decodeFloat32(entry.values);
-  if (!values || values.length !== nFrom * nTo) values = null;
-  return { from: entry.from, to: entry.to, nFrom, nTo, values };
-}
-
-/**
- * The flow from the last layer's groups to the table's classes: the attributions, transposed
- * to (groups, classes).
- * @param {GroupData} data
- * @param {string} layer the last layer's name
- * @returns {Flow}
- */
-export function classFlow(data, layer) {
-  const { n, classNames, attributions } = data;
-  const k = classNames.length;
-  let values = null;
-  if (attributions) {
-    values = new Float32Array(n * k);
-    for (let i = 0; i < k; i++) for (let j = 0; j < n; j++) values[j * k + i] = attributions[i * n + j];
-  }
-  return { from: layer, to: CLASSES_COLUMN, nFrom: n, nTo: k, values };
-}
-
-/**
- * The flow between each pair of neighbouring columns (named by their layers, the classes
- * column last): the matching `flows` entry, or the last layer's attributions for the classes;
- * null where there is none.
- * @param {string[]} names each column's layer name
- * @param {FlowEntry[]} entries as sent in `flows`
- * @param {GroupData} data the last layer's groups
- * @returns {Array<Flow | null>}
- */
-export function columnFlows(names, entries, data) {
-  const decoded = entries.map(decodeFlow);
-  return names.slice(0, -1).map((from, p) => {
-    const to = names[p + 1];
-    if (to === CLASSES_COLUMN) return classFlow(data, from);
-    return decoded.find((f) => f.from === from && f.to === to) ?? null;
   });
 }

@@ -34,3 +34,15 @@ export function isRecord(v) {
 export function clamp01(v) {
   return v > 0 ? (v < 1 ? v : 1) : 0; // NaN -> 0
 }
+
+/**
+ * A share in [0, 1] as sent (clamped), or NaN where it is unknown: missing, null, NaN (or
+ * Python's "nan" written as text), not a number.
+ * @param {unknown} v
+ * @returns {number}
+ */
+export function asUnit(v) {
+  if (v == null || v === "" || typeof v === "boolean") return NaN;
+  const x = Number(v);
+  return Number.isFinite(x) ? clamp01(x) : NaN;
+}

@@ -47,6 +47,7 @@ export const CURVE_MIN_WIDTH = 0.5;
  * @property {string} color     by sign, the table's palette
  * @property {string} d         SVG path: from the right edge of `from` to the left edge of `to`
  * @property {boolean} hidden   fraction below the threshold
+ * @property {boolean} disagrees linear attribution and measured effect disagree in sign
  */
 
 /**
@@ -77,8 +78,10 @@ export function curveD(x0, y0, x1, y1) {
  * The curves between neighbouring columns: one per (from, to) of each pair whose flow matches
  * the columns' sizes. Width by |flow| normalized per pair (the pair's largest gets
  * CURVE_MAX_WIDTH), colour by sign, hidden under `threshold` (a fraction of the pair's largest).
- * @param {Array<{ values: ArrayLike<number> | null, nFrom: number, nTo: number } | null>} flows
- *        flows[p]: between columns p and p + 1, row-major (from, to)
+ * @param {Array<{ values: ArrayLike<number> | null, nFrom: number, nTo: number,
+ *         disagreements?: ArrayLike<number> | null } | null>} flows
+ *        flows[p]: between columns p and p + 1, row-major (from, to); disagreements: 1 where
+ *        linear and measured disagree in sign
  * @param {NodeBox[][]} columns each column's nodes, in group order
  * @param {number} threshold 0..1
  * @returns {Curve[]}
@@ -91,6 +94,7 @@ export function curvePaths(flows, columns, threshold) {
     const right = columns[p + 1];
     if (!flow || !flow.values || !left || !right) return;
     const { values, nFrom, nTo } = flow;
+    const marks = flow.disagreements?.length === values.length ? flow.disagreements : null;
     if (left.length !== nFrom || right.length !== nTo || values.length !== nFrom * nTo) return;
     const { fractions } = normalizeFlow(values);
     for (let a = 0; a < nFrom; a++) {
@@ -107,6 +111,7 @@ export function curvePaths(flows, columns, threshold) {
           color: signColor(value),
           d: curveD(left[a].right, left[a].y, right[b].left, right[b].y),
           hidden: belowThreshold(fraction, threshold),
+          disagrees: marks?.[a * nTo + b] === 1,
         });
       }
     }

@@ -13,6 +13,11 @@ function isRecord(v) {
 function clamp01(v) {
   return v > 0 ? v < 1 ? v : 1 : 0;
 }
+function asUnit(v) {
+  if (v == null || v === "" || typeof v === "boolean") return NaN;
+  const x = Number(v);
+  return Number.isFinite(x) ? clamp01(x) : NaN;
+}
 
 // js/src/data/contract.js
 var GROUP_FIELDS = Object.freeze([
@@ -23,7 +28,13 @@ var GROUP_FIELDS = Object.freeze([
   "icon_size",
   "attributions",
   "class_names",
-  "group_colors"
+  "group_colors",
+  "tables",
+  "rest",
+  "disagreements",
+  "explained_variance",
+  "stability",
+  "regions"
 ]);
 var FIELDS = Object.freeze([
   "image",
@@ -51,7 +62,16 @@ var FIELDS = Object.freeze([
   "flows",
   "layer_groups",
   "selected_layer",
-  "image_options"
+  "image_options",
+  "attribution_method",
+  "attribution_methods",
+  "tables",
+  "rest",
+  "disagreements",
+  "explained_variance",
+  "explained_variance_by_k",
+  "stability",
+  "regions"
 ]);
 var DATA_FIELDS = Object.freeze([
   "n_groups",
@@ -62,6 +82,15 @@ var DATA_FIELDS = Object.freeze([
   "group_colors"
 ]);
 var isBusy = (status) => status === "loading" || status === "computing";
+var TABLE_FIELDS = Object.freeze([
+  "attributions",
+  "tables",
+  "rest",
+  "disagreements",
+  "attribution_method",
+  "attribution_methods"
+]);
+var VARIANCE_FIELDS = Object.freeze(["explained_variance", "explained_variance_by_k"]);
 var LAYER_FIELDS = Object.freeze(["earlier_layers", "flows", "layer_groups"]);
 var GALLERY_FIELDS = Object.freeze([
   "view",
@@ -77,7 +106,9 @@ var GALLERY_FIELDS = Object.freeze([
   "progress",
   "progress_text",
   "error",
-  "selected_group"
+  "selected_group",
+  "explained_variance",
+  "stability"
 ]);
 var FALLBACK_RGB = (
   /** @type {RGB} */
@@ -123,12 +154,27 @@ function readState(model) {
       from: asString(f.from),
       to: asString(f.to),
       values: f.values,
-      shape: asArray(f.shape).map(Number).filter((v) => Number.isInteger(v))
+      shape: asArray(f.shape).map(Number).filter((v) => Number.isInteger(v)),
+      tables: asTables(f.tables),
+      rest: f.rest,
+      disagreements: f.disagreements
     })),
     layer_groups: ints("layer_groups"),
     selected_layer: asString(get("selected_layer")),
-    image_options: asArray(get("image_options")).map(asString)
+    image_options: asArray(get("image_options")).map(asString),
+    attribution_method: asString(get("attribution_method")),
+    attribution_methods: asArray(get("attribution_methods")).map(asString),
+    tables: asTables(get("tables")),
+    rest: get("rest"),
+    disagreements: get("disagreements"),
+    explained_variance: asUnit(get("explained_variance")),
+    explained_variance_by_k: asArray(get("explained_variance_by_k")).map(asUnit),
+    stability: asArray(get("stability")).map(asUnit),
+    regions: asArray(get("regions"))
   };
+}
+function asTables(v) {
+  return isRecord(v) ? v : {};
 }
 function readEarlierLayer(e) {
   const ints = (v) => asArray(v).map(Number).filter((x) => Number.isInteger(x));
@@ -139,7 +185,11 @@ function readEarlierLayer(e) {
     spatial: e.spatial,
     spatial_shape: ints(e.spatial_shape),
     icons: asArray(e.icons),
-    group_colors: asArray(e.group_colors).map((c) => toRGB(c) ?? FALLBACK_RGB)
+    group_colors: asArray(e.group_colors).map((c) => toRGB(c) ?? FALLBACK_RGB),
+    explained_variance: asUnit(e.explained_variance),
+    explained_variance_by_k: asArray(e.explained_variance_by_k).map(asUnit),
+    stability: asArray(e.stability).map(asUnit),
+    regions: asArray(e.regions)
   };
 }
 
@@ -236,7 +286,6 @@ function readGroupData(model) {
   }
   return { ...groups, classNames, attributions, maxAbs };
 }
-var CLASSES_COLUMN = "classes";
 function earlierColumns(earlier) {
   return earlier.map((e) => {
     const groups = decodeGroups(e.spatial_shape, e.spatial, e.group_colors, e.n_groups);
@@ -246,32 +295,12 @@ function earlierColumns(earlier) {
       data: { ...groups, classNames: [], attributions: null, maxAbs: 0 },
       icons: e.icons,
       count: e.n_groups || groups.n,
-      options: e.n_groups_options
+      options: e.n_groups_options,
+      explained: e.explained_variance,
+      explainedByK: e.explained_variance_by_k,
+      stability: e.stability,
+      regions: e.regions
     };
-  });
-}
-function decodeFlow(entry) {
-  const [nFrom, nTo] = entry.shape.length === 2 ? entry.shape : [0, 0];
-  let values = decodeFloat32(entry.values);
-  if (!values || values.length !== nFrom * nTo) values = null;
-  return { from: entry.from, to: entry.to, nFrom, nTo, values };
-}
-function classFlow(data, layer) {
-  const { n, classNames, attributions } = data;
-  const k = classNames.length;
-  let values = null;
-  if (attributions) {
-    values = new Float32Array(n * k);
-    for (let i = 0; i < k; i++) for (let j = 0; j < n; j++) values[j * k + i] = attributions[i * n + j];
-  }
-  return { from: layer, to: CLASSES_COLUMN, nFrom: n, nTo: k, values };
-}
-function columnFlows(names, entries, data) {
-  const decoded = entries.map(decodeFlow);
-  return names.slice(0, -1).map((from, p) => {
-    const to = names[p + 1];
-    if (to === CLASSES_COLUMN) return classFlow(data, from);
-    return decoded.find((f) => f.from === from && f.to === to) ?? null;
   });
 }
 
@@ -568,6 +597,18 @@ function bindControls({ on }, model, { parts: { groups, classes, status } }, ctl
   });
   on(status.stop, "click", () => ctl.stop());
 }
+function bindQuality({ on }, { root, parts: { methods } }, ctl) {
+  on(methods.el, "change", (e) => {
+    if (e.target instanceof HTMLInputElement && e.target.checked) ctl.chooseMethod(e.target.value);
+  });
+  on(root, "click", (e) => {
+    const point = e.target instanceof Element ? e.target.closest(".ng-ev-point.is-choosable") : null;
+    const curve = point?.closest(".ng-ev-curve");
+    if (point && curve instanceof SVGElement) {
+      ctl.chooseLayerGroups(curve.dataset.layer ?? "", Number(point.getAttribute("data-k")));
+    }
+  });
+}
 function draggingFiles(e) {
   const types = e.dataTransfer?.types;
   return !!types && Array.from(types).includes("Files");
@@ -606,6 +647,108 @@ function bindWidget(wiring, model, v, ctl) {
   bindKeys(wiring, v, ctl);
   bindControls(wiring, model, v, ctl);
   bindImage(wiring, v, ctl);
+  bindQuality(wiring, v, ctl);
+}
+
+// js/src/data/tables.js
+var METHODS = Object.freeze(["integrated", "linear", "ablation"]);
+var METHOD_LABELS = Object.freeze({
+  integrated: "Integrated gradients",
+  linear: "Linear (article)",
+  ablation: "Measured (ablation)"
+});
+var METHOD_TIPS = Object.freeze({
+  integrated: "Integrated gradients: the gradient averaged along the path from zero activations to the image's, times the group's part; with the rest it adds up to the class's logit change.",
+  linear: "The article's linear attribution: the gradient at the image's activations times the group's part (a first-order estimate).",
+  ablation: "Measured effect: how much the class's logit drops when the group's part is removed from the activations."
+});
+var METHOD_CAPTIONS = Object.freeze({
+  integrated: "integrated gradients",
+  linear: "linear, as in the article",
+  ablation: "measured by ablation"
+});
+var DISAGREEMENT_TEXT = "Linear attribution and the measured effect of removing this group disagree in sign here: the first-order estimate is unreliable for this cell.";
+var REST_TEXT = "evidence the groups do not explain (integrated gradients: groups + rest = logit(image) - logit(zero activations))";
+var methodLabel = (method) => (
+  /** @type {Record<string, string>} */
+  METHOD_LABELS[method] ?? method
+);
+function offeredMethods(tables, listed, size) {
+  const present = Object.keys(tables);
+  const order = listed.length > 0 ? listed : [...METHODS.filter((m) => present.includes(m)), ...present.filter((m) => !METHODS.includes(m))];
+  return [...new Set(order)].filter((m) => present.includes(m) && decodeFloat32(tables[m])?.length === size);
+}
+function shownMethod(asked, offered) {
+  return offered.includes(asked) ? asked : offered[0] ?? "";
+}
+function uint8Of(value, size) {
+  const bytes = toBytes(value);
+  return bytes && bytes.length === size && size > 0 ? bytes : null;
+}
+function float32Of(value, size) {
+  const values = decodeFloat32(value);
+  return values && values.length === size && size > 0 ? values : null;
+}
+function maxAbsOf(values) {
+  let m = 0;
+  if (values) {
+    for (let i = 0; i < values.length; i++) if (Number.isFinite(values[i])) m = Math.max(m, Math.abs(values[i]));
+  }
+  return m;
+}
+function readTable(state, data, previous = null) {
+  const k = data.classNames.length;
+  const n = data.n;
+  const { tables, attribution_methods: listed, attribution_method: asked, attributions, rest, disagreements } = state;
+  const source = [tables, listed.join("\n"), asked, attributions, rest, disagreements, k, n];
+  if (previous && previous.source.every((v, i) => v === source[i])) return previous;
+  const methods = offeredMethods(tables, listed, k * n);
+  const method = shownMethod(asked, methods);
+  const values = method ? float32Of(tables[method], k * n) : data.attributions;
+  return {
+    methods,
+    method,
+    k,
+    n,
+    values,
+    maxAbs: method ? maxAbsOf(values) : data.maxAbs,
+    rest: method === "integrated" ? float32Of(rest, k) : null,
+    disagreements: uint8Of(disagreements, k * n),
+    source
+  };
+}
+var CLASSES_COLUMN = "classes";
+function decodeFlow(entry, method = "") {
+  const [nFrom, nTo] = entry.shape.length === 2 ? entry.shape : [0, 0];
+  const size = nFrom * nTo;
+  const tables = entry.tables ?? {};
+  const values = method && float32Of(tables[method], size) || float32Of(entry.values, size);
+  const disagreements = uint8Of(entry.disagreements, size);
+  return { from: entry.from, to: entry.to, nFrom, nTo, values, disagreements };
+}
+function classFlow(table, layer) {
+  const { n, k, values: rows, disagreements: marks } = table;
+  const transpose = (a, out) => {
+    for (let i = 0; i < k; i++) for (let j = 0; j < n; j++) out[j * k + i] = a[i * n + j];
+    return out;
+  };
+  const values = rows ? (
+    /** @type {Float32Array} */
+    transpose(rows, new Float32Array(n * k))
+  ) : null;
+  const disagreements = marks ? (
+    /** @type {Uint8Array} */
+    transpose(marks, new Uint8Array(n * k))
+  ) : null;
+  return { from: layer, to: CLASSES_COLUMN, nFrom: n, nTo: k, values, disagreements };
+}
+function columnFlows(names, entries, table) {
+  const decoded = entries.map((e) => decodeFlow(e, table.method));
+  return names.slice(0, -1).map((from, p) => {
+    const to = names[p + 1];
+    if (to === CLASSES_COLUMN) return classFlow(table, from);
+    return decoded.find((f) => f.from === from && f.to === to) ?? null;
+  });
 }
 
 // js/src/pure/controls.js
@@ -701,6 +844,7 @@ function curvePaths(flows, columns, threshold) {
     const right = columns[p + 1];
     if (!flow || !flow.values || !left || !right) return;
     const { values, nFrom, nTo } = flow;
+    const marks = flow.disagreements?.length === values.length ? flow.disagreements : null;
     if (left.length !== nFrom || right.length !== nTo || values.length !== nFrom * nTo) return;
     const { fractions } = normalizeFlow(values);
     for (let a = 0; a < nFrom; a++) {
@@ -716,7 +860,8 @@ function curvePaths(flows, columns, threshold) {
           width: Math.max(CURVE_MIN_WIDTH, CURVE_MAX_WIDTH * fraction),
           color: signColor(value),
           d: curveD(left[a].right, left[a].y, right[b].left, right[b].y),
-          hidden: belowThreshold(fraction, threshold)
+          hidden: belowThreshold(fraction, threshold),
+          disagrees: marks?.[a * nTo + b] === 1
         });
       }
     }
@@ -924,6 +1069,16 @@ function createModelActions({ model, v, view, current, refresh, setPending, kern
       refreshControls();
       v.parts.classes.input.focus();
     },
+    /**
+     * Show the table and the flows in another attribution method: from data already present
+     * (redrawn now, no kernel needed); the choice is saved as `attribution_method`.
+     * @param {string} method
+     */
+    chooseMethod(method) {
+      if (!method || !current().table.methods.includes(method)) return;
+      if (method !== readState(model).attribution_method) send("attribution_method", method);
+      refresh(/* @__PURE__ */ new Set(["attribution_method"]));
+    },
     stop() {
       model.send({ type: "stop" });
       view.stopping = true;
@@ -959,6 +1114,117 @@ function createModelActions({ model, v, view, current, refresh, setPending, kern
   };
 }
 
+// js/src/pure/variance.js
+var CURVE_WIDTH = 120;
+var CURVE_HEIGHT = 36;
+var PAD = 4;
+function explainedText(v) {
+  return Number.isFinite(v) ? `${Math.round(v * 100)}% explained` : "";
+}
+function explainedAt(explained, byK, count) {
+  if (Number.isFinite(explained)) return explained;
+  const v = byK[count - 1];
+  return Number.isFinite(v) ? v : NaN;
+}
+function stabilityText(v) {
+  return Number.isFinite(v) ? v.toFixed(2) : "";
+}
+var STABILITY_TEXT = "mean cosine of this group's channel direction with its match in 5 refits on resampled positions; 1 = always found again";
+var SPLIT_HALF_TEXT = "split-half stability: mean cosine of this group's channel direction with its match when the groups are fitted again on each half of the images; 1 = always found again";
+function varianceCurve(byK, count) {
+  const known = byK.filter(Number.isFinite);
+  if (known.length === 0) return { points: [], d: "", current: null };
+  const lo = Math.min(...known);
+  const hi = Math.max(...known);
+  const r = (v) => Math.round(v * 10) / 10;
+  const xOf = (k) => byK.length > 1 ? PAD + (k - 1) / (byK.length - 1) * (CURVE_WIDTH - 2 * PAD) : CURVE_WIDTH / 2;
+  const yOf = (v) => hi > lo ? CURVE_HEIGHT - PAD - (v - lo) / (hi - lo) * (CURVE_HEIGHT - 2 * PAD) : CURVE_HEIGHT / 2;
+  const points = [];
+  let d = "";
+  let joined = false;
+  byK.forEach((value, i) => {
+    if (!Number.isFinite(value)) {
+      joined = false;
+      return;
+    }
+    const p = { k: i + 1, value, x: r(xOf(i + 1)), y: r(yOf(value)) };
+    points.push(p);
+    d += `${d ? " " : ""}${joined ? "L" : "M"} ${p.x} ${p.y}`;
+    joined = true;
+  });
+  return { points, d, current: points.find((p) => p.k === count) ?? null };
+}
+
+// js/src/components/variance.js
+var SVG_NS = "http://www.w3.org/2000/svg";
+var EXPLAINED_TIP = "Share of the layer's activations the groups explain (1 - |a - R|² / |a|², R: the groups' reconstruction); the curve: by number of groups, the current one marked";
+function svgNode(doc, tag, attrs) {
+  const node = (
+    /** @type {SVGElement} */
+    doc.createElementNS(SVG_NS, tag)
+  );
+  for (const [k, v] of Object.entries(attrs)) node.setAttribute(k, String(v));
+  return node;
+}
+function createVarianceCurve(doc) {
+  const svg = (
+    /** @type {SVGSVGElement} */
+    svgNode(doc, "svg", {
+      class: "ng-ev-curve",
+      viewBox: `0 0 ${CURVE_WIDTH} ${CURVE_HEIGHT}`,
+      width: CURVE_WIDTH,
+      height: CURVE_HEIGHT,
+      role: "img"
+    })
+  );
+  const line = svgNode(doc, "path", { class: "ng-ev-line", fill: "none" });
+  const dots = svgNode(doc, "g", { class: "ng-ev-points" });
+  const current = svgNode(doc, "circle", { class: "ng-ev-current", r: 3.5 });
+  svg.append(line, dots, current);
+  const text = h(doc, "span", { class: "ng-ev-text" });
+  const el = h(doc, "span", { class: "ng-explained", title: EXPLAINED_TIP, hidden: true }, [svg, text]);
+  let builtKey = "";
+  function draw({ byK, count, choosable }) {
+    const { points, d, current: at } = varianceCurve(byK, count);
+    svg.toggleAttribute("hidden", points.length === 0);
+    line.setAttribute("d", d);
+    dots.replaceChildren(
+      ...points.map((p) => {
+        const dot = svgNode(doc, "circle", { class: "ng-ev-point", cx: p.x, cy: p.y, r: 2.5, "data-k": p.k });
+        dot.classList.toggle("is-choosable", p.k !== count && choosable.includes(p.k));
+        const title = svgNode(doc, "title", {});
+        title.textContent = `${p.k} group${p.k === 1 ? "" : "s"}: ${explainedText(p.value)}`;
+        dot.append(title);
+        return dot;
+      })
+    );
+    current.toggleAttribute("hidden", !at);
+    current.setAttribute("cx", String(at?.x ?? 0));
+    current.setAttribute("cy", String(at?.y ?? 0));
+    current.setAttribute("data-k", String(count));
+    const summary = points.map((p) => `${p.k}: ${Math.round(p.value * 100)}%`).join(", ");
+    svg.setAttribute("aria-label", `Explained variance by number of groups (${summary}); now ${count}`);
+  }
+  return {
+    el,
+    svg,
+    /** @param {VarianceView} v */
+    update(v) {
+      const value = explainedAt(v.explained, v.byK, v.count);
+      text.textContent = explainedText(value);
+      el.hidden = !text.textContent && !v.byK.some(Number.isFinite);
+      el.dataset.layer = v.layer;
+      svg.dataset.layer = v.layer;
+      if (Number.isFinite(value)) el.dataset.value = String(value);
+      else delete el.dataset.value;
+      const key = JSON.stringify([v.byK.map((x) => Number.isFinite(x) ? x : null), v.count, v.choosable]);
+      if (key === builtKey) return;
+      builtKey = key;
+      draw(v);
+    }
+  };
+}
+
 // js/src/components/controls.js
 function createGroupsControl(doc, uid) {
   const label = h(doc, "label", { for: `${uid}-groups`, text: "Groups" });
@@ -972,13 +1238,15 @@ function createGroupsControl(doc, uid) {
   });
   const select = h(doc, "select", { class: "ng-groups-select", id: `${uid}-groups-select` });
   const value = h(doc, "output", { class: "ng-groups-value", for: `${uid}-groups` });
-  const el = h(doc, "div", { class: "ng-groups-control" }, [label, input, select, value]);
+  const curve = createVarianceCurve(doc);
+  const el = h(doc, "div", { class: "ng-groups-control" }, [label, input, select, value, curve.el]);
   let counts = [];
   let selectKey = "";
   return {
     el,
     input,
     select,
+    curve: curve.svg,
     /** @returns {number | undefined} the count the control points at */
     chosen() {
       return el.dataset.mode === "select" ? Number(select.value) : counts[Number(input.value)];
@@ -1012,6 +1280,14 @@ function createGroupsControl(doc, uid) {
       select.disabled = mode !== "select" || !connected;
       value.hidden = mode === "select";
       value.textContent = mode === "text" ? `${n} group${n === 1 ? "" : "s"}` : String(n);
+      curve.update({
+        layer: state.layer,
+        // The share sent belongs to the groups shown: not yet to a count just chosen.
+        explained: data.n === n ? state.explained_variance : NaN,
+        byK: state.explained_variance_by_k,
+        count: n,
+        choosable: connected && mode !== "text" ? counts : []
+      });
     }
   };
 }
@@ -1131,21 +1407,15 @@ function createImagePicker(doc, uid) {
 }
 
 // js/src/components/tiles.js
+var lower = (name) => `${name.charAt(0).toLowerCase()}${name.slice(1)}`;
 function tileNode(doc, j, rgb, layer, name) {
-  const img = h(doc, "img", {
-    class: "ng-icon",
-    alt: `Feature visualisation of ${name.charAt(0).toLowerCase()}${name.slice(1)}`,
-    draggable: "false",
-    hidden: true
-  });
-  const placeholder = h(doc, "div", {
-    class: "ng-icon ng-icon-placeholder",
-    role: "img",
-    "aria-label": `Icon of ${name.charAt(0).toLowerCase()}${name.slice(1)} not ready yet`
-  });
-  const strip = h(doc, "div", { class: "ng-tile-strip" }, [
-    h(doc, "span", { class: "ng-tile-label", text: String(j) })
-  ]);
+  const img = h(doc, "img", { class: "ng-icon", alt: `Feature visualisation of ${lower(name)}`, draggable: "false", hidden: true });
+  const region = h(doc, "img", { class: "ng-tile-region", alt: "", draggable: "false", hidden: true });
+  const tag = h(doc, "span", { class: "ng-region-tag", text: "region", "aria-hidden": "true" });
+  const placeholder = h(doc, "div", { class: "ng-icon ng-icon-placeholder", role: "img" }, [region, tag]);
+  const stability = h(doc, "span", { class: "ng-tile-stability", hidden: true });
+  const bar = h(doc, "span", { class: "ng-stability-bar", "aria-hidden": "true", hidden: true });
+  const strip = h(doc, "div", { class: "ng-tile-strip" }, [h(doc, "span", { class: "ng-tile-label", text: String(j) }), stability, bar]);
   strip.style.background = cssColor(rgb);
   strip.style.color = textColor(rgb);
   const node = h(
@@ -1164,7 +1434,35 @@ function tileNode(doc, j, rgb, layer, name) {
     [img, placeholder, strip]
   );
   node.style.setProperty("--ng-group-color", cssColor(rgb));
-  return { el: node, img, placeholder };
+  return { el: node, img, placeholder, region, stability, bar, name };
+}
+function showPicture(t, icon, region) {
+  if (icon) t.img.src = icon;
+  else t.img.removeAttribute("src");
+  t.img.hidden = !icon;
+  t.placeholder.hidden = !!icon;
+  t.el.classList.toggle("is-loading", !icon);
+  const showRegion = !icon && !!region;
+  if (showRegion && region) t.region.src = region;
+  else t.region.removeAttribute("src");
+  t.region.hidden = !showRegion;
+  t.placeholder.classList.toggle("has-region", showRegion);
+  t.placeholder.setAttribute(
+    "aria-label",
+    showRegion ? `Image region where ${lower(t.name)} is strongest (its cell outlined); its icon is not ready yet` : `Icon of ${lower(t.name)} not ready yet`
+  );
+  t.placeholder.title = showRegion ? "Image region: the image around this group's strongest cell, until its icon is ready" : "";
+}
+function showStability(t, v) {
+  const text = stabilityText(v);
+  t.stability.textContent = text;
+  t.stability.hidden = !text;
+  t.stability.title = text ? `stability ${text}: ${STABILITY_TEXT}` : "";
+  t.bar.hidden = !text;
+  t.bar.style.width = text ? `${(v * 100).toFixed(1)}%` : "";
+  if (text) t.el.dataset.stability = text;
+  else delete t.el.dataset.stability;
+  t.el.setAttribute("aria-label", text ? `${t.name}, stability ${text}` : t.name);
 }
 function createTiles(doc, urls, urlPrefix = "icon-") {
   const el = h(doc, "div", {
@@ -1174,6 +1472,7 @@ function createTiles(doc, urls, urlPrefix = "icon-") {
   });
   let tiles = [];
   let builtKey = "";
+  const regionPrefix = `region:${urlPrefix}`;
   function build(d, layer, named) {
     const focused = doc.activeElement;
     const refocus = focused instanceof HTMLElement && el.contains(focused) ? focused.dataset.group : null;
@@ -1181,21 +1480,20 @@ function createTiles(doc, urls, urlPrefix = "icon-") {
     el.replaceChildren(...tiles.map((t) => t.el));
     if (refocus != null) tiles[Number(refocus)]?.el.focus();
   }
-  function show(data, icons, layer, named) {
+  function show({ layer, data, icons, regions, stability }, named) {
     const key = `${layer}|${named}|${data.rgb.map((c) => c.join(",")).join(";")}`;
     if (key !== builtKey || tiles.length !== data.n) {
       builtKey = key;
       build(data, layer, named);
     }
     tiles.forEach((t, j) => {
-      const url = urls.set(`${urlPrefix}${j}`, toBytes(icons[j]));
-      if (url) t.img.src = url;
-      else t.img.removeAttribute("src");
-      t.img.hidden = !url;
-      t.placeholder.hidden = !!url;
-      t.el.classList.toggle("is-loading", !url);
+      const icon = urls.set(`${urlPrefix}${j}`, toBytes(icons[j]));
+      const region = urls.set(`${regionPrefix}${j}`, icon ? null : toBytes(regions[j]));
+      showPicture(t, icon, region);
+      showStability(t, stability.length === tiles.length ? stability[j] : NaN);
     });
-    urls.revokeWhere((k) => k.startsWith(urlPrefix) && Number(k.slice(urlPrefix.length)) >= tiles.length);
+    const stale = (k, prefix) => k.startsWith(prefix) && Number(k.slice(prefix.length)) >= tiles.length;
+    urls.revokeWhere((k) => stale(k, urlPrefix) || stale(k, regionPrefix));
   }
   return {
     el,
@@ -1209,12 +1507,12 @@ function createTiles(doc, urls, urlPrefix = "icon-") {
       tiles[j]?.el.focus();
     },
     /** @param {Scene} s */
-    update({ state, data, multi }) {
-      show(data, state.icons, state.layer, multi);
+    update({ columns, multi }) {
+      show(columns[columns.length - 1], multi);
     },
-    /** Forget its icons' URLs (the column is gone). */
+    /** Forget its icons' and regions' URLs (the column is gone). */
     dispose() {
-      urls.revokeWhere((k) => k.startsWith(urlPrefix));
+      urls.revokeWhere((k) => k.startsWith(urlPrefix) || k.startsWith(regionPrefix));
     },
     /** @param {{ shown: number, pinned: number, shares?: Float32Array | null }} sel */
     highlight({ shown, pinned, shares }) {
@@ -1258,7 +1556,7 @@ function classesColumn(doc, classNames) {
     head,
     h(doc, "div", { class: "ng-class-nodes" }, classNodes)
   ]);
-  return { layer: CLASSES_COLUMN, el: node, head, tiles: null, classNodes };
+  return { layer: CLASSES_COLUMN, el: node, head, tiles: null, classNodes, curve: null, enabled: false };
 }
 function createColumns(doc, urls, lastTiles) {
   const el = h(doc, "div", { class: "ng-columns" });
@@ -1267,12 +1565,14 @@ function createColumns(doc, urls, lastTiles) {
   let names = [];
   function layerColumn(column, last, enabled) {
     const tiles = last ? lastTiles : createTiles(doc, urls, `icon:${column.layer}:`);
+    const curve = createVarianceCurve(doc);
     const head = h(doc, "div", { class: "ng-column-head" }, [
       h(doc, "span", { class: "ng-column-name", text: column.layer }),
-      countControl(doc, column.layer, column.count, column.options, enabled)
+      countControl(doc, column.layer, column.count, column.options, enabled),
+      curve.el
     ]);
     const node = h(doc, "div", { class: "ng-column", "data-layer": column.layer }, [head, tiles.el]);
-    return { layer: column.layer, el: node, head, tiles, classNodes: [] };
+    return { layer: column.layer, el: node, head, tiles, classNodes: [], curve, enabled };
   }
   const nodesOf = (view) => view.tiles ? view.tiles.nodes() : view.classNodes;
   function disposeTiles() {
@@ -1333,18 +1633,21 @@ function createColumns(doc, urls, lastTiles) {
       return true;
     },
     /**
-     * Show each layer's groups and icons in its column.
+     * Show each layer's groups, icons and explained variance in its column.
      * @param {Scene} s
      */
-    show({ state, data, columns, multi }) {
+    show({ columns }) {
       columns.forEach((c, i) => {
-        const tiles = views[i].tiles;
-        if (!tiles) return;
-        if (tiles === lastTiles) lastTiles.update(
-          /** @type {Scene} */
-          { state, data, multi }
-        );
-        else tiles.show(c.data, c.icons, c.layer, true);
+        const { tiles, curve, enabled } = views[i];
+        tiles?.show(c, true);
+        curve?.update({
+          layer: c.layer,
+          // The share sent belongs to the groups shown: not yet to a count just chosen.
+          explained: c.data.n === c.count ? c.explained : NaN,
+          byK: c.explainedByK,
+          count: c.count,
+          choosable: enabled ? groupCounts(c.options, c.count) : []
+        });
       });
     },
     /** Remove every column (back to the single-layer view). */
@@ -1396,22 +1699,24 @@ function boxStyle(box) {
 }
 
 // js/src/components/flow-curves.js
-var SVG_NS = "http://www.w3.org/2000/svg";
+var SVG_NS2 = "http://www.w3.org/2000/svg";
 function curveElement(doc, c, { names, label }) {
   const path = (
     /** @type {SVGPathElement} */
-    doc.createElementNS(SVG_NS, "path")
+    doc.createElementNS(SVG_NS2, "path")
   );
   const toClass = names[c.pair + 1] === CLASSES_COLUMN;
   const from = `${names[c.pair]} group ${c.from}`;
   const to = toClass ? `“${label(c.pair + 1, c.to) ?? c.to}”` : `${names[c.pair + 1]} group ${c.to}`;
   const title = (
     /** @type {SVGTitleElement} */
-    doc.createElementNS(SVG_NS, "title")
+    doc.createElementNS(SVG_NS2, "title")
   );
-  title.textContent = `${from} → ${to}: ${formatValue(c.value)}`;
+  title.textContent = `${from} → ${to}: ${formatValue(c.value)}${c.disagrees ? `
+${DISAGREEMENT_TEXT}` : ""}`;
   path.append(title);
-  path.setAttribute("class", "ng-curve");
+  path.setAttribute("class", c.disagrees ? "ng-curve is-disagreeing" : "ng-curve");
+  if (c.disagrees) path.dataset.disagrees = "true";
   path.setAttribute("fill", "none");
   path.setAttribute("stroke", c.color);
   path.setAttribute("stroke-width", String(Math.round(c.width * 100) / 100));
@@ -1429,7 +1734,7 @@ function curveElement(doc, c, { names, label }) {
 function createCurves(doc, el, uid) {
   const svg = (
     /** @type {SVGSVGElement} */
-    doc.createElementNS(SVG_NS, "svg")
+    doc.createElementNS(SVG_NS2, "svg")
   );
   svg.setAttribute("class", "ng-curves");
   svg.setAttribute("aria-hidden", "true");
@@ -1479,7 +1784,10 @@ function createCurves(doc, el, uid) {
      */
     draw(at) {
       const next = curvePaths(at.flows, at.boxes, cut);
-      const same2 = next.length === curves.length && next.every((c, i) => c.pair === curves[i].pair && c.from === curves[i].from && c.to === curves[i].to && c.value === curves[i].value);
+      const same2 = next.length === curves.length && next.every((c, i) => {
+        const o = curves[i];
+        return c.pair === o.pair && c.from === o.from && c.to === o.to && c.value === o.value && c.disagrees === o.disagrees;
+      });
       curves = next;
       if (!same2) {
         paths = curves.map((c) => curveElement(doc, c, at));
@@ -1581,7 +1889,7 @@ function createFlow(doc, urls, lastTiles, uid) {
       }
       if (columns.build(s)) curves.forget();
       columns.show(s);
-      flows = columnFlows(columns.names(), s.state.flows, s.data);
+      flows = columnFlows(columns.names(), s.state.flows, s.table);
       layout();
     },
     /**
@@ -1627,6 +1935,54 @@ function createErrorBanner(doc) {
     update({ state }) {
       el.textContent = state.error;
       el.hidden = !state.error;
+    }
+  };
+}
+
+// js/src/components/methods.js
+function createMethodSwitch(doc, uid) {
+  const options = h(doc, "span", { class: "ng-method-options" });
+  const el = h(
+    doc,
+    "div",
+    { class: "ng-method-switch", role: "radiogroup", "aria-label": "Attribution method of the table and the flows", hidden: true },
+    [h(doc, "span", { class: "ng-method-title", "aria-hidden": "true", text: "Attribution" }), options]
+  );
+  let builtKey = "";
+  let inputs = [];
+  function build(methods) {
+    inputs = methods.map(
+      (m) => h(doc, "input", { class: "ng-method-input", type: "radio", name: `${uid}-method`, value: m })
+    );
+    options.replaceChildren(
+      ...methods.map(
+        (m, i) => h(
+          doc,
+          "label",
+          { class: "ng-method", "data-method": m, title: (
+            /** @type {Record<string, string>} */
+            METHOD_TIPS[m] ?? m
+          ) },
+          [inputs[i], h(doc, "span", { text: methodLabel(m) })]
+        )
+      )
+    );
+  }
+  return {
+    el,
+    /** @param {Scene} s */
+    update({ table }) {
+      const key = table.methods.join("\n");
+      if (key !== builtKey) {
+        builtKey = key;
+        build(table.methods);
+      }
+      el.hidden = table.methods.length < 2;
+      el.dataset.method = table.method;
+      for (const input of inputs) {
+        input.checked = input.value === table.method;
+        input.parentElement?.classList.toggle("is-checked", input.checked);
+      }
     }
   };
 }
@@ -1810,24 +2166,43 @@ function createStatus(doc) {
 }
 
 // js/src/components/table.js
+var CAPTION = "Effect of neuron groups on output classes";
+function tableCaption(method) {
+  if (!method) return CAPTION;
+  return `${CAPTION} (${/** @type {Record<string, string>} */
+  METHOD_CAPTIONS[method] ?? method})`;
+}
+function valueCell(doc, v, j, name, maxAbs, disagrees) {
+  const finite = Number.isFinite(v);
+  const said = finite ? `Effect of group ${j} on "${name}": ${Number(v.toPrecision(7))}` : `No attribution for group ${j} on "${name}"`;
+  const td = h(doc, "td", {
+    "data-group": j,
+    "data-class": name,
+    "data-value": finite ? String(v) : null,
+    "data-disagrees": disagrees ? "true" : null,
+    title: disagrees ? `${said}
+${DISAGREEMENT_TEXT}` : said,
+    "aria-label": disagrees ? `${formatValue(v)}, disagreement: ${DISAGREEMENT_TEXT}` : null,
+    text: formatValue(v)
+  });
+  td.classList.add(v > 0 ? "is-positive" : v < 0 ? "is-negative" : "is-zero");
+  td.classList.toggle("has-disagreement", disagrees);
+  td.style.background = attributionColor(v, maxAbs);
+  return td;
+}
 function createTable(doc) {
   const thead = h(doc, "thead");
   const tbody = h(doc, "tbody");
-  const table = h(doc, "table", { class: "ng-table" }, [
-    h(doc, "caption", { text: "Effect of neuron groups on output classes" }),
-    thead,
-    tbody
-  ]);
+  const caption = h(doc, "caption", { text: CAPTION });
+  const table = h(doc, "table", { class: "ng-table" }, [caption, thead, tbody]);
   const el = h(doc, "div", { class: "ng-table-wrap" }, [table]);
   let columns = [];
   let built = null;
-  function build(d) {
-    const { n, rgb, classNames, attributions, maxAbs } = d;
-    columns = [];
+  function header(d, n) {
     const head = h(doc, "tr", {}, [h(doc, "th", { class: "ng-corner", scope: "col", text: "Class" })]);
     for (let j = 0; j < n; j++) {
       const swatch = h(doc, "span", { class: "ng-swatch", "aria-hidden": "true" });
-      swatch.style.background = cssColor(rgb[j]);
+      swatch.style.background = cssColor(d.rgb[j]);
       const th = h(
         doc,
         "th",
@@ -1837,22 +2212,28 @@ function createTable(doc) {
       head.append(th);
       columns.push([th]);
     }
+    return head;
+  }
+  function build(d, t) {
+    const { n, classNames } = d;
+    const { values, maxAbs, rest, disagreements } = t;
+    columns = [];
+    caption.textContent = tableCaption(t.method);
+    table.dataset.method = t.method;
+    const head = header(d, n);
+    if (rest) head.append(h(doc, "th", { class: "ng-rest-head", scope: "col", title: REST_TEXT, text: "rest" }));
     thead.replaceChildren(head);
     const rows = classNames.map((name, i) => {
       const tr = h(doc, "tr", {}, [h(doc, "th", { class: "ng-class-name", scope: "row", text: name })]);
       for (let j = 0; j < n; j++) {
-        const v = attributions ? attributions[i * n + j] : NaN;
-        const td = h(doc, "td", {
-          "data-group": j,
-          "data-class": name,
-          "data-value": Number.isFinite(v) ? String(v) : null,
-          title: Number.isFinite(v) ? `Effect of group ${j} on "${name}": ${Number(v.toPrecision(7))}` : `No attribution for group ${j} on "${name}"`,
-          text: formatValue(v)
-        });
-        td.classList.add(v > 0 ? "is-positive" : v < 0 ? "is-negative" : "is-zero");
-        td.style.background = attributionColor(v, maxAbs);
+        const td = valueCell(doc, values ? values[i * n + j] : NaN, j, name, maxAbs, disagreements?.[i * n + j] === 1);
         tr.append(td);
         columns[j].push(td);
+      }
+      if (rest) {
+        const v = rest[i];
+        const title = `Rest for "${name}": ${Number.isFinite(v) ? Number(v.toPrecision(7)) : "–"}, ${REST_TEXT}`;
+        tr.append(h(doc, "td", { class: "ng-rest", "data-row": i, "data-value": Number.isFinite(v) ? String(v) : null, title, text: formatValue(v) }));
       }
       return tr;
     });
@@ -1867,10 +2248,10 @@ function createTable(doc) {
     el,
     table,
     /** @param {Scene} s */
-    update({ data }) {
-      if (data === built) return;
-      built = data;
-      build(data);
+    update({ data, table: t }) {
+      if (built && built[0] === data && built[1] === t) return;
+      built = [data, t];
+      build(data, t);
     },
     /** @param {Selection} sel */
     highlight({ shown, pinned, shares }) {
@@ -1901,6 +2282,7 @@ function createView(doc, urls) {
     panels: createPanels(doc, urls),
     tiles,
     flow: createFlow(doc, urls, tiles, uid),
+    methods: createMethodSwitch(doc, uid),
     table: createTable(doc)
   };
   const hint = h(doc, "div", { class: "ng-hint", text: "Hover a group to isolate it; click to pin." });
@@ -1917,6 +2299,7 @@ function createView(doc, urls) {
       hint,
       parts.flow.controls,
       parts.flow.el,
+      parts.methods.el,
       parts.table.el
     ]
   );
@@ -1946,19 +2329,21 @@ function createView(doc, urls) {
   };
   return { root, parts, frame };
 }
+var TILE_FIELDS = ["icons", "icon_size", "stability", "regions"];
 function dependencies({ parts, frame }) {
   return [
     [frame, ["status", "title", "model_name", "layer", "icon_size", "earlier_layers", "pending"]],
     [parts.header, ["title", "model_name", "layer", "predictions", "earlier_layers"]],
     [parts.error, ["error"]],
-    [parts.groups, [...DATA_FIELDS, "n_groups_options", "connection", "earlier_layers"]],
+    [parts.groups, [...DATA_FIELDS, ...VARIANCE_FIELDS, "n_groups_options", "layer", "connection", "earlier_layers"]],
     [parts.classes, ["classes", "class_options", "class_names", "connection"]],
     [parts.image, ["image_options", "status", "connection", "pending"]],
     [parts.status, ["status", "progress", "progress_text", "stopping", "pending"]],
     [parts.panels, [...DATA_FIELDS, ...LAYER_FIELDS, "image", "title"]],
-    [parts.flow, [...DATA_FIELDS, ...LAYER_FIELDS, "icons", "icon_size", "layer", "n_groups_options", "connection"]],
-    [parts.tiles, [...DATA_FIELDS, "icons", "icon_size", "layer", "earlier_layers"]],
-    [parts.table, DATA_FIELDS]
+    [parts.flow, [...DATA_FIELDS, ...LAYER_FIELDS, ...TABLE_FIELDS, ...VARIANCE_FIELDS, ...TILE_FIELDS, "layer", "n_groups_options", "connection"]],
+    [parts.tiles, [...DATA_FIELDS, ...TILE_FIELDS, "layer", "earlier_layers"]],
+    [parts.methods, [...DATA_FIELDS, ...TABLE_FIELDS]],
+    [parts.table, [...DATA_FIELDS, ...TABLE_FIELDS]]
   ];
 }
 
@@ -1973,9 +2358,14 @@ function nextScene(model, state, previous, changed, facts) {
     data,
     icons: state.icons,
     count: state.n_groups || data.n,
-    options: state.n_groups_options
+    options: state.n_groups_options,
+    explained: state.explained_variance,
+    explainedByK: state.explained_variance_by_k,
+    stability: state.stability,
+    regions: state.regions
   };
-  return { state, data, multi: earlier.length > 0, columns: [...earlier, last], ...facts };
+  const table = readTable(state, data, previous?.table);
+  return { state, data, table, multi: earlier.length > 0, columns: [...earlier, last], ...facts };
 }
 function createController(model, el, v) {
   const deps = dependencies(v);
@@ -2085,7 +2475,7 @@ function createGallery(doc, urls) {
   });
   let rows = [];
   let builtKey = "";
-  function groupRow(g, j, rgb) {
+  function groupRow(g, j, rgb, stability) {
     const img = h(doc, "img", { class: "ng-icon", alt: `Feature visualisation of group ${j}`, hidden: true });
     const placeholder = h(doc, "div", {
       class: "ng-icon ng-icon-placeholder",
@@ -2111,6 +2501,13 @@ function createGallery(doc, urls) {
     );
     head.style.setProperty("--ng-group-color", cssColor(rgb));
     const usage = h(doc, "div", { class: "ng-gallery-usage", text: `${(g.usage * 100).toFixed(1)}% of use` });
+    const said = stabilityText(stability);
+    const steady = h(doc, "div", {
+      class: "ng-gallery-stability",
+      text: said ? `stability ${said}` : "",
+      title: said ? `stability ${said}: ${SPLIT_HALF_TEXT}` : null,
+      hidden: !said
+    });
     const classes = h(doc, "div", { class: "ng-gallery-classes", text: classesText(g) });
     classes.hidden = !classes.textContent;
     const regions = h(
@@ -2120,7 +2517,7 @@ function createGallery(doc, urls) {
       asArray(g.regions).map((r, i) => regionNode(doc, urls, r, j, i, rgb))
     );
     const row = h(doc, "div", { class: "ng-gallery-group", role: "listitem", "data-group": j }, [
-      h(doc, "div", { class: "ng-gallery-head" }, [head, h(doc, "div", { class: "ng-gallery-about" }, [usage, classes])]),
+      h(doc, "div", { class: "ng-gallery-head" }, [head, h(doc, "div", { class: "ng-gallery-about" }, [usage, steady, classes])]),
       regions
     ]);
     row.style.setProperty("--ng-group-color", cssColor(rgb));
@@ -2132,13 +2529,20 @@ function createGallery(doc, urls) {
      * @param {GalleryGroup[]} groups
      * @param {RGB[]} colors
      * @param {Binary[]} icons
+     * @param {number[]} [stability] split-half, per group (NaN unknown)
      */
-    update(groups, colors, icons) {
-      const key = JSON.stringify([groups.length, colors, groups.map((g) => [g.usage, g.classes, asArray(g.regions).length])]);
+    update(groups, colors, icons, stability = []) {
+      const steady = groups.map((_, j) => stability.length === groups.length ? stability[j] : NaN);
+      const key = JSON.stringify([
+        groups.length,
+        colors,
+        groups.map((g) => [g.usage, g.classes, asArray(g.regions).length]),
+        steady.map((v) => Number.isFinite(v) ? v : null)
+      ]);
       if (key !== builtKey || rows.length !== groups.length) {
         builtKey = key;
         urls.revokeWhere((k) => k.startsWith("crop-"));
-        rows = groups.map((g, j) => groupRow(g, j, toRGB(colors[j]) ?? FALLBACK_RGB));
+        rows = groups.map((g, j) => groupRow(g, j, toRGB(colors[j]) ?? FALLBACK_RGB, steady[j]));
         el.replaceChildren(...rows.map((r) => r.row));
       }
       rows.forEach((r, j) => {
@@ -2257,9 +2661,11 @@ function coalesce(wiring, fn) {
 }
 
 // js/src/app/gallery.js
+var EXPLAINED_TIP2 = "Share of the layer's activations over all the images that the groups explain (1 - |a - R|² / |a|², R: the groups' reconstruction)";
 function createGalleryView(doc, urls) {
   const title = h(doc, "div", { class: "ng-title" });
   const meta = h(doc, "div", { class: "ng-meta" });
+  const explained = h(doc, "div", { class: "ng-gallery-explained", title: EXPLAINED_TIP2, hidden: true });
   const error = createErrorBanner(doc);
   const bar = h(doc, "progress", { class: "ng-progress-bar", max: 1, value: 0, "aria-label": "Gallery progress" });
   const text = h(doc, "span", { class: "ng-progress-text" });
@@ -2271,9 +2677,9 @@ function createGalleryView(doc, urls) {
     doc,
     "div",
     { class: "neuron-groups ng-gallery-view", "data-lm-suppress-shortcuts": "true", "data-selected": -1, "data-pinned": -1 },
-    [h(doc, "div", { class: "ng-header" }, [title, meta]), error.el, progress, detail, gallery.el]
+    [h(doc, "div", { class: "ng-header" }, [title, meta, explained]), error.el, progress, detail, gallery.el]
   );
-  return { root, title, meta, error, progress, bar, text, stop, detail, gallery };
+  return { root, title, meta, explained, error, progress, bar, text, stop, detail, gallery };
 }
 function createGalleryController(model, g) {
   const offline = model.offline === true;
@@ -2302,6 +2708,9 @@ function createGalleryController(model, g) {
       g.title.hidden = !g.title.textContent;
       const n = Number(model.get("n_images")) || 0;
       g.meta.textContent = [asString(model.get("model_name")), asString(model.get("layer")), `${groups().length} groups over ${n} images`].filter(Boolean).join(" · ");
+      const share = asUnit(model.get("explained_variance"));
+      g.explained.textContent = Number.isFinite(share) ? `The groups explain ${Math.round(share * 100)}% of the layer over the images` : "";
+      g.explained.hidden = !g.explained.textContent;
       g.error.update({ state: { error: asString(model.get("error")) } });
       g.progress.hidden = offline || !(status === "optimizing" || status === "computing");
       const value = Number(model.get("progress")) || 0;
@@ -2310,7 +2719,8 @@ function createGalleryController(model, g) {
       g.text.textContent = asString(model.get("progress_text"));
       g.root.dataset.status = status;
       g.root.style.setProperty("--ng-icon-size", `${Math.max(16, Number(model.get("icon_size")) || 80)}px`);
-      g.gallery.update(groups(), asArray(model.get("group_colors")), asArray(model.get("icons")));
+      const stability = asArray(model.get("stability")).map(asUnit);
+      g.gallery.update(groups(), asArray(model.get("group_colors")), asArray(model.get("icons")), stability);
       highlight();
     },
     /**
@@ -2549,9 +2959,12 @@ export {
   CURVE_MAX_WIDTH,
   CURVE_MIN_WIDTH,
   DEFAULT_THRESHOLD,
+  DISAGREEMENT_TEXT,
   FIELDS,
   GALLERY_FIELDS,
   GROUP_FIELDS,
+  METHODS,
+  REST_TEXT,
   StaticModel,
   attributionColor,
   belowThreshold,
@@ -2561,6 +2974,7 @@ export {
   chipLabels,
   classFlow,
   classesText,
+  columnFlows,
   computeLayers,
   cssColor,
   curveD,
@@ -2570,6 +2984,8 @@ export {
   decodeFlow,
   src_default as default,
   earlierColumns,
+  explainedAt,
+  explainedText,
   fadeOpacity,
   formatValue,
   groupCounts,
@@ -2579,16 +2995,21 @@ export {
   mountPage,
   moveAcrossColumns,
   normalizeFlow,
+  offeredMethods,
   readGroupData,
   readState,
+  readTable,
   regionText,
   relativeLuminance,
   resolveClass,
   reviveBinary,
   shortImageName,
+  shownMethod,
   signColor,
   spotlightLevel,
+  stabilityText,
   textColor,
   toBytes,
-  toRGB
+  toRGB,
+  varianceCurve
 };
