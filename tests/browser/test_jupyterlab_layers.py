@@ -57,9 +57,7 @@ def test_the_view_has_a_column_per_layer_and_curves(notebook: Notebook) -> None:
         )
     ]
     assert max(widths) > 2 * min(widths)  # widths follow |flow|, not one width for all
-    out = notebook.run_code(
-        "print(w.layer_groups, w.multi_result.flows[('mixed4a', 'mixed4d')].shape)"
-    )
+    out = notebook.run_code("print(w.layer_groups, w.result.flows[('mixed4a', 'mixed4d')].shape)")
     assert "[5, 6] (5, 6)" in out, out
 
 
@@ -126,9 +124,7 @@ def test_changing_the_mixed4a_count_recomputes_that_layer(notebook: Notebook) ->
     )
     expect(view.locator('path.ng-curve[data-from-layer="mixed4a"]')).to_have_count(3 * 6)
     expect(view.locator('.ng-tile[data-layer="mixed4d"]')).to_have_count(6)
-    out = notebook.run_code(
-        "print(w.layer_groups, w.multi_result.flows[('mixed4a', 'mixed4d')].shape)"
-    )
+    out = notebook.run_code("print(w.layer_groups, w.result.flows[('mixed4a', 'mixed4d')].shape)")
     assert "[3, 6] (3, 6)" in out, out
 
 
@@ -152,7 +148,7 @@ def test_dropping_an_image_recomputes_the_view(notebook: Notebook) -> None:
     expect(view).to_have_attribute(
         "data-status", re.compile("optimizing|ready"), timeout=RECOMPUTE_TIMEOUT
     )
-    out = notebook.run_code("print(w.multi_result.last.top5[0], w.error == '')")
+    out = notebook.run_code("print(w.result.top5[0], w.error == '')")
     assert "lemon True" in out, out
 
 
@@ -166,7 +162,7 @@ def test_a_bad_file_is_refused_and_the_view_stays(notebook: Notebook) -> None:
     expect(view.locator(".ng-error")).to_be_visible(timeout=RECOMPUTE_TIMEOUT)
     expect(view.locator(".ng-error")).to_contain_text("notes.png")
     expect(view.locator('.ng-tile[data-layer="mixed4a"]')).to_have_count(3)
-    out = notebook.run_code("print(w.multi_result.last.top5[0])")
+    out = notebook.run_code("print(w.result.top5[0])")
     assert "lemon" in out, out
 
 

@@ -1,4 +1,4 @@
-"""The multi-layer standalone page (``save_page(MultiLayerResult)``) in headless chromium.
+"""The multi-layer standalone page (``save_page`` of a two-layer result) in headless chromium.
 
 dog_cat at mixed4a (5 groups) -> mixed4d (6 groups) -> Labrador retriever, tiger cat, read
 with the real model; the icons are noise (rendering real ones takes minutes on a CPU). The
@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 
 from neuron_groups.display.page import save_page
-from neuron_groups.layers import MultiLayerReading
+from neuron_groups.reading import ImageReading
 
 from .chromium import browser
 from .test_standalone_page import LOAD_TIMEOUT, UI_TIMEOUT, open_page
@@ -53,11 +53,11 @@ CURVE_ENDS = """path => {
 @pytest.fixture(scope="module")
 def layers_page(tmp_path_factory, inception, dog_cat) -> Path:
     """The two-layer demo's page, with noise icons at both layers."""
-    reading = MultiLayerReading(inception, dog_cat, LAYERS, classes=CLASSES)
+    reading = ImageReading(inception, dog_cat, LAYERS, classes=CLASSES)
     result = reading.analyze(COUNTS, classes=CLASSES)
     rng = np.random.default_rng(0)
     for layer, n in zip(LAYERS, COUNTS, strict=True):
-        result.results[layer].icons = rng.random((n, 80, 80, 3)).astype(np.float32)
+        result.groups[layer].icons = rng.random((n, 80, 80, 3)).astype(np.float32)
     path = tmp_path_factory.mktemp("layers") / "dog_cat_layers.html"
     save_page(result, path, title="dog_cat: mixed4a -> mixed4d")
     return path

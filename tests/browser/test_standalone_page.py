@@ -15,8 +15,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from neuron_groups.display.page import results_page, save_page
-from neuron_groups.pipeline import LayerReading
+from neuron_groups.display.page import result_page, save_page
+from neuron_groups.reading import ImageReading
 from tests.fakes import fake_result
 
 from .chromium import browser
@@ -105,11 +105,11 @@ def check_hover_and_pin(widget, page, n_groups: int, group: int = 2) -> None:
 @pytest.fixture(scope="module")
 def demo_page(tmp_path_factory, inception, dog_cat) -> Path:
     """dog_cat at mixed4d with 6 groups (noise icons) and 4 groups cached."""
-    reading = LayerReading(inception, dog_cat, "mixed4d")
+    reading = ImageReading(inception, dog_cat, "mixed4d")
     results = {n: reading.analyze(n) for n in (6, 4)}
     results[6].icons = np.random.default_rng(0).random((6, 80, 80, 3)).astype(np.float32)
     path = tmp_path_factory.mktemp("standalone") / "dog_cat.html"
-    results_page(results, 6, path, title="dog_cat at mixed4d")
+    result_page(results[6], path, title="dog_cat at mixed4d", variants=[results[4]])
     return path
 
 

@@ -25,6 +25,7 @@ from neuron_groups.display.gallery import (
     gallery_state,
 )
 from neuron_groups.display.page import DATA_ID
+from neuron_groups.errors import ModelError
 from tests.core.test_datasets import random_images
 from tests.display.test_display_state import run_js
 from tests.fakes import FakeModel
@@ -189,7 +190,8 @@ def test_gallery_fields_are_the_synced_traits_and_match_the_front_end():
     synced = set(GalleryState.class_trait_names(sync=True))
     assert set(GALLERY_FIELDS) == synced and len(GALLERY_FIELDS) == len(synced)
     assert all(GalleryState.class_traits()[name].help for name in GALLERY_FIELDS)
-    assert run_js("w.GALLERY_FIELDS") == list(GALLERY_FIELDS)
+    front_end = run_js("w.GALLERY_FIELDS")
+    assert sorted(front_end) == sorted(GALLERY_FIELDS) and len(front_end) == len(set(front_end))
 
 
 def test_the_gallery_widget_syncs_exactly_the_gallery_state():
@@ -228,8 +230,9 @@ def test_gallery_state_of_shared_groups(groups):
 
 def test_the_gallery_widget_measures_classes_and_streams_cached_icons(tmp_path, groups):
     model = FakeModel()
-    widget = groups.gallery(model, icon_settings=TINY_ICONS, icon_cache=tmp_path, snapshot_every=1)
-    assert isinstance(widget, GalleryWidget)
+    widget = GalleryWidget(
+        groups, model, icon_settings=TINY_ICONS, icon_cache=tmp_path, snapshot_every=1
+    )
     assert len(widget.gallery) == 4 and all(entry["regions"] for entry in widget.gallery)
     assert widget.wait(60) and widget.status == "ready" and widget.error == ""
     assert widget.effects == groups.class_effects(FakeModel())
@@ -256,7 +259,9 @@ def test_the_gallery_can_be_stopped_and_says_when_the_model_is_wrong(tmp_path, g
     other = FakeModel()
     other.head = other.head + 1
     wrong = GalleryWidget(groups, other, icon_cache=False)
-    assert wrong.wait(30) and wrong.status == "error" and "fitted with" in wrong.error
+    with pytest.raises(ModelError, match="fitted with"):
+        wrong.wait(30)
+    assert wrong.status == "error" and "fitted with" in wrong.error
 
 
 # -- page ----------------------------------------------------------------------------------------

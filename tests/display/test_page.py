@@ -130,7 +130,7 @@ def test_the_esm_is_the_front_end_module():
 
 def test_every_cached_count_is_a_variant_and_the_current_one_not_repeated():
     results = {3: fake_result(3), 4: fake_result(4, seed=1), 5: fake_result(5, seed=2)}
-    data = page_data(pages.results_page(results, 4))
+    data = page_data(pages.result_page(results[4], variants=[results[3], results[4], results[5]]))
     assert data["state"]["n_groups"] == 4
     assert data["state"]["n_groups_options"] == [3, 4, 5]
     assert sorted(data["variants"]) == ["3", "5"]
@@ -149,13 +149,16 @@ def test_every_cached_count_is_a_variant_and_the_current_one_not_repeated():
 
 def test_non_contiguous_counts_are_offered_as_they_are():
     results = {2: fake_result(2), 6: fake_result(6, seed=1)}
-    state = page_data(pages.results_page(results, 6, selected_group=9))["state"]
-    assert state["n_groups_options"] == [2, 6] and state["selected_group"] == -1
+    state = page_data(pages.result_page(results[6], variants=[results[2]], selected_group=9))
+    assert state["state"]["n_groups_options"] == [2, 6] and state["state"]["selected_group"] == -1
 
 
-def test_current_count_must_be_a_result():
-    with pytest.raises(ValueError, match="current=7"):
-        pages.results_page({3: fake_result()}, 7)
+def test_a_page_of_several_layers_has_no_count_variants():
+    layers = fake_layers()
+    other = fake_layers(counts=(3, 2))
+    with pytest.raises(ValueError, match="several layers \\(conv, conv2\\) has no count variants"):
+        pages.result_page(layers, variants=[other])
+    assert page_data(pages.result_page(layers, variants=[layers]))["variants"] == {}
 
 
 # -- structure and escaping -----------------------------------------------------------------------
@@ -271,13 +274,13 @@ def test_demo_page_is_under_a_megabyte(tmp_path):
 
 
 def fake_layers(counts=(3, 4), icons=False):
-    from neuron_groups.layers import MultiLayerReading
+    from neuron_groups.reading import ImageReading
 
     image = np.random.default_rng(2).random((56, 56, 3)).astype(np.float32)
-    result = MultiLayerReading(FakeModel(), image, ["conv", "conv2"]).analyze(list(counts), ["dog"])
+    result = ImageReading(FakeModel(), image, ["conv", "conv2"]).analyze(list(counts), ["dog"])
     if icons:
         for n, layer in zip(counts, result.layers, strict=True):
-            result.results[layer].icons = np.random.default_rng(n).random((n, 16, 16, 3))
+            result.groups[layer].icons = np.random.default_rng(n).random((n, 16, 16, 3))
     return result
 
 
@@ -293,7 +296,7 @@ def test_a_multi_layer_page_carries_every_layer_and_the_flows():
     assert entry["layer"] == "conv" and entry["n_groups_options"] == [3]
     np.testing.assert_array_equal(
         floats(entry["spatial"], entry["spatial_shape"]),
-        display_maps(layers.results["conv"].spatial),
+        display_maps(layers.groups["conv"].spatial),
     )
     assert entry["group_colors"] == hue_colors(even_hues(3))
     assert Image.open(io.BytesIO(unb64(entry["icons"][2]))).size == (16, 16)
@@ -321,7 +324,7 @@ def test_a_multi_layer_widget_page_keeps_its_pin_and_colours(tmp_path):
     assert (state["selected_layer"], state["selected_group"]) == ("conv", 2)
     assert state["earlier_layers"][0]["group_colors"] == w.earlier_layers[0]["group_colors"]
     assert state["group_colors"] == w.group_colors and state["layer_groups"] == [3, 4]
-    unpinned = page_data(pages.layers_page(w.multi_result, selected_layer="conv", selected_group=7))
+    unpinned = page_data(pages.result_page(w.result, selected_layer="conv", selected_group=7))
     assert unpinned["state"]["selected_group"] == -1 and unpinned["state"]["selected_layer"] == ""
 
 
@@ -339,8 +342,8 @@ def test_layers_demo_page_is_under_a_megabyte(tmp_path):
     )
     rng = np.random.default_rng(0)
     for layer in result.layers:
-        n = result.results[layer].n_groups
-        result.results[layer].icons = rng.random((n, 80, 80, 3)).astype(np.float32)
+        n = result.groups[layer].n_groups
+        result.groups[layer].icons = rng.random((n, 80, 80, 3)).astype(np.float32)
     size = len(pages.save_page(result, tmp_path / "layers.html").encode("utf-8"))
     print(f"two-layer demo page: {size} bytes")
     assert size < 1_000_000

@@ -14,7 +14,8 @@ from neuron_groups import IconSettings
 from neuron_groups.backends.base import IconHooks
 from neuron_groups.display.state import even_hues, hue_colors
 from neuron_groups.display.widget import GroupWidget
-from neuron_groups.pipeline import LayerReading
+from neuron_groups.errors import LayerError, ModelError
+from neuron_groups.reading import ImageReading
 from tests.fakes import FakeModel
 
 IMAGE = np.random.default_rng(1).random((56, 56, 3)).astype(np.float32)
@@ -68,7 +69,7 @@ def test_state_serializes_without_base64():
 def test_result_matches_the_engine():
     model = FakeModel()
     w = make(model)
-    engine = LayerReading(model, IMAGE, "conv").analyze(3)
+    engine = ImageReading(model, IMAGE, "conv").analyze(3)
     np.testing.assert_allclose(w.result.attributions, engine.attributions)
     np.testing.assert_allclose(w.result.spatial, engine.spatial)
 
@@ -81,8 +82,9 @@ def test_changing_groups_is_cached_and_keeps_colours():
     w.n_groups = 4
     assert w.spatial_shape == [4, 7, 7] and w.result.n_groups == 4
     assert len(set(map(tuple, w.group_colors))) == 4
+    reads = model.reads
     w.n_groups = 3
-    assert w.result is first  # cached per value
+    assert w.result.last is first.last and model.reads == reads  # cached per value
     again = dict(zip(map(bytes, first.channel.round(4)), map(tuple, w.group_colors), strict=True))
     assert again == colours
 
@@ -115,7 +117,8 @@ def test_invalid_trait_values_raise_specific_errors():
     w = make()
     with pytest.raises(traitlets.TraitError, match="Nearest valid: 8"):
         w.n_groups = 50
-    assert w.n_groups == 3 and w.error.startswith("n_groups=50 was refused: n_groups must be")
+    assert w.n_groups == 3 and w.error.startswith("n_groups=50 was refused: conv has 1 to 8")
+    assert "(no more groups than its 7x7 positions and 8 channels)" in w.error
     with pytest.raises(traitlets.TraitError, match=r"0\.\.2, or -1"):
         w.selected_group = 3
     w.selected_group = 2
@@ -162,8 +165,8 @@ def test_stop_from_python_waits_for_the_worker():
     w = make(model, steps=10_000)
     assert model.started.wait(10)
     job = w._job
-    w.stop()
-    assert not job.thread.is_alive() and w.status == "stopped"
+    assert w.stop() is None
+    assert not job.running and job.cancelled and w.status == "stopped"
 
 
 def test_closing_cancels_background_work():
@@ -172,8 +175,7 @@ def test_closing_cancels_background_work():
     assert model.started.wait(10)
     job = w._job
     w.close()
-    job.thread.join(10)
-    assert not job.thread.is_alive()
+    assert job.wait(10) and job.cancelled
 
 
 def test_changing_groups_during_icons_restarts_for_the_new_groups():
@@ -196,7 +198,7 @@ def test_changing_classes_during_icons_keeps_them_running():
     assert w._job is job and w.status == "optimizing" and w.class_names == ["car"]
     w.n_groups = 2
     assert statuses[-2:] == ["computing", "optimizing"]  # the front end shows both
-    assert w._job is not job and job.stop.is_set()
+    assert w._job is not job and job.stopping
     w.close()
 
 
@@ -223,8 +225,10 @@ def test_failed_icon_computation_is_shown():
             raise RuntimeError("out of memory")
 
     w = make(Broken(), steps=5)
-    assert w.wait(timeout=10)
+    with pytest.raises(RuntimeError, match="out of memory"):  # a script does not go on
+        w.wait(timeout=10)
     assert w.status == "error" and "out of memory" in w.error
+    assert w.result.n_groups == 3  # the groups are there: only the icons failed
     assert w.spatial_shape == [3, 7, 7]
 
 
@@ -286,11 +290,11 @@ def test_repeated_classes_are_one_row_and_the_list_is_rewritten():
 def test_failed_computation_puts_n_groups_back(monkeypatch):
     w = make()
     before = w.spatial
-    reading = w._reading
+    reading = w._session.reading
     original = reading.analyze
 
     def analyze(n_groups, *args, **kwargs):
-        if n_groups == 4:
+        if list(n_groups) == [4]:
             raise RuntimeError("factorization diverged")
         return original(n_groups, *args, **kwargs)
 
@@ -329,7 +333,7 @@ def test_refused_value_from_the_front_end_is_sent_back():
     sent = Sent(w)
     w.set_state({"n_groups": 50})  # as a comm message does; no exception escapes
     assert w.n_groups == 3
-    assert w.error.startswith("n_groups=50 was refused: n_groups must be between 1 and 8")
+    assert w.error.startswith("n_groups=50 was refused: conv has 1 to 8 groups")
     assert "n_groups" in sent.names  # the front end's control goes back to 3
     sent.names.clear()
     w.set_state({"classes": ["dgo"]})
@@ -343,7 +347,7 @@ def test_failed_computation_from_the_front_end_is_sent_back(monkeypatch):
     def analyze(*args, **kwargs):
         raise MemoryError("no room")
 
-    monkeypatch.setattr(w._reading, "analyze", analyze)
+    monkeypatch.setattr(w._session.reading, "analyze", analyze)
     sent = Sent(w)
     w.set_state({"n_groups": 5})
     assert w.n_groups == 3 and w.result.n_groups == 3
@@ -371,14 +375,16 @@ def test_repr_says_what_is_shown():
 
 
 def test_icon_worker_passes_one_hooks_object(monkeypatch):
+    import neuron_groups.icons as icons
+
     seen = []
-    original = widget_module.add_icons
+    original = icons.render_icons
 
     def spy(*args, **kwargs):
         seen.append(kwargs)
         return original(*args, **kwargs)
 
-    monkeypatch.setattr(widget_module, "add_icons", spy)
+    monkeypatch.setattr(icons, "render_icons", spy)
     w = make(steps=6, snapshot_every=2)
     assert w.wait(timeout=10) and w.status == "ready"
     (kwargs,) = seen
@@ -441,9 +447,12 @@ def test_a_failed_first_load_is_shown_in_the_widget(monkeypatch):
         np.full((64, 64, 3), 0.5, np.float32), "conv", 3, model=FakeModel(), icons=False
     )
     release.set()
-    assert w.wait(timeout=10) is True
+    with pytest.raises(ModelError, match=r"The weights could not be read \(test\)\."):
+        w.wait(timeout=10)
     assert w.status == "error"
     assert "The weights could not be read (test)." in w.error
+    with pytest.raises(ModelError, match="could not be read"):
+        w.result  # noqa: B018 - reading it is the test
 
 
 def test_a_built_model_is_read_before_the_constructor_returns():
@@ -461,3 +470,50 @@ def test_is_built_knows_which_models_load_slowly(monkeypatch, tmp_path):
     monkeypatch.setenv("NEURON_GROUPS_DATA", str(tmp_path))  # folders never built with
     assert is_built(None) is False
     assert is_built("GoogLeNet") is False
+
+
+# -- errors in scripts ----------------------------------------------------------------------------
+
+
+def test_a_widget_that_could_not_be_made_raises_its_error_when_its_result_is_read():
+    w = GroupWidget(IMAGE, layer="no_such_layer", model=FakeModel(), icons=False)
+    # As in a notebook: the constructor returned and the widget shows the error ...
+    assert w.status == "error" and w.error.startswith("Unknown layer 'no_such_layer'")
+    # ... and a script that goes on to use it stops here, with the same error.
+    with pytest.raises(LayerError, match="Unknown layer 'no_such_layer'"):
+        w.result  # noqa: B018 - reading it is the test
+    with pytest.raises(LayerError, match="Unknown layer 'no_such_layer'"):
+        w.wait()
+    assert repr(w).startswith("GroupWidget(status='error', error=\"Unknown layer")  # no raise
+
+
+def test_a_refused_change_is_not_a_failure():
+    w = make()
+    w.classes = ["dgo"]
+    assert w.status == "error" and w.result.n_groups == 3  # the shown result stays readable
+    assert w.wait(timeout=1) is True
+
+
+def test_a_failed_construction_that_is_fixed_later_is_no_failure_any_more():
+    w = make(classes=["dgo"])
+    assert w.status == "error" and "Unknown class 'dgo'" in w.error
+    with pytest.raises(Exception, match="Unknown class 'dgo'"):
+        w.wait()
+    w.classes = ["dog"]  # the image was read: fixing the classes shows the groups
+    assert w.error == "" and w.class_names == ["dog"] and w.result.n_groups == 3
+    assert w.wait(timeout=1) is True
+
+
+def test_two_widgets_computing_icons_at_once_both_finish(tmp_path):
+    model = FakeModel(step_delay=0.002)
+    settings = IconSettings(steps=40, size=8)
+    options = {"model": model, "icon_settings": settings, "icon_cache": tmp_path}
+    first = GroupWidget(IMAGE, "conv", 3, **options)
+    second = GroupWidget(IMAGE[::-1], ["conv", "conv2"], [2, 4], **options)
+    assert first.status == second.status == "optimizing"
+    assert first.wait(timeout=60) and second.wait(timeout=60)
+    for w in (first, second):
+        assert w.status == "ready" and w.error == "" and w.progress_text == "Icons done."
+        assert all(g.icons is not None for g in w.result.groups.values())
+        assert all(w.icons) and all(all(e["icons"]) for e in w.earlier_layers)
+    assert len(list(tmp_path.glob("*.npy"))) == 3  # one cache entry per set of directions

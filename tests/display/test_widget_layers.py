@@ -59,10 +59,9 @@ def test_fields_describe_every_layer_and_the_flows():
     assert floats(entry["spatial"], (3, 7, 7)).max() == pytest.approx(1.0, abs=0.01)
     (flow,) = w.flows
     assert (flow["from"], flow["to"], flow["shape"]) == ("conv", "conv2", [3, 4])
-    np.testing.assert_array_equal(
-        floats(flow["values"], (3, 4)), w.multi_result.flows[("conv", "conv2")]
-    )
-    assert w.result is w.multi_result.last and w.n_groups_options == list(range(1, 13))
+    np.testing.assert_array_equal(floats(flow["values"], (3, 4)), w.result.flows[("conv", "conv2")])
+    assert w.result.layers == LAYERS and w.result.counts == [3, 4]
+    assert w.n_groups_options == list(range(1, 13))  # min(16, 49 positions, 12 channels)
     assert w.image_options == example_names() and "dog_cat" in w.image_options
     assert w.selected_layer == "" and w.pinned is None
     assert repr(w) == (
@@ -82,15 +81,15 @@ def test_binary_values_inside_lists_travel_as_buffers():
 def test_one_layer_count_recomputes_only_that_layer_and_its_flows():
     model = FakeModel()
     w = make(model)
-    last, reads = w.result, model.reads
+    last, reads = w.result.last, model.reads
     w.layer_groups = [5, 4]  # the first layer: no pass
-    assert model.reads == reads and w.result is last
+    assert model.reads == reads and w.result.last is last
     assert w.earlier_layers[0]["spatial_shape"] == [5, 7, 7] and w.flows[0]["shape"] == [5, 4]
     w.layer_groups = [5, 2]  # the last layer: one pass for the pair
     assert model.reads == reads + 1 and w.n_groups == 2 and w.spatial_shape == [2, 7, 7]
     assert w.flows[0]["shape"] == [5, 2] and w.error == ""
     w.n_groups = 4  # the last layer's count through n_groups, as in one layer
-    assert w.layer_groups == [5, 4] and w.result is last  # from the cache
+    assert w.layer_groups == [5, 4] and w.result.last is last  # from the cache
     assert model.reads == reads + 1
 
 
@@ -111,7 +110,7 @@ def test_bad_layer_counts_are_refused_and_sent_back():
     with pytest.raises(traitlets.TraitError, match=r"one count per layer \(conv, conv2\); got 3"):
         w.layer_groups = [3, 4, 5]
     assert w.layer_groups == [3, 4] and w.error.startswith("layer_groups=[3, 4, 5] was refused")
-    with pytest.raises(traitlets.TraitError, match=r"groups at conv are between 1 and 8.*valid: 8"):
+    with pytest.raises(traitlets.TraitError, match=r"conv has 1 to 8 groups.*; got 9.*valid: 8"):
         w.layer_groups = [9, 4]
     sent = []
     original = w.send_state
@@ -209,14 +208,14 @@ def test_a_count_change_elsewhere_keeps_the_running_layer():
     model = FakeModel(step_delay=0.01)
     w = make(model, steps=10_000)
     assert model.started.wait(10)
-    job = w._job
-    assert job.current is w.result  # the last layer first
+    job, queue = w._job, w._queue
+    assert queue.current is w.result.last  # the last layer first
     w.layer_groups = [2, 4]  # the first layer: the last layer's icons keep going
-    assert w._job is job and w.status == "optimizing"
-    assert [r.n_groups for r in job.queue] == [2] and job.queue[0].layer == "conv"
+    assert w._job is job and w._queue is queue and w.status == "optimizing"
+    assert [g.n_groups for g in queue.rest] == [2] and queue.rest[0].layer == "conv"
     w.layer_groups = [2, 3]  # the layer being rendered changed: start again
-    assert w._job is not job and job.stop.is_set()
-    assert w._job.current is w.result and w._job.current.n_groups == 3
+    assert w._job is not job and job.stopping
+    assert w._queue.current is w.result.last and w._queue.current.n_groups == 3
     w.close()
 
 
@@ -297,10 +296,10 @@ def test_real_two_layer_widget(inception, dog_cat):
 
 
 def test_a_saved_multi_layer_result_is_shown_as_it_is(tmp_path):
-    from neuron_groups import load_layers
+    from neuron_groups import load
 
     w = make(classes=["car"])
-    shown = GroupWidget.from_result(load_layers(w.multi_result.save(tmp_path / "m.npz")))
+    shown = GroupWidget.from_result(load(w.result.save(tmp_path / "m.npz")))
     assert shown.status == "ready" and shown.layer_groups == [3, 4]
     assert shown.earlier_layers[0]["spatial"] == w.earlier_layers[0]["spatial"]
     assert shown.earlier_layers[0]["n_groups_options"] == [3]

@@ -79,17 +79,34 @@ def test_icons_are_those_of_the_shared_directions(groups, tmp_path):
 
 def test_a_layer_mismatch_is_a_clear_error(groups):
     w = make(groups, layer="conv2")
-    assert w.status == "error" and "fitted at 'conv', not 'conv2'" in w.error
+    assert w.status == "error" and "fitted at 'conv', which is not read here (conv2)" in w.error
+    assert "Read layer='conv'" in w.error
     shown = make(groups)
     shown.set_state({"layer": "conv2"})
     assert shown.layer == "conv" and "fitted at 'conv'" in shown.error
 
 
-def test_several_layers_or_another_count_are_refused(groups):
-    w = make(groups, layer=["conv", "conv2"])
-    assert w.status == "error" and "one layer" in w.error and "layer='conv'" in w.error
+def test_shared_groups_are_one_layer_of_several(groups):
+    model = FakeModel()
+    w = make(groups, model, layer=["conv", "conv2"])
+    assert w.status == "ready" and w.error == ""
+    assert w.layer_groups == [4, 6]  # the shared count at conv, the default elsewhere
+    (entry,) = w.earlier_layers
+    assert entry["layer"] == "conv" and entry["n_groups_options"] == [4]
+    assert entry["group_colors"] == hue_colors(even_hues(4))  # by group index
+    np.testing.assert_array_equal(w.result.groups["conv"].channel, groups.channel)
+    expected = groups.project(model.activations(IMAGE, "conv"))
+    np.testing.assert_allclose(w.result.groups["conv"].spatial, expected, rtol=1e-5, atol=1e-7)
+    assert w.n_groups_options == list(range(1, 13)) and w.flows[0]["shape"] == [4, 6]
+    with pytest.raises(Exception, match="the groups at conv are given"):
+        w.layer_groups = [3, 6]
+    w.layer_groups = [4, 2]  # the other layer's count is free
+    assert w.error == "" and w.flows[0]["shape"] == [4, 2]
+
+
+def test_another_count_of_shared_groups_is_refused(groups):
     w = make(groups, n_groups=6)
-    assert w.status == "error" and "n_groups=6 does not apply" in w.error
+    assert w.status == "error" and "are 4, fixed; got n_groups=6" in w.error
 
 
 def test_another_models_groups_are_refused(groups):

@@ -4,12 +4,19 @@ Nothing in the numpy core imports this package. Its modules, from the bottom up:
 
 - :mod:`~neuron_groups.display.assets`: where ``js/widget.js`` and ``js/widget.css`` are;
 - :mod:`~neuron_groups.display.state`: the one description of the front-end data
-  (:class:`ViewState`), built from a result;
-- :mod:`~neuron_groups.display.fallback`: the static view (HTML + JPEG);
-- :mod:`~neuron_groups.display.page`: the standalone page (:func:`save_page`);
+  (:class:`ViewState`, and :class:`WidgetState`, the traits both widgets share), built
+  from a result;
+- :mod:`~neuron_groups.display.palette`: the group colours, stable across counts;
+- :mod:`~neuron_groups.display.fallback`: the static view (HTML + JPEG), one layer or several;
+- :mod:`~neuron_groups.display.page`: the standalone page (:func:`result_page`,
+  :func:`save_page`);
 - :mod:`~neuron_groups.display.hosts`: what notebook hosts need (Colab's widget manager, a
   warning where VS Code cannot find anywidget's front end);
-- :mod:`~neuron_groups.display.widget`: :class:`GroupWidget` (anywidget);
+- :mod:`~neuron_groups.display.jobs`: background work (:class:`~jobs.Job`), stopped when the
+  interpreter exits;
+- :mod:`~neuron_groups.display.base`: what both widgets are (job, stop, wait, close, save);
+- :mod:`~neuron_groups.display.widget`: :class:`GroupWidget` (anywidget), glue over a
+  :class:`~neuron_groups.session.Session`;
 - :mod:`~neuron_groups.display.gallery`: the gallery of shared groups (:class:`GalleryWidget`,
   its state :class:`GalleryState`) and its offline page (:func:`gallery_page`);
 - :mod:`~neuron_groups.display.export`: offline notebook export (nbconvert), and
@@ -29,12 +36,12 @@ _NAMES = {
     "FIELDS": "neuron_groups.display.state",
     "GROUP_FIELDS": "neuron_groups.display.state",
     "save_page": "neuron_groups.display.page",
-    "results_page": "neuron_groups.display.page",
-    "layers_page": "neuron_groups.display.page",
+    "result_page": "neuron_groups.display.page",
     "gallery_page": "neuron_groups.display.gallery",
     "GalleryWidget": "neuron_groups.display.gallery",
     "GalleryState": "neuron_groups.display.gallery",
     "static_fallback": "neuron_groups.display.fallback",
+    "WidgetState": "neuron_groups.display.state",
     "export_notebook": "neuron_groups.display.export",
 }
 

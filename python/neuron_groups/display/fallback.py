@@ -1,7 +1,8 @@
-"""The static view: caption, one JPEG (image, group map, icons) and the attribution table.
+"""The static view: caption, one JPEG (image, group maps, icons) and the attribution table.
 
-With several layers (:func:`static_layers_html`): one JPEG with the image and each layer's
-group map side by side, each layer's icons under its map, then the last layer's table.
+One path for one layer or several: the JPEG has the image and each layer's group map side by
+side, then one row per layer (input to output) of its icons, each over its group's colour
+strip (only the strips before icons exist); the table is the last layer's.
 
 Shown where no JavaScript runs: a standalone page's ``<noscript>``, and a notebook output's
 ``text/html`` / ``image/jpeg`` next to the live widget (GitHub, nbviewer, nbconvert without
@@ -18,7 +19,7 @@ import base64
 import html
 import io
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -27,12 +28,13 @@ from neuron_groups.display.state import (
     RGB,
     attribution_color,
     display_maps,
+    even_hues,
     format_value,
     group_map,
+    hue_colors,
     predictions,
 )
 from neuron_groups.images import to_uint8
-from neuron_groups.layers import MultiLayerResult
 from neuron_groups.result import NeuronGroupsResult
 
 _GAP, _STRIP = 8, 6  # pixels between panels; height of each group's colour strip
@@ -40,26 +42,53 @@ _PENDING = (230, 230, 230)  # where an icon is not ready yet
 _LEFT = 'style="text-align: left; padding: 2px 6px"'
 
 
+Colors = Sequence[RGB] | Mapping[str, Sequence[RGB]]
+"""Group colours: each layer's (a mapping), or the last layer's alone (a list)."""
+
+Icons = np.ndarray | Mapping[str, np.ndarray | None] | None
+"""Icons standing in for a layer's own: per layer (a mapping), or the last layer's (an array)."""
+
+
+def layer_colors(result: NeuronGroupsResult, colors: Colors | None) -> dict[str, list[RGB]]:
+    """Every layer's colours: those given, else evenly spaced hues (a list: the last layer's)."""
+    given = {result.layer: colors} if isinstance(colors, Sequence) else dict(colors or {})
+    return {
+        layer: [list(c) for c in given.get(layer, [])] or hue_colors(even_hues(groups.n_groups))
+        for layer, groups in result.groups.items()
+    }
+
+
+def _layer_icons(result: NeuronGroupsResult, icons: Icons) -> dict[str, np.ndarray | None]:
+    """Every layer's icons to draw: those given in place of its own, else its own."""
+    given = {result.layer: icons} if isinstance(icons, np.ndarray) else dict(icons or {})
+    return {
+        layer: given[layer] if given.get(layer) is not None else groups.icons
+        for layer, groups in result.groups.items()
+    }
+
+
 def static_image(
     result: NeuronGroupsResult,
-    colors: Sequence[RGB],
+    colors: Colors | None = None,
     *,
-    icons: np.ndarray | None = None,
+    icons: Icons = None,
     side: int = 224,
     quality: int = 88,
 ) -> bytes:
-    """A JPEG of the image, the group map, and each group's icon over its colour strip.
+    """A JPEG of the image and each layer's group map, then each layer's icons in a row.
 
     Parameters
     ----------
     result : NeuronGroupsResult
-        What to draw.
-    colors : sequence of [r, g, b]
-        One colour per group (ints 0..255).
-    icons : ndarray, shape (n, S, S, 3), optional
-        Icons to show instead of ``result.icons`` (e.g. a snapshot while optimizing).
+        What to draw (one layer or several).
+    colors : list of [r, g, b], or mapping of str to such lists, optional
+        The group colours (ints 0..255): each layer's, or the last layer's (default: evenly
+        spaced hues).
+    icons : ndarray (n, S, S, 3), or mapping of str to such arrays, optional
+        Icons to show instead of a layer's own (e.g. a snapshot while optimizing): each
+        layer's, or the last layer's.
     side : int
-        Height of the image and the map, in pixels.
+        Height of the image and the maps, in pixels.
     quality : int
         JPEG quality.
 
@@ -70,24 +99,39 @@ def static_image(
     """
     from PIL import Image
 
+    colors, shown = layer_colors(result, colors), _layer_icons(result, icons)
     photo = _photo(result.image, side)
     width = photo.width
-    shown = result.icons if icons is None else icons
-    n = result.n_groups
-    # Icons (or colour swatches) in one row under the image and the map.
-    tile = max(8, min(80 if shown is not None else 40, (2 * width + _GAP) // max(n, 1) - _GAP))
-    height = side + (_GAP + (tile if shown is not None else 0) + _STRIP if n else 0)
-    canvas = Image.new("RGB", (2 * width + _GAP, height), (255, 255, 255))
+    canvas_width = (len(result.layers) + 1) * (width + _GAP) - _GAP
+    # One row per layer under the image and the maps: its icons (or colour swatches).
+    tiles = {
+        layer: max(8, min(80 if shown[layer] is not None else 40, canvas_width // max(n, 1) - _GAP))
+        for layer, n in zip(result.layers, result.counts, strict=True)
+    }
+    rows = [
+        _GAP + (tiles[layer] if shown[layer] is not None else 0) + _STRIP
+        for layer, n in zip(result.layers, result.counts, strict=True)
+        if n
+    ]
+    canvas = Image.new("RGB", (canvas_width, side + sum(rows)), (255, 255, 255))
     canvas.paste(photo, (0, 0))
-    grid = Image.fromarray(group_map(display_maps(result.spatial), colors))  # (h, w, 3)
-    canvas.paste(grid.resize((width, side), Image.Resampling.NEAREST), (width + _GAP, 0))
     top = side + _GAP
-    for j in range(n):
-        left = j * (tile + _GAP)
-        if shown is not None:
-            _paste_icon(canvas, shown[j] if j < len(shown) else None, (left, top), tile)
-        y = top + (tile if shown is not None else 0)
-        canvas.paste(tuple(colors[j]), (left, y, left + tile, y + _STRIP))
+    for column, (layer, groups) in enumerate(result.groups.items(), 1):
+        grid = Image.fromarray(group_map(display_maps(groups.spatial), colors[layer]))  # (h, w, 3)
+        canvas.paste(
+            grid.resize((width, side), Image.Resampling.NEAREST), (column * (width + _GAP), 0)
+        )
+        tile, icons_here = tiles[layer], shown[layer]
+        for j in range(groups.n_groups):
+            left = j * (tile + _GAP)
+            if icons_here is not None:
+                _paste_icon(
+                    canvas, icons_here[j] if j < len(icons_here) else None, (left, top), tile
+                )
+            y = top + (tile if icons_here is not None else 0)
+            canvas.paste(tuple(colors[layer][j]), (left, y, left + tile, y + _STRIP))
+        if groups.n_groups:
+            top += (tile if icons_here is not None else 0) + _STRIP + _GAP
     out = io.BytesIO()
     canvas.save(out, "JPEG", quality=quality, optimize=True)
     return out.getvalue()
@@ -147,23 +191,24 @@ def _table(result: NeuronGroupsResult, colors: Sequence[RGB]) -> str:
 
 def static_html(
     result: NeuronGroupsResult,
-    colors: Sequence[RGB],
+    colors: Colors | None = None,
     *,
     title: str = "",
-    icons: np.ndarray | None = None,
+    icons: Icons = None,
     image: bytes | None = None,
 ) -> str:
-    """The static view as HTML: caption, :func:`static_image` and the attribution table.
+    """The static view as HTML: caption, :func:`static_image` and the last layer's table.
 
     Parameters
     ----------
     result : NeuronGroupsResult
-    colors : sequence of [r, g, b]
-        One colour per group.
+        One layer or several.
+    colors : list of [r, g, b], or mapping of str to such lists, optional
+        The group colours: each layer's, or the last layer's (see :func:`static_image`).
     title : str
         Caption above the figure (escaped).
-    icons : ndarray, shape (n, S, S, 3), optional
-        Icons to show instead of ``result.icons``.
+    icons : ndarray or mapping of str to ndarray, optional
+        Icons to show instead of a layer's own (see :func:`static_image`).
     image : bytes, optional
         The JPEG to embed (default: :func:`static_image`).
 
@@ -172,138 +217,42 @@ def static_html(
     str
         One ``<div class="neuron-groups-static">``.
     """
+    colors = layer_colors(result, colors)
     jpeg = static_image(result, colors, icons=icons) if image is None else image
     src = "data:image/jpeg;base64," + base64.b64encode(jpeg).decode("ascii")
-    alt = f"The image and where each of its {result.n_groups} neuron groups is present"
     parts = [
         '<div class="neuron-groups-static" style="font-family: sans-serif; font-size: 13px">',
         *_caption(result, title),
-        f'<div><img src="{src}" alt="{html.escape(alt)}" style="max-width: 100%"></div>',
     ]
+    if len(result.layers) == 1:
+        alt = f"The image and where each of its {result.n_groups} neuron groups is present"
+    else:
+        columns = ", ".join(
+            f"{layer} ({n} groups)" for layer, n in zip(result.layers, result.counts, strict=True)
+        )
+        alt = f"The image, then where each neuron group is present at {columns}"
+        parts.append(
+            f'<div style="color: #555">Left to right: the image, {html.escape(columns)}; '
+            "below, each layer's icons in a row, input to output</div>"
+        )
+    parts.append(f'<div><img src="{src}" alt="{html.escape(alt)}" style="max-width: 100%"></div>')
     if len(result.classes):
-        parts.append(_table(result, colors))
+        parts.append(_table(result, colors[result.layer]))
     parts.append("</div>")
     return "\n".join(parts)
 
 
 def static_fallback(
     result: NeuronGroupsResult,
-    colors: Sequence[RGB],
+    colors: Colors | None = None,
     *,
     title: str = "",
-    icons: np.ndarray | None = None,
+    icons: Icons = None,
 ) -> dict[str, str]:
     """The ``text/html`` and ``image/jpeg`` (base64) entries of a notebook output."""
     jpeg = static_image(result, colors, icons=icons)
     return {
         "text/html": static_html(result, colors, title=title, icons=icons, image=jpeg),
-        "image/jpeg": base64.b64encode(jpeg).decode("ascii"),
-    }
-
-
-def static_layers_image(
-    layers: MultiLayerResult,
-    colors: dict[str, Sequence[RGB]],
-    *,
-    side: int = 224,
-    per_row: int = 3,
-    quality: int = 88,
-) -> bytes:
-    """A JPEG of the image and each layer's group map in a row, each layer's icons below.
-
-    Parameters
-    ----------
-    layers : MultiLayerResult
-        What to draw.
-    colors : dict of str to sequence of [r, g, b]
-        Each layer's group colours.
-    side : int
-        Height of the image and of each map, in pixels.
-    per_row : int
-        Icons (or colour swatches, before icons) per row under each map.
-    quality : int
-        JPEG quality.
-
-    Returns
-    -------
-    bytes
-        The JPEG.
-    """
-    from PIL import Image
-
-    photo = _photo(layers.image, side)
-    width = photo.width
-    tile = max(8, (width - (per_row - 1) * _GAP) // per_row)
-    rows = max(-(-n // per_row) for n in layers.n_groups)
-    height = side + _GAP + rows * (tile + _STRIP + _GAP)
-    canvas = Image.new("RGB", ((len(layers.layers) + 1) * (width + _GAP) - _GAP, height), "white")
-    canvas.paste(photo, (0, 0))
-    for column, layer in enumerate(layers.layers, 1):
-        result, layer_colors = layers.results[layer], colors[layer]
-        left = column * (width + _GAP)
-        grid = Image.fromarray(group_map(display_maps(result.spatial), layer_colors))  # (h, w, 3)
-        canvas.paste(grid.resize((width, side), Image.Resampling.NEAREST), (left, 0))
-        for j in range(result.n_groups):
-            x = left + (j % per_row) * (tile + _GAP)
-            y = side + _GAP + (j // per_row) * (tile + _STRIP + _GAP)
-            icon = result.icons[j] if result.icons is not None else None
-            _paste_icon(canvas, icon, (x, y), tile)
-            canvas.paste(tuple(layer_colors[j]), (x, y + tile, x + tile, y + tile + _STRIP))
-    out = io.BytesIO()
-    canvas.save(out, "JPEG", quality=quality, optimize=True)
-    return out.getvalue()
-
-
-def static_layers_html(
-    layers: MultiLayerResult,
-    colors: dict[str, Sequence[RGB]],
-    *,
-    title: str = "",
-    image: bytes | None = None,
-) -> str:
-    """The static view of several layers: caption, :func:`static_layers_image`, last table.
-
-    Parameters
-    ----------
-    layers : MultiLayerResult
-    colors : dict of str to sequence of [r, g, b]
-        Each layer's group colours.
-    title : str
-        Caption above the figure (escaped).
-    image : bytes, optional
-        The JPEG to embed (default: :func:`static_layers_image`).
-
-    Returns
-    -------
-    str
-        One ``<div class="neuron-groups-static">``.
-    """
-    last = layers.last
-    jpeg = static_layers_image(layers, colors) if image is None else image
-    src = "data:image/jpeg;base64," + base64.b64encode(jpeg).decode("ascii")
-    columns = ", ".join(
-        f"{layer} ({n} groups)" for layer, n in zip(layers.layers, layers.n_groups, strict=True)
-    )
-    alt = f"The image, then where each neuron group is present at {columns}"
-    parts = [
-        '<div class="neuron-groups-static" style="font-family: sans-serif; font-size: 13px">',
-        *_caption(last, title),
-        f'<div style="color: #555">Left to right: the image, {html.escape(columns)}</div>',
-        f'<div><img src="{src}" alt="{html.escape(alt)}" style="max-width: 100%"></div>',
-    ]
-    if len(last.classes):
-        parts.append(_table(last, colors[layers.layers[-1]]))
-    parts.append("</div>")
-    return "\n".join(parts)
-
-
-def static_layers_fallback(
-    layers: MultiLayerResult, colors: dict[str, Sequence[RGB]], *, title: str = ""
-) -> dict[str, str]:
-    """The ``text/html`` and ``image/jpeg`` (base64) entries of a multi-layer output."""
-    jpeg = static_layers_image(layers, colors)
-    return {
-        "text/html": static_layers_html(layers, colors, title=title, image=jpeg),
         "image/jpeg": base64.b64encode(jpeg).decode("ascii"),
     }
 

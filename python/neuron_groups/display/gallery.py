@@ -2,15 +2,13 @@
 
 :class:`GalleryState` is the one description of what the gallery's front end reads (the
 gallery view of ``js/widget.js``, chosen by ``view == "gallery"``; its ``GALLERY_FIELDS``
-list the same names). :func:`gallery_state` builds those values from a
-:class:`~neuron_groups.datasets.SharedGroups`; :class:`GalleryWidget` syncs them in a
-notebook and computes what takes time (the classes each group pushes, the icons) in a
-background thread; :func:`gallery_page` inlines them in one offline HTML file (the
-standalone page of :mod:`~neuron_groups.display.page`).
-
-The shared groups are only read through their attributes (``channel``, ``top_regions``,
-``usage``, ``class_effects`` ...), so this module imports nothing from the datasets
-package, which imports it lazily for :meth:`SharedGroups.gallery`.
+list the same names); the traits it shares with the group view are
+:class:`~neuron_groups.display.state.WidgetState`'s. :func:`gallery_state` builds those
+values from a :class:`~neuron_groups.datasets.SharedGroups`; :class:`GalleryWidget` syncs
+them in a notebook and computes what takes time (the classes each group pushes, the icons)
+in its background job (:class:`~neuron_groups.display.base.WidgetBase`, as
+:class:`~neuron_groups.GroupWidget` does); :func:`gallery_page` inlines them in one offline
+HTML file (the standalone page of :mod:`~neuron_groups.display.page`).
 """
 
 from __future__ import annotations
@@ -18,31 +16,27 @@ from __future__ import annotations
 import html
 import io
 import os
-import threading
-import time
 from collections.abc import Mapping, Sequence
-from pathlib import Path
 from typing import Any
 
-import anywidget
 import numpy as np
 import PIL.Image
 import traitlets
 
-from neuron_groups.backends.base import IconHooks, IconSettings
-from neuron_groups.display.assets import CSS, ESM, compact_text
-from neuron_groups.display.hosts import prepare_host
-from neuron_groups.display.page import page_html
+import neuron_groups.models as models
+from neuron_groups.datasets.regions import cell_box
+from neuron_groups.display.base import WidgetBase
+from neuron_groups.display.jobs import Job
+from neuron_groups.display.page import page_html, write_page
 from neuron_groups.display.state import (
     DEFAULT_ICON_SIZE,
     RGB,
-    STATUSES,
+    WidgetState,
     _synced,
     even_hues,
     hue_colors,
     icon_pngs,
 )
-from neuron_groups.errors import Cancelled, NeuronGroupsError
 
 CROP_QUALITY = 85
 """JPEG quality of the region crops sent to the front end (about 2 KB a 64 x 64 crop)."""
@@ -51,15 +45,16 @@ TOP_CLASSES = 3
 """Classes shown per group."""
 
 
-class GalleryState(traitlets.HasTraits):
-    """Every value the gallery's front end reads (kernel to front end unless marked)."""
+class GalleryState(WidgetState):
+    """Every value the gallery's front end reads (kernel to front end unless marked).
+
+    Its own traits; the others (title, model_name, layer, group_colors, icons, icon_size,
+    status, progress, progress_text, error, selected_group) are :class:`WidgetState`'s.
+    """
 
     view = traitlets.Unicode(
         "gallery", help="Which view of js/widget.js draws this: 'gallery'. Default: 'gallery'."
     ).tag(sync=True)
-    title = traitlets.Unicode("", help="Caption above the gallery. Default: ''.").tag(sync=True)
-    model_name = traitlets.Unicode("", help="Name of the model. Default: ''.").tag(sync=True)
-    layer = traitlets.Unicode("", help="The groups' layer. Default: ''.").tag(sync=True)
     n_images = traitlets.Int(0, help="Images the groups were fitted on. Default: 0.").tag(sync=True)
     gallery = traitlets.List(
         traitlets.Dict(),
@@ -69,30 +64,6 @@ class GalleryState(traitlets.HasTraits):
         'while unknown), "regions": [{"image": str, "index": int, "y": int, "x": int, '
         '"value": float, "crop": JPEG bytes (b"" if none), "box": [top, left, bottom, right] '
         "(the cell in the crop, fractions)}] (strongest first)}. Default: [].",
-    ).tag(sync=True)
-    group_colors = traitlets.List(
-        traitlets.List(traitlets.Int(), minlen=3, maxlen=3),
-        [],
-        help="n colours [r, g, b], ints 0..255, one per group. Default: [].",
-    ).tag(sync=True)
-    icons = traitlets.List(
-        traitlets.Bytes(), [], help="n PNGs, one per group; b'' while pending. Default: []."
-    ).tag(sync=True)
-    icon_size = traitlets.Int(DEFAULT_ICON_SIZE, help="Icon side in pixels. Default: 80.").tag(
-        sync=True
-    )
-    status = traitlets.Enum(
-        STATUSES, "ready", help="What the kernel is doing. Default: 'ready'."
-    ).tag(sync=True)
-    progress = traitlets.Float(0.0, help="Progress of the running work, 0..1. Default: 0.").tag(
-        sync=True
-    )
-    progress_text = traitlets.Unicode("", help="Progress in words. Default: ''.").tag(sync=True)
-    error = traitlets.Unicode("", help="What failed; '' when nothing did. Default: ''.").tag(
-        sync=True
-    )
-    selected_group = traitlets.Int(
-        -1, help="Both ways: the pinned group, -1 for none. Default: -1."
     ).tag(sync=True)
 
 
@@ -115,8 +86,6 @@ def shared_colors(n: int) -> list[RGB]:
 
 
 def _region_entry(region: Any, shape: tuple[int, int]) -> dict[str, Any]:
-    from neuron_groups.datasets.regions import cell_box
-
     return {
         "image": region.image,
         "index": int(region.image_index),
@@ -193,22 +162,21 @@ def _png_side(pngs: Sequence[bytes]) -> int:
     return DEFAULT_ICON_SIZE
 
 
-def _message(exc: Exception) -> str:
-    return str(exc) if isinstance(exc, NeuronGroupsError) else f"{type(exc).__name__}: {exc}"
+class GalleryWidget(WidgetBase, GalleryState):
+    """The gallery of shared groups in a notebook.
 
-
-class GalleryWidget(anywidget.AnyWidget, GalleryState):
-    """The gallery of shared groups in a notebook (see :meth:`SharedGroups.gallery`).
-
-    The regions show at once. In a background thread, the model is loaded, the icons are
-    taken from the cache if they are there, the classes each group pushes are measured
+    The regions show at once. In the background, the model is loaded, the icons are taken
+    from the cache if they are there, the classes each group pushes are measured
     (:meth:`SharedGroups.class_effects`, one read per region) and the missing icons are
-    optimized, with progress, snapshots and a Stop button; the kernel stays free.
+    optimized, with progress, snapshots and a Stop button; the kernel stays free. ``stop``,
+    ``wait``, ``close`` and ``save_html`` are those of :class:`~neuron_groups.GroupWidget`
+    (:class:`~neuron_groups.display.base.WidgetBase`): ``wait()`` raises what made the work
+    fail (e.g. another model than the groups'), which ``error`` shows.
 
     Parameters
     ----------
     groups : SharedGroups
-    model : str, VisionModel or keras.Model, optional
+    model : str, VisionModel, keras.Model or torch.nn.Module, optional
         The model the groups were fitted with (default InceptionV1).
     title : str
     classes : bool
@@ -221,9 +189,6 @@ class GalleryWidget(anywidget.AnyWidget, GalleryState):
         Send the icons' current state every this many steps (0: only the final icons).
     """
 
-    _esm = compact_text(ESM)
-    _css = compact_text(CSS)
-
     def __init__(
         self,
         groups: Any,
@@ -232,33 +197,26 @@ class GalleryWidget(anywidget.AnyWidget, GalleryState):
         title: str = "",
         classes: bool = True,
         icons: bool = True,
-        icon_settings: IconSettings | None = None,
+        icon_settings: Any = None,
         icon_cache: Any = True,
         snapshot_every: int = 16,
         **kwargs: Any,
     ):
-        super().__init__(**kwargs)
-        prepare_host()
+        super().__init__(
+            icon_settings=icon_settings,
+            icon_cache=icon_cache,
+            snapshot_every=snapshot_every,
+            **kwargs,
+        )
         self.shared_groups = groups
         self.effects: list[list[tuple[str, float]]] | None = None
-        self._settings = icon_settings or IconSettings()
-        self._cache = icon_cache
-        self._snapshot_every = snapshot_every
-        self._stop = threading.Event()
-        self.set_trait("view", "gallery")
         for name, value in gallery_state(groups, title=title).items():
             setattr(self, name, value)
-        self.on_msg(self._on_message)
-        self.thread: threading.Thread | None = None
         if classes or icons:
             self.status, self.progress_text = "computing", "Loading the model…"
-            self.thread = threading.Thread(
-                target=self._work,
-                args=(model, classes, icons),
-                name="neuron-groups-gallery",
-                daemon=True,
+            self._start_job(
+                lambda job: self._work(job, model, classes, icons), "neuron-groups-gallery"
             )
-            self.thread.start()
 
     def __repr__(self) -> str:
         return f"GalleryWidget({self.shared_groups!r}, status={self.status!r})"
@@ -273,91 +231,55 @@ class GalleryWidget(anywidget.AnyWidget, GalleryState):
         return value
 
     # -- background work -----------------------------------------------------------------
-    def _work(self, model: Any, classes: bool, icons: bool) -> None:
+    def _work(self, job: Job, model: Any, classes: bool, icons: bool) -> None:
         from neuron_groups.icons import cached_icons, render_icons
-        from neuron_groups.models import load_model
 
         groups = self.shared_groups
-        try:
-            vision_model = load_model("inceptionv1" if model is None else model)
-            groups.check_model(vision_model)
-            args = (vision_model, groups.layer, groups.channel, self._settings)
-            found = cached_icons(*args, cache=self._cache)
-            if found is not None:
-                self._show_icons(found)
-            if classes:
-                self.effects = groups.class_effects(vision_model, TOP_CLASSES, self._on_region)
-                self.gallery = gallery_groups(groups, self.effects)
-            if icons and found is None:
-                self._show_icons(render_icons(*args, cache=self._cache, hooks=self._hooks()))
-        except Cancelled:
-            self.status, self.progress_text = "stopped", "Stopped."
-            return
-        except Exception as exc:  # shown in the widget, never lost silently
-            self.error, self.status = _message(exc), "error"
-            return
-        self.status, self.progress, self.progress_text = "ready", 1.0, "Done."
+        vision_model = models.load_model("inceptionv1" if model is None else model)
+        groups.check_model(vision_model)
+        job.check()
+        args = (vision_model, groups.layer, groups.channel, self._icon_settings)
+        found = cached_icons(*args, cache=self._icon_cache)
+        if found is not None:
+            self._show_icons(job, found)
+        if classes:
+            self._phase(job)
+            self.effects = groups.class_effects(
+                vision_model, TOP_CLASSES, lambda done, total: self._on_region(job, done, total)
+            )
+            self.gallery = gallery_groups(groups, self.effects)
+        if icons and found is None:
+            self._phase(job)
+            total = self._icon_settings.steps
+            hooks = self._icon_hooks(
+                job,
+                lambda step: (step / total, f"Icons: step {step} / {total}"),
+                lambda images: self._show_icons(job, images),
+            )
+            self._show_icons(job, render_icons(*args, cache=self._icon_cache, hooks=hooks))
+        self._finish(job, "Done.")
 
-    def _on_region(self, done: int, total: int) -> None:
-        if self._stop.is_set():
-            raise Cancelled("the gallery was stopped")
-        with self.hold_sync():
-            self.status = "optimizing"
-            self.progress = done / max(total, 1)
-            self.progress_text = f"Classes: region {done} / {total}"
+    def _phase(self, job: Job) -> None:
+        """A step of the work begins (it stops here if asked to)."""
+        with self._lock:
+            job.check()
+            self.status, self.progress = "optimizing", 0.0
 
-    def _hooks(self) -> IconHooks:
-        total = self._settings.steps
-        last = [0.0]
+    def _on_region(self, job: Job, done: int, total: int) -> None:
+        job.check()
+        self._report(job, done / max(total, 1), f"Classes: region {done} / {total}")
 
-        def progress(step: int, objectives: np.ndarray) -> None:
-            now = time.monotonic()
-            if now - last[0] > 0.2 or step + 1 == total:
-                last[0] = now
+    def _show_icons(self, job: Job, images: np.ndarray) -> None:  # images (n, S, S, 3)
+        with self._lock:
+            if self._is_current(job):
                 with self.hold_sync():
-                    self.status = "optimizing"
-                    self.progress = (step + 1) / total
-                    self.progress_text = f"Icons: step {step + 1} / {total}"
+                    self.icon_size = int(images.shape[1])
+                    self.icons = icon_pngs(images, len(images))
 
-        return IconHooks(
-            progress=progress,
-            snapshot=lambda step, images: self._show_icons(images),
-            snapshot_every=self._snapshot_every,
-            should_stop=self._stop.is_set,
-        )
-
-    def _show_icons(self, images: np.ndarray) -> None:  # images (n, S, S, 3)
-        with self.hold_sync():
-            self.icon_size = int(images.shape[1])
-            self.icons = icon_pngs(images, len(images))
-
-    def _on_message(self, _widget: Any, content: Any, buffers: Any) -> None:
-        if isinstance(content, dict) and content.get("type") == "stop":
-            self.stop(wait=False)
-
-    def stop(self, wait: bool = True) -> None:
-        """Stop the background work (the regions and what is done stay)."""
-        self._stop.set()
-        if wait and self.thread is not None:
-            self.thread.join()
-
-    def wait(self, timeout: float | None = None) -> bool:
-        """Block until the background work ends; return True if it has."""
-        if self.thread is None:
-            return True
-        self.thread.join(timeout)
-        return not self.thread.is_alive()
-
-    def close(self) -> None:
-        """Close the widget and stop its background work."""
-        self._stop.set()
-        super().close()
-
-    def save_html(self, path: Any, title: str | None = None) -> str:
-        """Write the gallery as one offline HTML page (the icons and classes known so far)."""
+    def to_html(self, title: str | None = None) -> str:
+        """The gallery as one offline HTML page (the icons and classes known so far)."""
         return gallery_page(
             self.shared_groups,
-            path,
             title=self.title if title is None else title,
             effects=self.effects,
             icons=list(self.icons),
@@ -399,9 +321,7 @@ def gallery_page(
     """
     state = gallery_state(groups, title=title, effects=effects, icons=icons)
     text = page_html(state, {}, title or DEFAULT_GALLERY_TITLE, _gallery_fallback(state))
-    if path is not None:
-        Path(path).write_text(text, encoding="utf-8")
-    return text
+    return write_page(text, path)
 
 
 DEFAULT_GALLERY_TITLE = "Shared neuron groups"

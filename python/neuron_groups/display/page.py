@@ -6,8 +6,6 @@ front-end state travel in one JSON block::
     {"esm": "<widget.js>", "state": {<every field of ViewState>},
      "variants": {"<n>": {<GROUP_FIELDS of n groups>}, ...}}
 
-A page of several layers (:func:`layers_page`) carries ``earlier_layers``, ``flows`` and
-``layer_groups`` in its state and offers only the group counts it shows (no variants).
 
 where bytes are written ``{"$base64": "..."}`` and the count shown first is not repeated
 among the variants (the front end rebuilds it from ``state``). The page's one inline
@@ -31,25 +29,22 @@ import json
 import os
 import re
 import string
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from neuron_groups.display.assets import CSS, ESM, compact_text
-from neuron_groups.display.fallback import static_html, static_layers_html
+from neuron_groups.display.fallback import static_html
 from neuron_groups.display.state import (
-    RGB,
-    earlier_layer_state,
     even_hues,
-    flow_state,
     group_state,
     hue_colors,
+    image_png,
     result_state,
     stable_hues,
 )
-from neuron_groups.layers import MultiLayerResult
 from neuron_groups.result import NeuronGroupsResult
 
 ROOT_ID = "neuron-groups-root"
@@ -174,108 +169,57 @@ def page_html(
     )
 
 
-def _all_hues(
-    results: Mapping[int, NeuronGroupsResult], current: int, given: Mapping[int, list[float]]
-) -> dict[int, list[float]]:
-    # Missing hues follow the shown count first, then the others in order, each kept stable
-    # against the one before (as the widget does when the count changes).
-    hues = dict(given)
-    previous: int | None = None
-    for n in sorted(results, key=lambda k: (k != current, k)):
-        if n not in hues:
-            before = results[previous].channel if previous is not None else None
-            hues[n] = stable_hues(results[n].channel, before, hues.get(previous))
-        previous = n
-    return hues
-
-
-def results_page(
-    results: Mapping[int, NeuronGroupsResult],
-    current: int,
-    path: str | os.PathLike | None = None,
-    *,
-    title: str = "",
-    hues: Mapping[int, list[float]] | None = None,
-    class_options: Sequence[str] = (),
-    selected_group: int = -1,
-) -> str:
-    """Write (when ``path`` is given) and return the page of several group counts.
-
-    Parameters
-    ----------
-    results : mapping of int to NeuronGroupsResult
-        The results by number of groups (all of the same image and layer).
-    current : int
-        The group count shown first (a key of ``results``).
-    path : path, optional
-        Where to write the page (UTF-8).
-    title : str
-        Caption above the figure, and the page's title (default: "Neuron groups").
-    hues : mapping of int to list of float, optional
-        The groups' hues per count (default: stable across counts, as in the widget).
-    class_options : sequence of str
-        Class names offered by the class picker (default: none).
-    selected_group : int
-        The group pinned when the page opens (-1: none).
-
-    Returns
-    -------
-    str
-        The page's HTML.
-    """
-    if current not in results:
-        raise ValueError(f"current={current} is not one of the result counts {sorted(results)}.")
-    colors = {n: hue_colors(h) for n, h in _all_hues(results, current, hues or {}).items()}
-    result = results[current]
-    state = {
-        **result_state(result, colors[current], class_options),
-        **_page_choices(result, title),
-        "n_groups_options": sorted(results),
-        "selected_group": selected_group if -1 <= selected_group < result.n_groups else -1,
-    }
-    variants = {n: group_state(r, colors[n]) for n, r in results.items()}
-    fallback = static_html(result, colors[current], title=title)
-    text = page_html(state, variants, title or DEFAULT_TITLE, fallback)
+def write_page(text: str, path: str | os.PathLike | None) -> str:
+    """Write a page's HTML to ``path`` (UTF-8) when it is given; return the HTML."""
     if path is not None:
         Path(path).write_text(text, encoding="utf-8")
     return text
 
 
-def _page_choices(result: NeuronGroupsResult, title: str) -> dict[str, Any]:
-    """The fields of a page's state that no result array determines (a page is always ready)."""
-    return {
-        # [] reads as "top 5 predicted" (no chips to edit) when that is what was attributed.
-        "classes": [] if list(result.classes) == list(result.top5) else list(result.classes),
-        "status": "ready",
-        "progress": 1.0 if result.icons is not None else 0.0,
-        "progress_text": "",
-        "error": "",
-        "title": title,
-    }
+def _stable_hues(
+    counts: Mapping[int, np.ndarray], current: int, given: Mapping[int, Sequence[float]]
+) -> dict[int, list[float]]:
+    # Hues of one layer per count (``counts``: each count's channel factors). Missing hues
+    # follow the shown count first, then the others in order, each kept stable against the
+    # one before (as the widget does when the count changes).
+    hues = {n: list(h) for n, h in given.items()}
+    previous: int | None = None
+    for n in sorted(counts, key=lambda k: (k != current, k)):
+        if n not in hues:
+            before = counts[previous] if previous is not None else None
+            hues[n] = stable_hues(counts[n], before, hues.get(previous))
+        previous = n
+    return hues
 
 
-def layers_page(
-    layers: MultiLayerResult,
+def result_page(
+    result: NeuronGroupsResult,
     path: str | os.PathLike | None = None,
     *,
     title: str = "",
-    colors: Mapping[str, Sequence[RGB]] | None = None,
+    variants: Iterable[NeuronGroupsResult] = (),
+    hues: Mapping[str, Mapping[int, Sequence[float]]] | None = None,
     class_options: Sequence[str] = (),
     selected_layer: str = "",
     selected_group: int = -1,
 ) -> str:
-    """Write (when ``path`` is given) and return the page of groups at several layers.
+    """Write (when ``path`` is given) and return the page of a result of one or more layers.
 
     Parameters
     ----------
-    layers : MultiLayerResult
-        The groups at each layer and the flows between neighbouring layers.
+    result : NeuronGroupsResult
+        The result shown first: one layer, or several with their flows.
     path : path, optional
         Where to write the page (UTF-8).
     title : str
         Caption above the figure, and the page's title (default: "Neuron groups").
-    colors : mapping of str to list of [r, g, b], optional
-        Each layer's group colours (default: evenly spaced hues at each layer).
+    variants : iterable of NeuronGroupsResult
+        With one layer: the same image and layer at other group counts, which the page's
+        groups control switches to offline. With several layers there are none (the flows
+        and the earlier layers change with a count too): the page offers the counts shown.
+    hues : mapping of str to mapping of int to list of float, optional
+        Each layer's group hues per count (a widget's); the missing ones are evenly spaced
+        for the count shown and kept stable from it for the others, as in the widget.
     class_options : sequence of str
         Class names offered by the class picker (default: none).
     selected_layer, selected_group : str, int
@@ -286,34 +230,50 @@ def layers_page(
     str
         The page's HTML.
     """
-    colors = {
-        layer: [list(c) for c in (colors or {}).get(layer, [])]
-        or hue_colors(even_hues(layers.results[layer].n_groups))
-        for layer in layers.layers
+    others = {r.n_groups: r for r in variants if r.n_groups != result.n_groups}
+    if others and len(result.layers) > 1:
+        raise ValueError(
+            f"A page of several layers ({', '.join(result.layers)}) has no count variants: "
+            "its flows and earlier layers change with a count too."
+        )
+    counts = {result.n_groups: result, **others}
+    given = hues or {}
+    colors = {  # a widget's colours, else evenly spaced hues
+        layer: hue_colors(given.get(layer, {}).get(groups.n_groups) or even_hues(groups.n_groups))
+        for layer, groups in result.groups.items()
     }
-    last = layers.last
-    pinned = selected_layer or layers.layers[-1]
-    valid = pinned in layers.results and -1 <= selected_group < layers.results[pinned].n_groups
+    last_hues = _stable_hues(
+        {n: r.channel for n, r in counts.items()}, result.n_groups, given.get(result.layer, {})
+    )
+    options = {layer: [groups.n_groups] for layer, groups in result.groups.items()}
+    options[result.layer] = sorted(counts)
+    pinned = selected_layer or result.layer
+    valid = pinned in result.groups and -1 <= selected_group < result.groups[pinned].n_groups
     state = {
-        **result_state(last, colors[layers.layers[-1]], class_options),
-        **_page_choices(last, title),
-        "n_groups_options": [last.n_groups],
-        "earlier_layers": [
-            earlier_layer_state(
-                layers.results[layer], colors[layer], [layers.results[layer].n_groups]
-            )
-            for layer in layers.layers[:-1]
-        ],
-        "flows": [flow_state(a, b, values) for (a, b), values in layers.flows.items()],
-        "layer_groups": layers.n_groups,
-        "selected_layer": selected_layer if valid else "",
+        "image": image_png(result.image),
+        **result_state(result, colors, options),
+        **_page_choices(result, title),
+        "class_options": list(class_options),
+        "image_options": [],
+        "selected_layer": selected_layer if valid and selected_layer in result.layers[:-1] else "",
         "selected_group": selected_group if valid else -1,
     }
-    fallback = static_layers_html(layers, colors, title=title)
-    text = page_html(state, {}, title or DEFAULT_TITLE, fallback)
-    if path is not None:
-        Path(path).write_text(text, encoding="utf-8")
-    return text
+    variant_state = {n: group_state(r, hue_colors(last_hues[n])) for n, r in counts.items()}
+    fallback = static_html(result, colors, title=title)
+    return write_page(page_html(state, variant_state, title or DEFAULT_TITLE, fallback), path)
+
+
+def _page_choices(result: NeuronGroupsResult, title: str) -> dict[str, Any]:
+    """The fields of a page's state that no result array determines (a page is always ready)."""
+    return {
+        # [] reads as "top 5 predicted" (no chips to edit) when that is what was attributed.
+        "classes": [] if list(result.classes) == list(result.top5) else list(result.classes),
+        "status": "ready",
+        "progress": 1.0 if all(g.icons is not None for g in result.groups.values()) else 0.0,
+        "progress_text": "",
+        "error": "",
+        "title": title,
+    }
 
 
 def save_page(
@@ -323,10 +283,10 @@ def save_page(
 
     Parameters
     ----------
-    source : NeuronGroupsResult, MultiLayerResult or GroupWidget
-        A result (one group count), a multi-layer result (its counts), or a widget: every
-        group count it computed (with several layers, the counts shown), with its colours,
-        its title and its pinned group.
+    source : NeuronGroupsResult, GroupWidget or GalleryWidget
+        A result (of one layer or several), or a widget: its page as ``source.to_html``
+        writes it (a :class:`~neuron_groups.GroupWidget`'s has every group count it
+        computed, its colours, its title and its pinned group).
     path : path, optional
         Where to write the page (UTF-8).
     title : str, optional
@@ -338,27 +298,10 @@ def save_page(
         The page's HTML.
     """
     if isinstance(source, NeuronGroupsResult):
-        return results_page({source.n_groups: source}, source.n_groups, path, title=title or "")
-    if isinstance(source, MultiLayerResult):
-        return layers_page(source, path, title=title or "")
-    if getattr(source, "multi_result", None) is not None:
-        return layers_page(
-            source.multi_result,
-            path,
-            title=source.title if title is None else title,
-            colors=source.layer_colors(),
-            selected_layer=source.selected_layer,
-            selected_group=source.selected_group,
+        return result_page(source, path, title=title or "")
+    to_html = getattr(source, "to_html", None)
+    if to_html is None:
+        raise TypeError(
+            f"save_page takes a NeuronGroupsResult or a widget; got {type(source).__name__}."
         )
-    results = source.cached_results()
-    if not results:
-        raise ValueError("The widget has no result to save yet.")
-    current = source.result.n_groups if source.result is not None else min(results)
-    return results_page(
-        results,
-        current,
-        path,
-        title=source.title if title is None else title,
-        hues=source.group_hues(),
-        selected_group=source.selected_group,
-    )
+    return write_page(to_html(title), path)

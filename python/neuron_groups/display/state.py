@@ -3,7 +3,9 @@
 :class:`ViewState` declares every synced trait of the front-end contract (name, type,
 default, and in its help the shape and dtype); :class:`~neuron_groups.display.widget.
 GroupWidget` inherits them, the standalone page sends the same names as JSON, and
-``js/widget.js`` exports the same list as ``FIELDS`` (a test compares the two).
+``js/widget.js`` exports the same list as ``FIELDS`` (a test compares the two). The traits
+the gallery shares with it (title, status, icons, colours...) are declared once, in
+:class:`WidgetState`, the base of both.
 
 The functions below build those values straight from a
 :class:`~neuron_groups.result.NeuronGroupsResult`. Colours travel once, as numbers
@@ -16,7 +18,7 @@ a test runs both on the same inputs.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from decimal import ROUND_HALF_UP, Context, Decimal
 from fractions import Fraction
 from typing import Any
@@ -27,7 +29,7 @@ from scipy.optimize import linear_sum_assignment
 
 from neuron_groups.images import png_bytes
 from neuron_groups.reading import DEFAULT_GROUPS, DEFAULT_LAYER
-from neuron_groups.result import NeuronGroupsResult
+from neuron_groups.result import LayerGroups, NeuronGroupsResult
 
 STATUSES = ("loading", "computing", "optimizing", "ready", "stopped", "error")
 """What the kernel may be doing (the ``status`` trait)."""
@@ -39,12 +41,53 @@ RGB = list[int]
 """A colour as ``[r, g, b]``, each an int in 0..255."""
 
 
-class ViewState(traitlets.HasTraits):
-    """Every value the front end reads (kernel to front end unless marked "both ways").
+class WidgetState(traitlets.HasTraits):
+    """The traits every view syncs: the group view (:class:`ViewState`) and the gallery.
+
+    Both widgets inherit them from here (kernel to front end unless marked "both ways").
+    """
+
+    title = traitlets.Unicode("", help="Caption above the figure. Default: ''.").tag(sync=True)
+    model_name = traitlets.Unicode("", help="Name of the model. Default: ''.").tag(sync=True)
+    layer = traitlets.Unicode(
+        DEFAULT_LAYER,
+        help="The layer of the groups shown (with several layers, the last). Default: 'mixed4d'.",
+    ).tag(sync=True)
+    icons = traitlets.List(
+        traitlets.Bytes(), [], help="n PNGs, one per group; b'' while pending. Default: []."
+    ).tag(sync=True, group=True)
+    icon_size = traitlets.Int(DEFAULT_ICON_SIZE, help="Icon side in pixels. Default: 80.").tag(
+        sync=True, group=True
+    )
+    group_colors = traitlets.List(
+        traitlets.List(traitlets.Int(), minlen=3, maxlen=3),
+        [],
+        help="n colours [r, g, b], ints 0..255, one per group. Default: [].",
+    ).tag(sync=True, group=True)
+    status = traitlets.Enum(
+        STATUSES, "computing", help="What the kernel is doing. Default: 'computing'."
+    ).tag(sync=True)
+    progress = traitlets.Float(
+        0.0, help="Progress of the background work (icons...), 0..1. Default: 0."
+    ).tag(sync=True)
+    progress_text = traitlets.Unicode("", help="Progress in words. Default: ''.").tag(sync=True)
+    error = traitlets.Unicode(
+        "", help="What failed or was refused; '' when nothing did. Default: ''."
+    ).tag(sync=True)
+    selected_group = traitlets.Int(
+        -1,
+        help="Both ways: index of the pinned group (in the layer `selected_layer`, where a "
+        "view has it), -1 for none. Default: -1.",
+    ).tag(sync=True)
+
+
+class ViewState(WidgetState):
+    """Every value the group view's front end reads (kernel to front end unless marked).
 
     Synced traits are tagged ``sync=True``; those that change with the number of groups
     also ``group=True``. Bytes travel as binary buffers in the widget and as
-    ``{"$base64": ...}`` in a page.
+    ``{"$base64": ...}`` in a page. The traits shared with the gallery are
+    :class:`WidgetState`'s.
     """
 
     # -- data shown (kernel -> front end) ------------------------------------------------
@@ -57,12 +100,6 @@ class ViewState(traitlets.HasTraits):
     spatial_shape = traitlets.List(
         traitlets.Int(), [], help="[n, h, w], the shape of `spatial`. Default: []."
     ).tag(sync=True, group=True)
-    icons = traitlets.List(
-        traitlets.Bytes(), [], help="n PNGs, one per group; b'' while pending. Default: []."
-    ).tag(sync=True, group=True)
-    icon_size = traitlets.Int(DEFAULT_ICON_SIZE, help="Icon side in pixels. Default: 80.").tag(
-        sync=True, group=True
-    )
     attributions = traitlets.Bytes(
         b"",
         help="float32 little-endian, shape (k, n): effect of each group on each class row. "
@@ -81,30 +118,10 @@ class ViewState(traitlets.HasTraits):
         [],
         help='Top 5 as {"name": str, "probability": float}, best first. Default: [].',
     ).tag(sync=True)
-    group_colors = traitlets.List(
-        traitlets.List(traitlets.Int(), minlen=3, maxlen=3),
-        [],
-        help="n colours [r, g, b], ints 0..255, one per group. Default: [].",
-    ).tag(sync=True, group=True)
     n_groups_options = traitlets.List(
         traitlets.Int(),
         [],
         help="The group counts the groups control offers (may be non-contiguous). Default: [].",
-    ).tag(sync=True)
-    layer = traitlets.Unicode(DEFAULT_LAYER, help="The layer factorized. Default: 'mixed4d'.").tag(
-        sync=True
-    )
-    model_name = traitlets.Unicode("", help="Name of the model. Default: ''.").tag(sync=True)
-    title = traitlets.Unicode("", help="Caption above the figure. Default: ''.").tag(sync=True)
-    status = traitlets.Enum(
-        STATUSES, "computing", help="What the kernel is doing. Default: 'computing'."
-    ).tag(sync=True)
-    progress = traitlets.Float(0.0, help="Icon optimization progress, 0..1. Default: 0.").tag(
-        sync=True
-    )
-    progress_text = traitlets.Unicode("", help="Progress in words. Default: ''.").tag(sync=True)
-    error = traitlets.Unicode(
-        "", help="What failed or was refused; '' when nothing did. Default: ''."
     ).tag(sync=True)
 
     # -- several layers (kernel -> front end); [] in the one-layer view ------------------
@@ -141,10 +158,6 @@ class ViewState(traitlets.HasTraits):
         help="Classes asked for, names or indices; [] means the top 5. After a computation, "
         "without repeats, so that classes[i] is the row class_names[i]. Default: [].",
     ).tag(sync=True)
-    selected_group = traitlets.Int(
-        -1,
-        help="Index of the pinned group in the layer `selected_layer`, -1 for none. Default: -1.",
-    ).tag(sync=True)
     layer_groups = traitlets.List(
         traitlets.Int(),
         [],
@@ -159,18 +172,22 @@ class ViewState(traitlets.HasTraits):
 
 
 def _synced(cls: type[traitlets.HasTraits], **metadata: Any) -> tuple[str, ...]:
-    # In declaration order (the class namespace keeps it; class_trait_names sorts).
-    return tuple(
-        name
-        for name, value in vars(cls).items()
-        if isinstance(value, traitlets.TraitType)
-        and value.metadata.get("sync")
-        and all(value.metadata.get(k) == v for k, v in metadata.items())
-    )
+    # In declaration order, base classes first (each class namespace keeps its order;
+    # class_trait_names sorts).
+    names: dict[str, None] = {}
+    for klass in reversed(cls.__mro__):
+        for name, value in vars(klass).items():
+            if (
+                isinstance(value, traitlets.TraitType)
+                and value.metadata.get("sync")
+                and all(value.metadata.get(k) == v for k, v in metadata.items())
+            ):
+                names[name] = None
+    return tuple(names)
 
 
 FIELDS: tuple[str, ...] = _synced(ViewState)
-"""Names of every synced trait, in declaration order (== ``FIELDS`` of ``js/widget.js``)."""
+"""Names of every synced trait, base class first (the names of ``FIELDS`` in ``js/widget.js``)."""
 
 GROUP_FIELDS: tuple[str, ...] = _synced(ViewState, group=True)
 """The fields that change with the number of groups (tagged ``group=True``); a page's
@@ -323,30 +340,24 @@ def group_state(
     }
 
 
-def group_options(shape: Sequence[int], most: int = 16) -> list[int]:
-    """The counts a groups control offers for activations of ``shape`` (h, w, C): 1..limit."""
-    h, w, c = shape
-    return list(range(1, min(most, h * w, c) + 1))
-
-
 def earlier_layer_state(
-    result: NeuronGroupsResult,
+    groups: LayerGroups,
     colors: Sequence[RGB],
     options: Sequence[int],
     icons: np.ndarray | None = None,
 ) -> dict[str, Any]:
     """One entry of ``earlier_layers``: a layer before the last, with these colours.
 
-    ``icons`` (n, S, S, 3) stands in for ``result.icons`` (e.g. a snapshot while optimizing).
+    ``icons`` (n, S, S, 3) stands in for ``groups.icons`` (e.g. a snapshot while optimizing).
     """
-    maps = display_maps(result.spatial)  # (n, h, w) float32
+    maps = display_maps(groups.spatial)  # (n, h, w) float32
     return {
-        "layer": result.layer,
-        "n_groups": result.n_groups,
+        "layer": groups.layer,
+        "n_groups": groups.n_groups,
         "n_groups_options": [int(n) for n in options],
         "spatial": maps.astype("<f4").tobytes(),
         "spatial_shape": list(maps.shape),
-        "icons": icon_pngs(result.icons if icons is None else icons, result.n_groups),
+        "icons": icon_pngs(groups.icons if icons is None else icons, groups.n_groups),
         "group_colors": [list(c) for c in colors],
     }
 
@@ -363,21 +374,42 @@ def flow_state(earlier: str, later: str, values: np.ndarray) -> dict[str, Any]:
 
 
 def result_state(
-    result: NeuronGroupsResult, colors: Sequence[RGB], class_options: Sequence[str] = ()
+    result: NeuronGroupsResult,
+    colors: Mapping[str, Sequence[RGB]],
+    options: Mapping[str, Sequence[int]],
+    icons: Mapping[str, np.ndarray | None] | None = None,
 ) -> dict[str, Any]:
-    """The fields of :class:`ViewState` that a result determines (not the choices)."""
+    """The fields of :class:`ViewState` that a result of one or more layers determines.
+
+    Not ``image`` (its PNG is encoded only when the image changes) nor the choices.
+
+    Parameters
+    ----------
+    result : NeuronGroupsResult
+    colors : mapping of str to list of [r, g, b]
+        Each layer's group colours.
+    options : mapping of str to list of int
+        Each layer's group counts offered.
+    icons : mapping of str to ndarray (n, S, S, 3), optional
+        Icons standing in for a layer's own (e.g. a snapshot while optimizing).
+    """
+    icons = icons or {}
+    last = result.layer
+    several = len(result.layers) > 1
     return {
-        "image": image_png(result.image),
-        **group_state(result, colors),
+        **group_state(result, colors[last], icons.get(last)),
         "predictions": predictions(result),
-        "class_options": list(class_options),
-        "layer": result.layer,
+        "layer": last,
         "model_name": result.model_name,
-        "earlier_layers": [],
-        "flows": [],
-        "layer_groups": [],
-        "selected_layer": "",
-        "image_options": [],
+        "n_groups_options": [int(n) for n in options[last]],
+        "earlier_layers": [
+            earlier_layer_state(
+                result.groups[layer], colors[layer], options[layer], icons.get(layer)
+            )
+            for layer in result.layers[:-1]
+        ],
+        "flows": [flow_state(a, b, values) for (a, b), values in result.flows.items()],
+        "layer_groups": result.counts if several else [],
     }
 
 
