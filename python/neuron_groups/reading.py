@@ -23,6 +23,7 @@ new classes' gradients.
 from __future__ import annotations
 
 import itertools
+import threading
 from collections.abc import Sequence
 from typing import Any
 
@@ -242,6 +243,7 @@ class ImageReading:
         self._flows: dict[tuple[str, int, str, int], dict[str, Attribution]] = {}
         self._method_key: Any = None
         self._method: Any = None
+        self._lock = threading.RLock()  # a widget measures in the background
 
     @property
     def layer(self) -> str:
@@ -457,6 +459,11 @@ class ImageReading:
 
     def _layer_groups(self, layer: str, n: int, method: Any, seed: int | None) -> LayerGroups:
         key = (layer, n)
+        with self._lock:
+            return self._groups.get(key) or self._new_groups(key, method, seed)
+
+    def _new_groups(self, key: tuple[str, int], method: Any, seed: int | None) -> LayerGroups:
+        layer, n = key
         if key not in self._groups:
             here = method if not isinstance(method, GroupSource) or method.layer == layer else "nmf"
             acts = self.acts[layer]

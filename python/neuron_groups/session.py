@@ -20,6 +20,7 @@ from typing import Any
 
 import numpy as np
 
+from neuron_groups.attribution import DEFAULT_METHOD, check_method
 from neuron_groups.backends.base import NO_HOOKS, IconHooks, IconSettings, VisionModel
 from neuron_groups.errors import ClassNameError, GroupCountError, LayerError, NeuronGroupsError
 from neuron_groups.factorization import GroupSource, max_groups, why_max_groups
@@ -68,6 +69,8 @@ class Session:
     method, seed
         The factorization (an estimator name or instance, or a
         :class:`~neuron_groups.factorization.GroupSource`) and its seed.
+    attribution : str
+        The attribution method the table and flows show (every method is computed).
     """
 
     def __init__(
@@ -79,10 +82,12 @@ class Session:
         method: Any = "nmf",
         seed: int | None = 0,
         result: NeuronGroupsResult | None = None,
+        attribution: str = DEFAULT_METHOD,
     ):
         self.model = model
         self.reading = reading
         self.method, self.seed = method, seed
+        self.attribution = check_method(attribution)
         self.result = result
         self.classes: list[str | int] = []
         self._asked: tuple[list[int], Any] = (list(counts), None)  # until the first result
@@ -101,6 +106,7 @@ class Session:
         *,
         method: Any = "nmf",
         seed: int | None = 0,
+        attribution: str = DEFAULT_METHOD,
     ) -> Session:
         """Check the choices, then read ``image`` (one pass); no groups are found yet.
 
@@ -116,7 +122,7 @@ class Session:
         classes : list of str or int, optional
             Read in the same pass when they are valid; a bad class is refused by the first
             :meth:`analyze`, and can be fixed with :meth:`set_classes`.
-        method, seed
+        method, seed, attribution
             As for :func:`~neuron_groups.neuron_groups` (given groups are a ``method``).
 
         Raises
@@ -130,7 +136,9 @@ class Session:
         names = check_layers(model, layers)
         fixed = given_counts(model, method, names)
         counts = check_counts(n_groups, names, fixed)
-        session = cls(model, _read(model, image, names, classes), counts, method=method, seed=seed)
+        check_method(attribution)
+        reading = _read(model, image, names, classes)
+        session = cls(model, reading, counts, method=method, seed=seed, attribution=attribution)
         session._asked, session._fixed = (counts, classes), fixed
         return session
 
@@ -224,8 +232,9 @@ class Session:
         shown = {self.result.n_groups: self.result}
         if self.reading is None or len(self.layers) > 1:
             return shown
+        reading, classes = self.reading, self.classes or None
         others = {
-            n: self.reading.analyze(n, self.classes or None, self.method, self.seed)
+            n: reading.analyze(n, classes, self.method, self.seed, self.attribution)
             for n in self._seen
             if n != self.result.n_groups
         }
@@ -265,12 +274,29 @@ class Session:
         self._require_model()
         counts = self.counts if counts is None else list(counts)
         asked = self._classes_now() if classes is ... else classes
-        result = self.reading.analyze(counts, asked or None, self.method, self.seed)
+        result = self.reading.analyze(
+            counts, asked or None, self.method, self.seed, self.attribution
+        )
         listed = class_list(asked)
         self.classes = self.reading.unique_classes(listed) if listed else []
         self.result = result
         self._seen[result.n_groups] = None
         return result
+
+    def set_attribution(self, method: str) -> NeuronGroupsResult | None:
+        """Show another attribution method's table and flows (computed already: no pass)."""
+        self.attribution = check_method(method)
+        return None if self.result is None else self.result.use(method)
+
+    def measure(self, result: NeuronGroupsResult | None = None) -> NeuronGroupsResult | None:
+        """Add the explained variance over counts and the stability to ``result``.
+
+        ``result`` defaults to the one shown; a saved result keeps what it has.
+        """
+        result = self.result if result is None else result
+        if result is None or self.reading is None:
+            return result
+        return self.reading.measure(result)
 
     def set_counts(self, counts: Sequence[int]) -> NeuronGroupsResult:
         """Show one group count per layer (input to output), checked first."""
@@ -310,7 +336,7 @@ class Session:
         counts = [fixed.get(layer, n) for layer, n in zip(layers, self.counts, strict=True)]
         classes = self._classes_now()
         reading = _read(self.model, image, layers, classes or None)
-        result = reading.analyze(counts, classes or None, self.method, self.seed)
+        result = reading.analyze(counts, classes or None, self.method, self.seed, self.attribution)
         self.reading, self.result, self._seen = reading, result, {result.n_groups: None}
         self._fixed = fixed
         return result

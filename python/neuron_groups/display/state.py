@@ -17,6 +17,7 @@ a test runs both on the same inputs.
 
 from __future__ import annotations
 
+import io
 import math
 from collections.abc import Mapping, Sequence
 from decimal import ROUND_HALF_UP, Context, Decimal
@@ -24,10 +25,14 @@ from fractions import Fraction
 from typing import Any
 
 import numpy as np
+import PIL.Image
+import PIL.ImageDraw
 import traitlets
 from scipy.optimize import linear_sum_assignment
 
+from neuron_groups.attribution import METHODS, sign_disagreements
 from neuron_groups.images import png_bytes
+from neuron_groups.peak_crops import peak_crops
 from neuron_groups.reading import DEFAULT_GROUPS, DEFAULT_LAYER
 from neuron_groups.result import LayerGroups, NeuronGroupsResult
 
@@ -108,6 +113,48 @@ class ViewState(WidgetState):
     class_names = traitlets.List(
         traitlets.Unicode(), [], help="The k rows of the table. Default: []."
     ).tag(sync=True, group=True)
+    tables = traitlets.Dict(
+        value_trait=traitlets.Bytes(),
+        default_value={},
+        help="Every attribution method's table, by method ('integrated', 'linear', "
+        "'ablation'): float32 little-endian (k, n). `attributions` is the one of "
+        "`attribution_method`. Default: {}.",
+    ).tag(sync=True, group=True)
+    rest = traitlets.Bytes(
+        b"",
+        help="float32 little-endian, shape (k,): integrated gradients' rest, each class's "
+        "evidence the groups do not explain; b'' when absent. Default: b''.",
+    ).tag(sync=True, group=True)
+    disagreements = traitlets.Bytes(
+        b"",
+        help="uint8, shape (k, n): 1 where the linear attribution's sign is not the measured "
+        "effect's on a strong cell (see neuron_groups.attribution.sign_disagreements); b'' "
+        "when unknown. Default: b''.",
+    ).tag(sync=True, group=True)
+    explained_variance = traitlets.Float(
+        None,
+        allow_none=True,
+        help="Share of the layer's activations the groups explain, 1 - |a - R|^2 / |a|^2; "
+        "None when unknown. Default: None.",
+    ).tag(sync=True, group=True)
+    explained_variance_by_k = traitlets.List(
+        traitlets.Float(),
+        [],
+        help="The explained variance for 1, 2, ... groups (entry k-1 for k); [] until "
+        "measured (it comes a moment after the table). Default: [].",
+    ).tag(sync=True)
+    stability = traitlets.List(
+        traitlets.Float(),
+        [],
+        help="Each group's stability in [0, 1] (mean matched cosine over refits); [] until "
+        "measured. Default: [].",
+    ).tag(sync=True, group=True)
+    regions = traitlets.List(
+        traitlets.Bytes(),
+        [],
+        help="n PNGs: the image around each group's strongest cell, the cell outlined, shown "
+        "while the group's icon is pending. Default: [].",
+    ).tag(sync=True, group=True)
     class_options = traitlets.List(
         traitlets.Unicode(),
         [],
@@ -131,20 +178,29 @@ class ViewState(WidgetState):
         help='One dict per layer before the last, input to output: {"layer": str, '
         '"n_groups": int, "n_groups_options": [int], "spatial": bytes float32 little-endian '
         '(n, h, w) in [0, 1], "spatial_shape": [n, h, w], "icons": [PNG bytes or b""], '
-        '"group_colors": [[r, g, b], ...]}. The other fields describe the last layer. '
-        "Default: [].",
+        '"group_colors": [[r, g, b], ...], "explained_variance": float or None, '
+        '"explained_variance_by_k": [float], "stability": [float], "regions": [PNG bytes]}. '
+        "The other fields describe the last layer. Default: [].",
     ).tag(sync=True)
     flows = traitlets.List(
         traitlets.Dict(),
         [],
         help='One dict per neighbouring pair of layers, input to output: {"from": str, '
-        '"to": str, "values": bytes float32 little-endian (n_from, n_to), "shape": '
-        '[n_from, n_to]}; the last pair\'s "to" is `layer`. Default: [].',
+        '"to": str, "values": bytes float32 little-endian (n_from, n_to) of the method '
+        'shown, "shape": [n_from, n_to], "tables": {method: bytes (n_from, n_to)}, "rest": '
+        'bytes float32 (n_to,), "disagreements": bytes uint8 (n_from, n_to)}; the last '
+        'pair\'s "to" is `layer`. Default: [].',
     ).tag(sync=True)
     image_options = traitlets.List(
         traitlets.Unicode(),
         [],
         help="Names of the example images the image picker offers; [] where there is none. "
+        "Default: [].",
+    ).tag(sync=True)
+    attribution_methods = traitlets.List(
+        traitlets.Unicode(),
+        [],
+        help="The attribution methods the result has, in the order the switch offers them. "
         "Default: [].",
     ).tag(sync=True)
 
@@ -157,6 +213,11 @@ class ViewState(WidgetState):
         [],
         help="Classes asked for, names or indices; [] means the top 5. After a computation, "
         "without repeats, so that classes[i] is the row class_names[i]. Default: [].",
+    ).tag(sync=True)
+    attribution_method = traitlets.Enum(
+        ("integrated", "linear", "ablation"),
+        "integrated",
+        help="The method the table and the flows show. Default: 'integrated'.",
     ).tag(sync=True)
     layer_groups = traitlets.List(
         traitlets.Int(),
@@ -328,16 +389,65 @@ def group_state(
     """
     maps = display_maps(result.spatial)  # (n, h, w) float32
     shown = result.icons if icons is None else icons
+    quality = quality_state(result.last)
     return {
         "n_groups": result.n_groups,
         "spatial": maps.astype("<f4").tobytes(),
         "spatial_shape": list(maps.shape),
         "icons": icon_pngs(shown, result.n_groups),
         "icon_size": int(shown.shape[1]) if shown is not None else DEFAULT_ICON_SIZE,
-        "attributions": np.asarray(result.attributions).astype("<f4").tobytes(),  # (k, n)
+        "attributions": _f4(result.attributions),  # (k, n)
         "class_names": list(result.classes),
         "group_colors": [list(c) for c in colors],
+        "tables": {method: _f4(table) for method, table in result.tables.items()},
+        "rest": b"" if result.rest is None else _f4(result.rest),
+        "disagreements": _disagreements(result.tables),
+        "explained_variance": quality["explained_variance"],
+        "stability": quality["stability"],
+        "regions": region_pngs(result.image, result.spatial),
     }
+
+
+def _f4(values: np.ndarray) -> bytes:
+    return np.asarray(values).astype("<f4").tobytes()
+
+
+def _disagreements(tables: Mapping[str, np.ndarray]) -> bytes:
+    """Where the linear sign is not the measured effect's (uint8 bytes), b'' when unknown."""
+    if "linear" not in tables or "ablation" not in tables:
+        return b""
+    return sign_disagreements(tables["linear"], tables["ablation"]).astype(np.uint8).tobytes()
+
+
+def quality_state(groups: LayerGroups) -> dict[str, Any]:
+    """A layer's explained variance (None when unknown), its curve and its stability."""
+    value = groups.explained_variance
+    curve = groups.explained_variance_by_k
+    return {
+        "explained_variance": None if value is None or np.isnan(value) else float(value),
+        "explained_variance_by_k": [] if curve is None else [float(v) for v in curve],
+        "stability": [] if groups.stability is None else [float(v) for v in groups.stability],
+    }
+
+
+REGION_SIZE = 80
+"""Side of a region tile's crop, in image pixels: an icon's."""
+
+REGION_OUTLINE = (255, 255, 255)
+
+
+def region_pngs(image: np.ndarray, spatial: np.ndarray) -> list[bytes]:
+    """A PNG per group: the image around its strongest cell, the cell outlined."""
+    pngs = []
+    for crop in peak_crops(image, spatial, REGION_SIZE):
+        pixels = (np.clip(crop.crop, 0, 1) * 255).round().astype(np.uint8)  # (S, S, 3)
+        picture = PIL.Image.fromarray(pixels)
+        top, left, bottom, right = (round(v * (REGION_SIZE - 1)) for v in crop.box)
+        PIL.ImageDraw.Draw(picture).rectangle((left, top, right, bottom), outline=REGION_OUTLINE)
+        buffer = io.BytesIO()
+        picture.save(buffer, format="PNG")
+        pngs.append(buffer.getvalue())
+    return pngs
 
 
 def earlier_layer_state(
@@ -345,10 +455,12 @@ def earlier_layer_state(
     colors: Sequence[RGB],
     options: Sequence[int],
     icons: np.ndarray | None = None,
+    image: np.ndarray | None = None,
 ) -> dict[str, Any]:
     """One entry of ``earlier_layers``: a layer before the last, with these colours.
 
-    ``icons`` (n, S, S, 3) stands in for ``groups.icons`` (e.g. a snapshot while optimizing).
+    ``icons`` (n, S, S, 3) stands in for ``groups.icons`` (e.g. a snapshot while optimizing);
+    ``image`` (H, W, 3) gives the region tiles.
     """
     maps = display_maps(groups.spatial)  # (n, h, w) float32
     return {
@@ -359,17 +471,33 @@ def earlier_layer_state(
         "spatial_shape": list(maps.shape),
         "icons": icon_pngs(groups.icons if icons is None else icons, groups.n_groups),
         "group_colors": [list(c) for c in colors],
+        **quality_state(groups),
+        "regions": region_pngs(image, groups.spatial) if image is not None else [],
     }
 
 
-def flow_state(earlier: str, later: str, values: np.ndarray) -> dict[str, Any]:
-    """One entry of ``flows``: the flows (n_from, n_to) from ``earlier`` to ``later``."""
+def flow_state(
+    earlier: str,
+    later: str,
+    values: np.ndarray,
+    tables: Mapping[str, np.ndarray] | None = None,
+    rest: np.ndarray | None = None,
+) -> dict[str, Any]:
+    """One entry of ``flows``: the flows (n_from, n_to) from ``earlier`` to ``later``.
+
+    ``tables`` are every method's flows (the ``values`` shown are one of them), ``rest``
+    integrated gradients' rest of each later group's score (n_to,).
+    """
     values = np.asarray(values, dtype="<f4")  # (n_from, n_to)
+    tables = tables or {}
     return {
         "from": earlier,
         "to": later,
         "values": values.tobytes(),
         "shape": list(values.shape),
+        "tables": {method: _f4(table) for method, table in tables.items()},
+        "rest": b"" if rest is None else _f4(rest),
+        "disagreements": _disagreements(tables),
     }
 
 
@@ -404,12 +532,23 @@ def result_state(
         "n_groups_options": [int(n) for n in options[last]],
         "earlier_layers": [
             earlier_layer_state(
-                result.groups[layer], colors[layer], options[layer], icons.get(layer)
+                result.groups[layer], colors[layer], options[layer], icons.get(layer), result.image
             )
             for layer in result.layers[:-1]
         ],
-        "flows": [flow_state(a, b, values) for (a, b), values in result.flows.items()],
+        "flows": [
+            flow_state(
+                a,
+                b,
+                values,
+                {method: flows[(a, b)] for method, flows in result.flow_tables.items()},
+                result.flow_rest.get((a, b)),
+            )
+            for (a, b), values in result.flows.items()
+        ],
         "layer_groups": result.counts if several else [],
+        "attribution_methods": [m for m in METHODS if m in result.tables],
+        "explained_variance_by_k": quality_state(result.last)["explained_variance_by_k"],
     }
 
 

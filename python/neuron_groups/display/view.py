@@ -11,6 +11,7 @@ they come. :class:`~neuron_groups.display.widget.GroupWidget` adds what the user
 from __future__ import annotations
 
 import dataclasses
+import time
 from typing import Any
 
 import numpy as np
@@ -18,7 +19,7 @@ import traitlets
 
 import neuron_groups.display.state as view
 from neuron_groups.display.base import WidgetBase
-from neuron_groups.display.jobs import Job
+from neuron_groups.display.jobs import Job, wait_all
 from neuron_groups.display.palette import Palette
 from neuron_groups.display.state import ViewState
 from neuron_groups.result import LayerGroups, NeuronGroupsResult
@@ -87,6 +88,7 @@ class SessionView(WidgetBase, ViewState):
         self._snapshot: tuple[LayerGroups, np.ndarray] | None = None
         self._quiet = False  # set while the kernel itself updates user traits
         self._shown_image: np.ndarray | None = None
+        self._measuring: Job | None = None
 
     # -- showing a result ------------------------------------------------------------------
     def _shown_result(self) -> NeuronGroupsResult | None:
@@ -106,11 +108,61 @@ class SessionView(WidgetBase, ViewState):
             values["image"] = view.image_png(result.image)
             self._shown_image = result.image
         with self._lock, self.hold_sync():
-            self._set_quietly(result=result, classes=list(session.classes), **values)
+            self._set_quietly(
+                result=result,
+                classes=list(session.classes),
+                attribution_method=result.attribution_method,
+                **values,
+            )
             self._drop_stale_pin()
             self.error = ""
             self._failure = None
         self._schedule_icons()
+        self._measure_later(result)
+
+    # -- the curve over counts and the stability, a moment later -------------------------------
+    def _measure_later(self, result: NeuronGroupsResult) -> None:
+        """Measure what the table did not wait for, in the background, then show it."""
+        session = self._session
+        if session is None or session.reading is None or _measured(result):
+            return
+        self._measuring = Job(
+            lambda job: self._measure(session, result),
+            name="neuron-groups-measure",
+            on_error=lambda job, exc: self._fail(exc, "Measuring the groups failed: "),
+        ).start()
+
+    def _measure(self, session: Session, result: NeuronGroupsResult) -> None:
+        session.measure(result)
+        with self._lock:
+            if self._shown_result() is not result:
+                return  # another result is shown by now; it measures itself
+            with self.hold_sync():
+                self._set_quietly(
+                    **view.quality_state(result.last),
+                    earlier_layers=[
+                        {**entry, **view.quality_state(result.groups[entry["layer"]])}
+                        for entry in self.earlier_layers
+                    ],
+                )
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Block until the background work (icons, measures) has ended; see the base class."""
+        start = time.monotonic()
+        if not super().wait(timeout):
+            return False
+        left = None if timeout is None else max(0.0, timeout - (time.monotonic() - start))
+        if not wait_all([self._measuring], left):
+            return False
+        if self._failure is not None:
+            raise self._failure
+        return True
+
+    def close(self) -> None:
+        """Close the widget and stop its background work."""
+        if self._measuring is not None:
+            self._measuring.stop(wait=False)
+        super().close()
 
     def _snapshots(self, result: NeuronGroupsResult) -> dict[str, np.ndarray]:
         """The icons being optimized for a layer of ``result`` that has none of its own."""
@@ -247,3 +299,10 @@ class SessionView(WidgetBase, ViewState):
                 )
                 for g in list(shown.groups.values())[:-1]
             ]
+
+
+def _measured(result: NeuronGroupsResult) -> bool:
+    return all(
+        g.explained_variance_by_k is not None and g.stability is not None
+        for g in result.groups.values()
+    )

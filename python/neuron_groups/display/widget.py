@@ -80,6 +80,10 @@ class GroupWidget(SessionView):
         images (:func:`~neuron_groups.fit_groups`) at their layer, which must be one of
         ``layer`` (default: theirs); ``model`` must be the one they were fitted with. Their
         count is fixed.
+    attribution : str
+        The table (and flows) shown first: ``"integrated"`` (default), ``"linear"`` (the
+        article's) or ``"ablation"`` (measured). All three are computed; the switch in the
+        widget, or ``w.attribution_method = ...``, changes it at once.
 
     Notes
     -----
@@ -115,6 +119,7 @@ class GroupWidget(SessionView):
         snapshot_every: int = 16,
         title: str = "",
         groups: Any = None,
+        attribution: str = "integrated",
         **kwargs: Any,
     ):
         super().__init__(
@@ -128,6 +133,7 @@ class GroupWidget(SessionView):
         if img is None:
             return  # e.g. from_result
         method = groups if groups is not None else method
+        self._attribution = attribution
         choices = (img, layer, n_groups, classes, model, method, seed)
         if is_built(model):
             try:
@@ -159,7 +165,14 @@ class GroupWidget(SessionView):
         self.image_options = example_names()
         image = load_image(img)
         session = Session.open(
-            vision_model, image, layer, n_groups, classes, method=method, seed=seed
+            vision_model,
+            image,
+            layer,
+            n_groups,
+            classes,
+            method=method,
+            seed=seed,
+            attribution=self._attribution,
         )
         self._session, self._palette = session, Palette(session.fixed)
         counts, last = session.counts, session.layers[-1]
@@ -295,6 +308,14 @@ class GroupWidget(SessionView):
         if not self._quiet and session is not None and len(session.layers) > 1:
             counts = list(change["new"])
             self._change("layer_groups", counts, session.set_counts, counts)
+
+    @traitlets.observe("attribution_method")
+    def _on_attribution_method(self, change: dict) -> None:
+        session = self._session
+        if not self._quiet and session is not None and session.result is not None:
+            self._change(
+                "attribution_method", change["new"], session.set_attribution, change["new"]
+            )
 
     @traitlets.observe("classes")
     def _on_classes(self, change: dict) -> None:
