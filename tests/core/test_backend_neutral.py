@@ -19,7 +19,8 @@ def test_the_neutral_modules_import_no_framework():
     code = (
         "import sys\n"
         "import neuron_groups.backends.inputs, neuron_groups.backends.inceptionv1\n"
-        "import neuron_groups.backends.optvis\n"
+        "import neuron_groups.backends.optvis, neuron_groups.backends.framework\n"
+        "import neuron_groups.backends.tensorflow, neuron_groups.backends.torch\n"
         "print(sorted({'tensorflow', 'keras', 'torch'} & set(sys.modules)))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

@@ -1,22 +1,29 @@
 """The framework-independent interface of a vision model (the backend seam).
 
-A backend (TensorFlow today, perhaps PyTorch later) subclasses :class:`VisionModel`.
-Every method takes and returns numpy arrays; images are RGB floats in [0, 1] of shape
-(H, W, 3), whatever range or channel order the network wants inside.
+Everything above this seam works on numpy arrays: a model is a :class:`VisionModel`, whose
+methods take and return numpy arrays, images being RGB floats in [0, 1] of shape (H, W, 3)
+whatever range or channel order the network wants inside. Two frameworks implement it:
+TensorFlow (:mod:`neuron_groups.backends.tensorflow`: InceptionV1, any Keras model) and
+PyTorch (:mod:`neuron_groups.backends.torch`: InceptionV1, any ``nn.Module``); a user may
+subclass it for a model of their own.
 
-What a backend implements is small: :meth:`VisionModel.layers`, :meth:`VisionModel.read`
+What a model implements is small: :meth:`VisionModel.layers`, :meth:`VisionModel.read`
 (one forward and one backward pass that return everything a reading needs),
-:meth:`VisionModel.render_icons` and :meth:`VisionModel.weight_arrays`. Checks that do not
-depend on the framework (images, layer names, class indices, icon settings) live here and
-in :mod:`neuron_groups.backends.inputs`, so that a second backend does not copy them.
+:meth:`VisionModel.render_icons` and :meth:`VisionModel.weight_arrays`. Framework settings
+stay in the framework's backend; the seam only says what a caller means
+(:meth:`VisionModel.few_readings`: "this process reads each layer once"). The steps every
+framework backend takes in the same order (checks, forward-or-continue, the icon pool) are
+written once in :mod:`neuron_groups.backends.framework`, and the input checks in
+:mod:`neuron_groups.backends.inputs`, so that a backend holds only its framework's ops.
 """
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import hashlib
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 
 import numpy as np
 
@@ -258,6 +265,12 @@ class Readout:
     grads: np.ndarray
     targets: np.ndarray
 
+    @classmethod
+    def without_targets(cls, acts: np.ndarray, logits: np.ndarray) -> Readout:
+        """A forward pass's readout: no targets, so gradients (0, *acts.shape)."""
+        no_grads = np.zeros((0, *acts.shape), np.float32)
+        return cls(acts, logits, no_grads, np.zeros(0, np.int64))
+
 
 class VisionModel(ABC):
     """A differentiable image classifier readable at named layers.
@@ -275,11 +288,6 @@ class VisionModel(ABC):
     logits_layer: str = ""
     """Canonical name of the layer holding the pre-softmax logits."""
     default_size: int = 224
-    compile_readings: bool = True
-    """Whether :meth:`read` compiles its pass, once per layer and kind of targets, for fast
-    repeated readings (a widget's). A process that reads each once, such as the command
-    line, sets it to False: there tracing costs more than it saves. Backends that do not
-    compile ignore it."""
 
     # -- layers ------------------------------------------------------------------------
     @abstractmethod
@@ -308,6 +316,10 @@ class VisionModel(ABC):
         raise LayerError(
             f"Unknown layer {layer!r} for model {self.name!r}.{hint} Layers: {', '.join(names)}."
         )
+
+    def layers_by_name(self) -> dict[str, LayerInfo]:
+        """Map each canonical layer name to its :class:`LayerInfo`."""
+        return {info.name: info for info in self.layers()}
 
     def layer_index(self, layer: str) -> int:
         """Position of ``layer`` in :meth:`layers` (input to output)."""
@@ -388,6 +400,16 @@ class VisionModel(ABC):
     def activations(self, image: np.ndarray, layer: str) -> np.ndarray:
         """Activations of one image at ``layer``: (H', W', C) for spatial layers."""
         return self.read(image, layer).acts
+
+    @contextlib.contextmanager
+    def few_readings(self) -> Iterator[None]:
+        """Within this block the process reads each layer once (the command line does).
+
+        A backend that prepares for repeated readings (TensorFlow compiles each kind of
+        pass once, which pays off in a widget) skips that preparation here, with the same
+        numbers. The default does nothing. Put back as it was when the block ends.
+        """
+        yield
 
     def logits(self, image: np.ndarray) -> np.ndarray:
         """Pre-softmax class scores of one image, shape (K,)."""

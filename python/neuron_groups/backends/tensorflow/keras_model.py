@@ -11,12 +11,11 @@ from __future__ import annotations
 import warnings
 from collections.abc import Callable, Iterator, Sequence
 
-import keras
 import numpy as np
-import tensorflow as tf
 
 from neuron_groups.backends.base import LayerInfo
 from neuron_groups.backends.inputs import check_class_names, check_value_range
+from neuron_groups.backends.tensorflow._import import import_keras, import_tensorflow
 from neuron_groups.backends.tensorflow.common import (
     Relu,
     TFVisionModel,
@@ -25,6 +24,9 @@ from neuron_groups.backends.tensorflow.common import (
     picked_logits,
 )
 from neuron_groups.errors import LayerError, ModelError, did_you_mean
+
+tf = import_tensorflow()
+keras = import_keras()
 
 OUTPUT = "output"
 """Name of the model's output when no layer of ``model.layers`` produces it."""

@@ -3,10 +3,11 @@
 A concrete model (:class:`~neuron_groups.backends.torch.inceptionv1.InceptionV1`) supplies
 tensor functions on channels-first tensors: :meth:`TorchVisionModel.forward_to` (images in
 [0, 1], (B, 3, H, W), to a layer's activations) and :meth:`TorchVisionModel.continue_to`
-(a layer's activations to a later layer's). This module turns them into the numpy API of
-the seam, where everything is channels-last (H, W, C): the framework-neutral input checks
-of :mod:`neuron_groups.backends.inputs`, then one forward and one backward pass with
-autograd, in eval mode, on the model's device, with no gradient for any weight.
+(a layer's activations to a later layer's). The checks and the order of a reading are the
+framework-neutral skeleton's (:class:`~neuron_groups.backends.framework.FrameworkModel`);
+this module holds the PyTorch passes, one forward and one backward pass with autograd, in
+eval mode, on the model's device, with no gradient for any weight, and the layouts: above
+the seam everything is channels-last (H, W, C).
 """
 
 from __future__ import annotations
@@ -16,26 +17,11 @@ from collections.abc import Callable
 import numpy as np
 import torch
 
-from neuron_groups.backends.base import (
-    NO_HOOKS,
-    NO_TARGETS,
-    IconHooks,
-    IconSettings,
-    Readout,
-    Targets,
-    VisionModel,
-)
-from neuron_groups.backends.inputs import (
-    check_fixed_size,
-    check_image,
-    check_min_size,
-    check_targets,
-)
+from neuron_groups.backends.base import Readout, Targets
+from neuron_groups.backends.framework import FrameworkModel
 from neuron_groups.errors import ImageError
 
 Relu = Callable[[torch.Tensor], torch.Tensor]
-
-DEFAULT_ICON_SETTINGS = IconSettings()
 
 
 # -- layout: channels-first inside, channels-last above the seam ------------------------------
@@ -70,8 +56,7 @@ def to_readout(
     acts_np = to_channels_last(acts)[0]
     logits_np = to_channels_last(logits)[0]
     if grads is None or picked is None:
-        no_grads = np.zeros((0, *acts_np.shape), np.float32)
-        return Readout(acts_np, logits_np, no_grads, np.zeros(0, np.int64))
+        return Readout.without_targets(acts_np, logits_np)
     return Readout(
         acts_np, logits_np, to_channels_last(grads), picked.cpu().numpy().astype(np.int64)
     )
@@ -107,7 +92,7 @@ def direction_scores(acts: torch.Tensor, vectors: torch.Tensor) -> torch.Tensor:
     return torch.einsum("tcp,tc->", flat, vectors)
 
 
-class TorchVisionModel(VisionModel):
+class TorchVisionModel(FrameworkModel):
     """A :class:`VisionModel` computed with PyTorch.
 
     Subclasses set :attr:`module` (the ``torch.nn.Module`` holding the weights), implement
@@ -137,32 +122,6 @@ class TorchVisionModel(VisionModel):
         """
         raise NotImplementedError
 
-    def continue_to(self, acts: torch.Tensor, layer: str, later: str) -> torch.Tensor:
-        """Run the network from the activations at ``layer`` to those at ``later``.
-
-        Parameters
-        ----------
-        acts : torch.Tensor, shape (B, C, H', W') or (B, C)
-            Activations at ``layer``.
-        layer, later : str
-            Canonical names or aliases; ``later`` at or after ``layer``.
-
-        Returns
-        -------
-        torch.Tensor, the activations at ``later``, (B, C'', H'', W'') or (B, C'').
-        """
-        raise NotImplementedError(f"{type(self).__name__} cannot run from {layer!r} on.")
-
-    def head_from(self, acts: torch.Tensor, layer: str) -> torch.Tensor:
-        """Run the network from the activations at ``layer`` to the logits, (B, K).
-
-        Raises
-        ------
-        LayerError
-            If ``layer`` comes after the logits.
-        """
-        return self.continue_to(acts, self.before_logits(layer), self.logits_layer)
-
     @property
     def device(self) -> torch.device:
         """The device of the model's weights (CPU for a model without any)."""
@@ -175,24 +134,29 @@ class TorchVisionModel(VisionModel):
         for parameter in self.module.parameters():
             parameter.requires_grad_(False)
 
-    # -- passes (tensors, channels-first) ---------------------------------------------------
-    def _forward_pass(self, image: torch.Tensor, layer: str):
-        """One forward pass: (acts (1, ...), logits (1, K)) with no gradient."""
-        with torch.no_grad():
-            if self.layer_index(layer) <= self.layer_index(self.logits_layer):
-                acts = self.forward_to(image, layer)  # (1, C, H', W')
-                return acts, self.head_from(acts, layer)  # (1, K)
-            logits = self.forward_to(image, self.logits_layer)  # (1, K)
-            return self.continue_to(logits, self.logits_layer, layer), logits
+    def to_batch(self, rgb: np.ndarray) -> torch.Tensor:
+        """A checked image (H, W, 3) as a batch of one, (1, 3, H, W), on :attr:`device`."""
+        return to_channels_first(rgb[np.newaxis], self.device)
 
-    def _read_pass(self, image: torch.Tensor, layer: str, targets: Targets, later: str):
+    # -- passes (tensors, channels-first) ---------------------------------------------------
+    def _read_forward(self, batch: torch.Tensor, layer: str) -> Readout:
+        def forward():
+            with torch.no_grad():
+                return self.acts_and_logits(batch, layer)  # (1, C, H', W'), (1, K)
+
+        return to_readout(*self._run(forward, batch))
+
+    def _read_targets(self, batch: torch.Tensor, layer: str, targets: Targets, later: str):
+        return to_readout(*self._run(lambda: self._read_pass(batch, layer, targets, later), batch))
+
+    def _read_pass(self, batch: torch.Tensor, layer: str, targets: Targets, later: str):
         """Forward to ``layer`` once; then the head on the activations tiled once per target.
 
         The head goes to the logits, or for direction targets to ``later``; one backward
         pass. Returns (acts (1, ...), logits (1, K), grads (T, ...), targets (T,)).
         """
         with torch.no_grad():
-            acts = self.forward_to(image, layer)  # (1, C, H', W')
+            acts = self.forward_to(batch, layer)  # (1, C, H', W')
         count = len(targets)
         tiled = acts.repeat_interleave(count, dim=0).requires_grad_(True)  # (T, C, H', W')
         with torch.enable_grad():
@@ -209,51 +173,15 @@ class TorchVisionModel(VisionModel):
             (grads,) = torch.autograd.grad(total, tiled)  # (T, C, H', W')
         with torch.no_grad():
             if targets.kind == "directions":
-                logits = self._logits_after(at_later[:1].detach(), later, acts, layer)
+                logits = self.logits_after(at_later[:1].detach(), later, acts, layer)
             else:
                 logits = logits[:1].detach()
         return acts, logits, grads, picked
 
-    def _logits_after(self, out: torch.Tensor, later: str, acts: torch.Tensor, layer: str):
-        """The logits (1, K), continuing from ``later`` when it is not after them."""
-        if self.layer_index(later) <= self.layer_index(self.logits_layer):
-            return self.head_from(out, later)
-        return self.head_from(acts, layer)
-
-    # -- numpy API -----------------------------------------------------------------------
-    def read(self, image: np.ndarray, layer: str, targets: Targets = NO_TARGETS) -> Readout:
-        """One forward and one backward pass: activations, logits and target gradients.
-
-        See :meth:`VisionModel.read`. Input is checked first (image, sizes, layers,
-        classes), so bad input raises the errors of :mod:`neuron_groups.errors`, never one
-        from PyTorch. Arrays come back channels-last: acts (H', W', C), grads (T, H', W', C).
-        """
-        info = self.resolve_layer(layer)
-        later = check_targets(self, info, targets)
-        deepest = max(
-            (info.name, self.logits_layer, *([later.name] if later else [])),
-            key=self.layer_index,
-        )
-        batch = self._prepare(image, deepest)  # (1, 3, H, W)
-        if len(targets) == 0:
-            acts, logits = self._run(lambda: self._forward_pass(batch, info.name), batch)
-            return to_readout(acts, logits)
-        later_name = later.name if later else ""
-        return to_readout(
-            *self._run(lambda: self._read_pass(batch, info.name, targets, later_name), batch)
-        )
-
-    def activations(self, image: np.ndarray, layer: str) -> np.ndarray:
-        """Activations of one image at ``layer``: (H', W', C), or (C,) for vector layers.
-
-        A forward pass to ``layer`` only (images too small to reach the logits are read).
-        """
-        info = self.resolve_layer(layer)
-        batch = self._prepare(image, info.name)
-
+    def _activations(self, batch: torch.Tensor, layer: str) -> np.ndarray:
         def forward() -> torch.Tensor:
             with torch.no_grad():
-                return self.forward_to(batch, info.name)
+                return self.forward_to(batch, layer)
 
         return to_channels_last(self._run(forward, batch))[0]
 
@@ -267,40 +195,12 @@ class TorchVisionModel(VisionModel):
                 f"{tuple(batch.shape[2:])} (too small for its layers?): {detail}"
             ) from None
 
-    def _prepare(self, image: np.ndarray, deepest: str) -> torch.Tensor:
-        """Check one image for a pass that reaches ``deepest``; return it as (1, 3, H, W)."""
-        rgb = check_image(image)  # (H, W, 3)
-        hw = rgb.shape[:2]
-        check_fixed_size(self.name, hw, self.fixed_input_size())
-        check_min_size(hw, deepest, self.min_input_size(deepest), self.default_size)
-        return to_channels_first(rgb[np.newaxis], self.device)  # (1, 3, H, W)
-
     # -- feature visualization -----------------------------------------------------------
-    def render_icons(
-        self,
-        layer: str,
-        directions: np.ndarray,
-        settings: IconSettings = DEFAULT_ICON_SETTINGS,
-        hooks: IconHooks = NO_HOOKS,
-    ) -> np.ndarray:
-        """Optimize one image per direction (n, C) at ``layer``; return (n, S, S, 3) in [0, 1].
-
-        Lucid's ``render_vis`` defaults, as the TensorFlow backend
-        (:mod:`neuron_groups.backends.torch.optvis`), on the model's device. A call with
-        the directions and settings of the previous one at this layer continues its run
-        (after a stop, or to more steps) with the same result as a fresh run.
-        """
+    def _new_icon_pool(self):
+        """A :class:`neuron_groups.backends.torch.optvis.RendererPool` on this model's device."""
         from neuron_groups.backends.torch.optvis import RendererPool
 
-        name = self.resolve_layer(layer).name
-        pool = self.__dict__.get("_icon_renderers")
-        if pool is None:
-            pool = self.__dict__["_icon_renderers"] = RendererPool()
-
-        def forward(images: torch.Tensor, relu: Relu) -> torch.Tensor:
-            return self.forward_to(images, name, relu)
-
-        return pool.render(name, forward, directions, settings, hooks, self.device)
+        return RendererPool(lambda: self.device)
 
 
 __all__ = ["Relu", "TorchVisionModel", "to_channels_first", "to_channels_last"]
