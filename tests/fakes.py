@@ -9,11 +9,13 @@ import numpy as np
 from neuron_groups.backends.base import (
     NO_HOOKS,
     NO_TARGETS,
+    Evaluation,
     IconSettings,
     LayerInfo,
     Readout,
     VisionModel,
 )
+from neuron_groups.backends.inputs import check_acts, check_evaluation_targets, check_image
 from neuron_groups.result import NeuronGroupsResult
 
 
@@ -25,6 +27,9 @@ class FakeModel(VisionModel):
     ``conv2 = [conv, conv @ mix]`` (7, 7, 12), makes direction targets (a group's score at
     conv2, read at conv) exact too; the logits read only its first 8 channels, so they are
     the same function of "conv" as before.
+
+    :meth:`evaluate` is exact too (all after "conv" is linear); ``evaluations`` counts its
+    calls (``reads`` does not count them).
     """
 
     name = "fake"
@@ -39,6 +44,7 @@ class FakeModel(VisionModel):
         self.step_delay = step_delay
         self.icon_calls = 0
         self.reads = 0
+        self.evaluations = 0
         self.started = threading.Event()
 
     def layers(self):
@@ -71,13 +77,7 @@ class FakeModel(VisionModel):
             indices = np.argsort(-logits, kind="stable")[: targets.k]
         else:
             indices = np.asarray(targets.indices, dtype=np.int64)
-        head = self.head[indices].reshape(-1, 7, 7, 8)  # (T, 7, 7, 8)
-        if name == "conv":
-            grads = head
-        elif name == "conv2":  # the logits read conv2's first 8 channels only
-            grads = np.concatenate([head, np.zeros((len(indices), 7, 7, 4), np.float32)], -1)
-        else:
-            grads = np.eye(4, dtype=np.float32)[indices]
+        grads = self._class_weights(name, indices)  # (T, *acts.shape)
         return Readout(acts, logits, grads, np.asarray(indices, dtype=np.int64))
 
     def _conv2(self, conv):
@@ -92,6 +92,37 @@ class FakeModel(VisionModel):
         per_channel = vectors[:, :8] + vectors[:, 8:] @ self.mix.T  # (T, 8)
         grads = np.broadcast_to(per_channel[:, None, None, :], (len(vectors), 7, 7, 8))
         return Readout(acts, logits, grads.astype(np.float32), np.arange(len(vectors)))
+
+    def evaluate(self, image, layer, acts, targets, gradients=False):
+        """Targets at given activations: linear after "conv", so values and gradients exact."""
+        self.evaluations += 1
+        check_image(image)
+        info = self.resolve_layer(layer)
+        later = check_evaluation_targets(self, info, targets)
+        acts = check_acts(acts, info.shape, info.name)  # (B, ...)
+        if targets.kind == "directions":
+            if (info.name, later.name) != ("conv", "conv2"):
+                raise NotImplementedError("the fake model has direction targets from conv to conv2")
+            # t = sum_xy <conv2[y, x], v> = sum_xy <conv[y, x], v[:8] + mix @ v[8:]>
+            per_channel = targets.vectors[:, :8] + targets.vectors[:, 8:] @ self.mix.T  # (T, 8)
+            weights = np.broadcast_to(per_channel[:, None, None, :], (len(per_channel), 7, 7, 8))
+        else:
+            weights = self._class_weights(info.name, np.asarray(targets.indices, np.int64))
+        flat = np.reshape(weights, (len(weights), -1))  # (T, P)
+        values = (acts.reshape(len(acts), -1) @ flat.T).astype(np.float32)  # (B, T)
+        grads = None
+        if gradients:
+            grads = np.broadcast_to(weights[None], (len(acts), *weights.shape)).astype(np.float32)
+        return Evaluation(values, grads)
+
+    def _class_weights(self, name, indices):
+        """d logits[indices] / d acts at ``name``, (T, *shape): the logits are linear in it."""
+        head = self.head[indices].reshape(-1, 7, 7, 8)  # (T, 7, 7, 8)
+        if name == "conv":
+            return head
+        if name == "conv2":  # the logits read conv2's first 8 channels only
+            return np.concatenate([head, np.zeros((len(indices), 7, 7, 4), np.float32)], -1)
+        return np.eye(4, dtype=np.float32)[indices]  # the logits themselves
 
     def render_icons(self, layer, directions, settings=None, hooks=NO_HOOKS):
         settings = settings or IconSettings()

@@ -272,6 +272,24 @@ class Readout:
         return cls(acts, logits, no_grads, np.zeros(0, np.int64))
 
 
+@dataclasses.dataclass(frozen=True)
+class Evaluation:
+    """Targets evaluated at given activations of a layer (:meth:`VisionModel.evaluate`).
+
+    Attributes
+    ----------
+    values : ndarray, float32, shape (B, T)
+        ``values[b, t]`` is target t when the layer's activations are ``acts[b]``.
+    grads : ndarray, float32, shape (B, T, h, w, C), or None
+        ``grads[b, t]`` is the gradient of ``values[b, t]`` with respect to ``acts[b]``
+        (same layout as the activations: (B, T, C) for a vector layer); None when not
+        asked for.
+    """
+
+    values: np.ndarray
+    grads: np.ndarray | None
+
+
 class VisionModel(ABC):
     """A differentiable image classifier readable at named layers.
 
@@ -400,6 +418,53 @@ class VisionModel(ABC):
     def activations(self, image: np.ndarray, layer: str) -> np.ndarray:
         """Activations of one image at ``layer``: (H', W', C) for spatial layers."""
         return self.read(image, layer).acts
+
+    def evaluate(
+        self,
+        image: np.ndarray,
+        layer: str,
+        acts: np.ndarray,
+        targets: Targets,
+        gradients: bool = False,
+    ) -> Evaluation:
+        """Targets, and their gradients, as if ``layer`` had produced each of ``acts``.
+
+        The rest of the network is unchanged and runs on ``image`` (a network may use
+        other tensors of the image after the layer, such as a residual branch, or a ViT's
+        prefix tokens, which keep the image's own values). With ``acts`` the image's own
+        activations (``read(image, layer).acts``), the values are :meth:`read`'s logits of
+        the classes (or its direction scores) and the gradients are :meth:`read`'s.
+
+        Parameters
+        ----------
+        image : ndarray, shape (H, W, 3)
+            RGB floats in [0, 1].
+        layer : str
+            Canonical name or alias of the layer whose activations are given.
+        acts : ndarray, shape (B, h, w, C)
+            A batch of activations at ``layer``, laid out as :meth:`read` returns them
+            (channels-last; a ViT's patch grid; (B, C) for a vector layer).
+        targets : Targets
+            :meth:`Targets.classes` (logits; ``layer`` at or before the logits) or
+            :meth:`Targets.directions` (a group's score at a later layer).
+        gradients : bool
+            Also return d target / d activations.
+
+        Returns
+        -------
+        Evaluation
+            values (B, T) and, when asked, grads (B, T, h, w, C), float32.
+
+        Raises
+        ------
+        LayerError
+            For ``acts`` of another shape than the layer's for this image (the message
+            gives the expected (B, h, w, C)), or targets that cannot be evaluated there.
+        """
+        raise NotImplementedError(
+            f"{type(self).__name__} does not evaluate targets at given activations; a "
+            "model implements VisionModel.evaluate for that (the built-in backends do)."
+        )
 
     @contextlib.contextmanager
     def few_readings(self) -> Iterator[None]:

@@ -21,6 +21,7 @@ import numpy as np
 from neuron_groups.backends.base import (
     NO_HOOKS,
     NO_TARGETS,
+    Evaluation,
     IconHooks,
     IconSettings,
     Readout,
@@ -28,6 +29,8 @@ from neuron_groups.backends.base import (
     VisionModel,
 )
 from neuron_groups.backends.inputs import (
+    check_acts,
+    check_evaluation_targets,
     check_fixed_size,
     check_image,
     check_min_size,
@@ -78,6 +81,15 @@ class FrameworkModel(VisionModel):
         """
         return self.continue_to(acts, self.before_logits(layer), self.logits_layer)
 
+    def run_from(self, images: Tensor, acts: Tensor, layer: str, later: str) -> Tensor:
+        """The activations at ``later`` when those at ``layer`` are ``acts``, (B, ...).
+
+        ``images`` (a batch of one) are the images the rest of the network runs on, for
+        networks that use other tensors after ``layer`` (residual branches, a ViT's prefix
+        tokens); a network that restarts from ``layer`` (:meth:`continue_to`) ignores them.
+        """
+        return self.continue_to(acts, layer, later)
+
     def acts_and_logits(self, images: Tensor, layer: str) -> tuple[Tensor, Tensor]:
         """One forward pass: the activations at ``layer`` and the logits (B, K).
 
@@ -117,6 +129,18 @@ class FrameworkModel(VisionModel):
         """The activations at ``layer`` of a batch of one, from a pass that stops there."""
         raise NotImplementedError
 
+    def _evaluate(
+        self,
+        batch: Tensor,
+        layer: str,
+        acts: np.ndarray,
+        targets: Targets,
+        later: str,
+        gradients: bool,
+    ) -> tuple[np.ndarray, np.ndarray | None]:
+        """Values (B, T) and, with ``gradients``, grads (B, T, ...) at checked ``acts``."""
+        raise NotImplementedError
+
     def _new_icon_pool(self) -> Any:
         """The framework's renderer pool (``render(tag, forward, directions, settings, hooks)``)."""
         raise NotImplementedError
@@ -148,6 +172,39 @@ class FrameworkModel(VisionModel):
         batch = self.image_batch(image, name)
         with self.running():
             return self._activations(batch, name)
+
+    def evaluate(self, image, layer, acts, targets, gradients=False) -> Evaluation:
+        """Targets, and their gradients, as if ``layer`` had produced each of ``acts``.
+
+        See :meth:`VisionModel.evaluate` (the types and shapes). The layer, the targets,
+        the image and the shape of ``acts`` are checked before the framework runs.
+        """
+        info = self.resolve_layer(layer)
+        later = check_evaluation_targets(self, info, targets)
+        later_name = later.name if later else ""
+        rgb = self.checked_image(image, self.deepest(info.name, later_name))
+        acts = check_acts(acts, self.layer_shape(rgb.shape[:2], info.name), info.name)
+        count = (len(acts), len(targets))
+        if 0 in count:  # nothing to run
+            grads = np.zeros((*count, *acts.shape[1:]), np.float32) if gradients else None
+            return Evaluation(np.zeros(count, np.float32), grads)
+        with self.running():
+            values, grads = self._evaluate(
+                self.to_batch(rgb), info.name, acts, targets, later_name, gradients
+            )
+        return Evaluation(values, grads)
+
+    def layer_shape(self, hw: tuple[int, int], layer: str) -> tuple[int, ...]:
+        """The shape (h, w, C) or (C,) of ``layer``'s output for an image of (H, W) ``hw``.
+
+        By default from one forward pass to the layer, kept per size and layer.
+        """
+        shapes = self.__dict__.setdefault("_layer_shapes", {})
+        key = (tuple(hw), layer)
+        if key not in shapes:
+            blank = np.full((*hw, 3), 0.5, np.float32)
+            shapes[key] = tuple(self.activations(blank, layer).shape)
+        return shapes[key]
 
     def deepest(self, *layers: str) -> str:
         """The layer a pass that reads ``layers`` (and the logits) must reach; "" is none."""

@@ -227,6 +227,18 @@ def sides(input_side: int) -> list[int]:
     return out
 
 
+def layer_shape(hw: tuple[int, int], layer: str) -> tuple[int, ...]:
+    """The output shape of ``layer``, (h, w, C) or (C,), for an input of (H, W) ``hw``."""
+    stage = STAGES[INDEX[layer]]
+    width = channels()[INDEX[layer]]
+    if not stage.spatial:
+        return (width,)
+    height, wide = hw
+    for step in stages_between(None, layer):
+        height, wide = out_side(step, height), out_side(step, wide)
+    return (height, wide, width)
+
+
 def min_input_side(layer: str) -> int:
     """Return the smallest square input side for which every stage up to ``layer`` has an output."""
     last = INDEX[layer]
@@ -385,6 +397,10 @@ class InceptionV1Facts:
             )
         return cached
 
+    def layer_shape(self, hw: tuple[int, int], layer: str) -> tuple[int, ...]:
+        """The output shape of ``layer`` for an input of (H, W) ``hw``, by Caffe's arithmetic."""
+        return layer_shape(hw, self.resolve_layer(layer).name)  # type: ignore[attr-defined]
+
     def min_input_size(self, layer: str) -> int:
         """Smallest square input side that reaches ``layer`` (Caffe's size arithmetic)."""
         return min_input_side(self.resolve_layer(layer).name)  # type: ignore[attr-defined]
@@ -423,6 +439,7 @@ __all__ = [
     "Weights",
     "channels",
     "layer_infos",
+    "layer_shape",
     "load_weights",
     "min_input_side",
     "sides",

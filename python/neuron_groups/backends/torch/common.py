@@ -19,19 +19,19 @@ import torch
 
 from neuron_groups.backends.base import Readout, Targets
 from neuron_groups.backends.framework import FrameworkModel
-from neuron_groups.errors import ImageError
+from neuron_groups.errors import ImageError, LayerError
 
 Relu = Callable[[torch.Tensor], torch.Tensor]
 
 
 # -- layout: channels-first inside, channels-last above the seam ------------------------------
 def to_channels_first(array: np.ndarray, device: torch.device) -> torch.Tensor:
-    """A (B, H, W, C) numpy batch as a float32 (B, C, H, W) tensor on ``device``."""
-    return (
-        torch.from_numpy(np.ascontiguousarray(array, dtype=np.float32))
-        .to(device)
-        .permute(0, 3, 1, 2)
-    )
+    """A (B, H, W, C) numpy batch as a float32 (B, C, H, W) tensor on ``device``.
+
+    A batch of vectors (B, C) stays as it is.
+    """
+    tensor = torch.from_numpy(np.ascontiguousarray(array, dtype=np.float32)).to(device)
+    return tensor.permute(0, 3, 1, 2) if tensor.ndim == 4 else tensor
 
 
 def to_channels_last(tensor: torch.Tensor) -> np.ndarray:
@@ -62,7 +62,30 @@ def to_readout(
     )
 
 
+def gradients_channels_last(grads: torch.Tensor) -> np.ndarray:
+    """Gradients (B, T, C, H, W) as (B, T, H, W, C) float32 numpy; (B, T, C) stays."""
+    grads = grads.detach()
+    if grads.ndim == 5:
+        grads = grads.permute(0, 1, 3, 4, 2)
+    return np.ascontiguousarray(grads.to("cpu", torch.float32).numpy())
+
+
 # -- targets ---------------------------------------------------------------------------------
+def target_values(out: torch.Tensor, targets: Targets) -> torch.Tensor:
+    """Each row's targets (B, T) from its outputs ``out`` at the targets' layer.
+
+    Classes: ``out`` is the logits (B, K). Directions: ``out`` is (B, C, ...) and each
+    vector's score is summed over positions.
+    """
+    if targets.kind == "directions":
+        assert targets.vectors is not None
+        vectors = torch.from_numpy(targets.vectors).to(out.device)  # (T, C)
+        flat = out.reshape(out.shape[0], out.shape[1], -1)  # (B, C, P)
+        return torch.einsum("bcp,tc->bt", flat, vectors)
+    classes = torch.as_tensor(targets.indices, dtype=torch.int64, device=out.device)
+    return out[:, classes]  # (B, T)
+
+
 def pick_classes(targets: Targets, logits_row: torch.Tensor) -> torch.Tensor:
     """The class indices (T,) int64 to differentiate: the asked ones, or the ``k`` best.
 
@@ -177,6 +200,31 @@ class TorchVisionModel(FrameworkModel):
             else:
                 logits = logits[:1].detach()
         return acts, logits, grads, picked
+
+    def _evaluate(self, batch, layer, acts, targets, later, gradients):
+        """One forward pass from the layer for the whole batch, one backward pass per target."""
+
+        def run():
+            # Contiguous: convolutions on a permuted (channels-last) view ran 15x slower.
+            given = to_channels_first(acts, self.device).contiguous().requires_grad_(gradients)
+            with torch.set_grad_enabled(gradients):
+                out = self.run_from(batch, given, layer, later or self.logits_layer)
+                values = target_values(out.float(), targets)  # (B, T)
+            if not gradients:
+                return values.detach().cpu().numpy(), None
+            grads = []
+            for t in range(len(targets)):
+                last = t == len(targets) - 1
+                (grad,) = torch.autograd.grad(
+                    values[:, t].sum(), given, retain_graph=not last, allow_unused=True
+                )
+                if grad is None:
+                    raise LayerError(f"The targets of {self.name!r} do not depend on {layer!r}.")
+                grads.append(grad)
+            stacked = gradients_channels_last(torch.stack(grads, dim=1))  # (B, T, ...)
+            return values.detach().cpu().numpy(), stacked
+
+        return self._run(run, batch)
 
     def _activations(self, batch: torch.Tensor, layer: str) -> np.ndarray:
         def forward() -> torch.Tensor:

@@ -467,19 +467,42 @@ class TorchModuleModel(TorchVisionModel):
     def logits_with(self, images: torch.Tensor, layer: str, acts: torch.Tensor) -> torch.Tensor:
         """The logits (B, K) of images whose activations at ``layer`` are replaced by ``acts``.
 
-        images (B, 3, H, W) in [0, 1]; acts channels-first as :meth:`forward_to` gives them,
-        (B, C, h, w) (a ViT's patch tokens on their grid; the prefix tokens stay the
-        images' own). The function whose gradient :meth:`read` takes, for checks.
+        images (B, 3, H, W) in [0, 1] (or one image for all); acts channels-first as
+        :meth:`forward_to` gives them, (B, C, h, w) (a ViT's patch tokens on their grid;
+        the prefix tokens stay the images' own). The function whose gradient :meth:`read`
+        takes, for checks.
         """
-        name = self.resolve_layer(layer).name
-        if name == LOGITS:
+        return self.run_from(images, acts, self.resolve_layer(layer).name, LOGITS)
+
+    def run_from(self, images: torch.Tensor, acts: torch.Tensor, layer: str, later: str):
+        """The activations at ``later`` (B, ...) when ``layer``'s are ``acts`` (B, C, h, w).
+
+        The module runs on ``images`` (one image, repeated B times) with ``layer``'s output
+        swapped for ``acts`` in its own layout (a ViT's prefix tokens kept at the image's
+        values), and stops at ``later``.
+        """
+        if layer == later:
             return acts
-        layout = self._layouts[name]
-        handle = hook_here(self._module(name), lambda m, args, out: layout.to_output(acts, out))
+        rows = images.expand(len(acts), -1, -1, -1)  # (B, 3, H, W), no copy
+        grid = self._grid(rows)
+        layout = self._layouts[layer]
+
+        def swap(module, args, out):
+            return layout.to_output(acts.to(out.dtype), out)
+
+        def stop(module, args, out):
+            raise _Reached(self._layouts[later].to_acts(out, grid))
+
+        handles = [hook_here(self._module(layer), swap)]
+        if later != LOGITS:
+            handles.append(hook_here(self._module(later), stop))
         try:
-            return self.module(self.normalize(images))
+            return self.module(self.normalize(rows))
+        except _Reached as reached:
+            return reached.acts
         finally:
-            handle.remove()
+            for handle in handles:
+                handle.remove()
 
     def _grid(self, images: torch.Tensor) -> tuple[int, int]:
         return self.tokens.grid(tuple(images.shape[2:])) if self.tokens else (0, 0)
