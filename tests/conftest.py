@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-import importlib.util
 import os
 from pathlib import Path
 
 import pytest
 
-# triton (loaded by torch.func, torchvision and timm through torch._dynamo) crashes the process
-# when it is imported after TensorFlow, which some test modules import directly; before, both
-# work (the package's own TensorFlow import does the same: backends/tensorflow/_import.py).
-if importlib.util.find_spec("triton") is not None:
-    import triton  # noqa: F401
+from neuron_groups.backends.tensorflow._import import import_triton_first
+
+# Some test modules import TensorFlow directly, which must come after triton (else a crash):
+# the package's one workaround, done before any test module is imported.
+import_triton_first()
 
 REPO = Path(__file__).resolve().parents[1]
 TESTS = Path(__file__).resolve().parent

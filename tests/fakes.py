@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import threading
 
 import numpy as np
@@ -10,20 +9,14 @@ import numpy as np
 from neuron_groups.backends.base import (
     NO_HOOKS,
     NO_TARGETS,
+    Evaluation,
     IconSettings,
     LayerInfo,
     Readout,
     VisionModel,
 )
+from neuron_groups.backends.inputs import check_acts, check_evaluation_targets, check_image
 from neuron_groups.result import LayerGroups, NeuronGroupsResult
-
-
-@dataclasses.dataclass(frozen=True)
-class Evaluation:
-    """What ``VisionModel.evaluate`` returns (until the seam's own type is merged)."""
-
-    values: np.ndarray
-    grads: np.ndarray | None
 
 
 class FakeModel(VisionModel):
@@ -34,6 +27,9 @@ class FakeModel(VisionModel):
     ``conv2 = [conv, conv @ mix]`` (7, 7, 12), makes direction targets (a group's score at
     conv2, read at conv) exact too; the logits read only its first 8 channels, so they are
     the same function of "conv" as before.
+
+    :meth:`evaluate` is exact too (all after "conv" is linear); ``evaluations`` counts its
+    calls (``reads`` does not count them).
     """
 
     name = "fake"
@@ -81,13 +77,7 @@ class FakeModel(VisionModel):
             indices = np.argsort(-logits, kind="stable")[: targets.k]
         else:
             indices = np.asarray(targets.indices, dtype=np.int64)
-        head = self.head[indices].reshape(-1, 7, 7, 8)  # (T, 7, 7, 8)
-        if name == "conv":
-            grads = head
-        elif name == "conv2":  # the logits read conv2's first 8 channels only
-            grads = np.concatenate([head, np.zeros((len(indices), 7, 7, 4), np.float32)], -1)
-        else:
-            grads = np.eye(4, dtype=np.float32)[indices]
+        grads = self._class_weights(name, indices)  # (T, *acts.shape)
         return Readout(acts, logits, grads, np.asarray(indices, dtype=np.int64))
 
     def _conv2(self, conv):
@@ -104,20 +94,35 @@ class FakeModel(VisionModel):
         return Readout(acts, logits, grads.astype(np.float32), np.arange(len(vectors)))
 
     def evaluate(self, image, layer, acts, targets, gradients=False):
-        """The fake is linear in "conv": values and gradients from the same weights."""
+        """Targets at given activations: linear after "conv", so values and gradients exact."""
         self.evaluations += 1
-        name = self.resolve_layer(layer).name
-        acts = np.asarray(acts, np.float32)
+        check_image(image)
+        info = self.resolve_layer(layer)
+        later = check_evaluation_targets(self, info, targets)
+        acts = check_acts(acts, info.shape, info.name)  # (B, ...)
         if targets.kind == "directions":
-            weights = self._read_directions(name, acts[0], None, targets).grads  # (T, 7, 7, 8)
+            if (info.name, later.name) != ("conv", "conv2"):
+                raise NotImplementedError("the fake model has direction targets from conv to conv2")
+            # t = sum_xy <conv2[y, x], v> = sum_xy <conv[y, x], v[:8] + mix @ v[8:]>
+            per_channel = targets.vectors[:, :8] + targets.vectors[:, 8:] @ self.mix.T  # (T, 8)
+            weights = np.broadcast_to(per_channel[:, None, None, :], (len(per_channel), 7, 7, 8))
         else:
-            indices = list(targets.indices)
-            head = self.head[indices].reshape(-1, 7, 7, 8)  # (T, 7, 7, 8)
-            pad = np.zeros((len(indices), 7, 7, acts.shape[-1] - 8), np.float32)
-            weights = np.concatenate([head, pad], axis=-1)  # conv2's last 4 channels: unread
-        values = np.einsum("thwc,bhwc->bt", weights, acts).astype(np.float32)  # (B, T)
-        grads = np.broadcast_to(weights[None], (len(acts), *weights.shape)) if gradients else None
-        return Evaluation(values, None if grads is None else grads.astype(np.float32))
+            weights = self._class_weights(info.name, np.asarray(targets.indices, np.int64))
+        flat = np.reshape(weights, (len(weights), -1))  # (T, P)
+        values = (acts.reshape(len(acts), -1) @ flat.T).astype(np.float32)  # (B, T)
+        grads = None
+        if gradients:
+            grads = np.broadcast_to(weights[None], (len(acts), *weights.shape)).astype(np.float32)
+        return Evaluation(values, grads)
+
+    def _class_weights(self, name, indices):
+        """d logits[indices] / d acts at ``name``, (T, *shape): the logits are linear in it."""
+        head = self.head[indices].reshape(-1, 7, 7, 8)  # (T, 7, 7, 8)
+        if name == "conv":
+            return head
+        if name == "conv2":  # the logits read conv2's first 8 channels only
+            return np.concatenate([head, np.zeros((len(indices), 7, 7, 4), np.float32)], -1)
+        return np.eye(4, dtype=np.float32)[indices]  # the logits themselves
 
     def render_icons(self, layer, directions, settings=None, hooks=NO_HOOKS):
         settings = settings or IconSettings()

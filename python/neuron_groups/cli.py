@@ -227,12 +227,8 @@ def _readings_once(model) -> Iterator[None]:
 
     Restored afterwards, since the model may be the process's shared instance.
     """
-    compiled = model.compile_readings
-    model.compile_readings = False
-    try:
+    with model.few_readings():
         yield
-    finally:
-        model.compile_readings = compiled
 
 
 def _analyze(model, image, layers: list[str], groups: list[int], classes, args):

@@ -19,7 +19,8 @@ def test_the_neutral_modules_import_no_framework():
     code = (
         "import sys\n"
         "import neuron_groups.backends.inputs, neuron_groups.backends.inceptionv1\n"
-        "import neuron_groups.backends.optvis\n"
+        "import neuron_groups.backends.optvis, neuron_groups.backends.framework\n"
+        "import neuron_groups.backends.tensorflow, neuron_groups.backends.torch\n"
         "print(sorted({'tensorflow', 'keras', 'torch'} & set(sys.modules)))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
@@ -133,3 +134,36 @@ def test_the_tensorflow_transforms_are_the_shared_descriptions_with_ops():
     a, b = np.random.default_rng(3), np.random.default_rng(3)
     for _ in range(5):
         np.testing.assert_array_equal(compose.draw(a), optvis.draw_transforms(shared, b))
+
+
+# -- the numpy fake's evaluate ------------------------------------------------------------
+def test_the_fake_evaluates_as_it_reads_and_linearly_elsewhere():
+    model = FakeModel()
+    image = np.random.default_rng(0).random((14, 14, 3), dtype=np.float32)
+    targets = Targets.classes([3, 1])
+    reading = model.read(image, "conv", targets)
+    acts = np.stack([reading.acts, np.random.default_rng(1).random((7, 7, 8), dtype=np.float32)])
+    got = model.evaluate(image, "conv", acts, targets, gradients=True)
+    assert got.values.shape == (2, 2) and got.grads.shape == (2, 2, 7, 7, 8)
+    np.testing.assert_allclose(got.values[0], reading.logits[[3, 1]], rtol=1e-5)
+    np.testing.assert_array_equal(got.grads[0], reading.grads)
+    logits = acts.reshape(2, -1) @ model.head.T  # (2, 4): the head applied directly
+    np.testing.assert_allclose(got.values, logits[:, [3, 1]], rtol=1e-5)
+    assert model.evaluate(image, "conv", acts, targets).grads is None
+    assert model.reads == 1 and model.evaluations == 2
+
+
+def test_the_fake_evaluates_direction_targets_and_refuses_bad_activations():
+    model = FakeModel()
+    image = np.random.default_rng(2).random((14, 14, 3), dtype=np.float32)
+    vectors = np.random.default_rng(3).random((3, 12), dtype=np.float32)
+    targets = Targets.directions("conv2", vectors)
+    acts = np.random.default_rng(4).random((2, 7, 7, 8), dtype=np.float32)
+    got = model.evaluate(image, "conv", acts, targets, gradients=True)
+    conv2 = np.concatenate([acts, acts @ model.mix], axis=-1)  # (2, 7, 7, 12)
+    np.testing.assert_allclose(got.values, np.einsum("bhwc,tc->bt", conv2, vectors), rtol=1e-5)
+    np.testing.assert_array_equal(got.grads[1], model.read(image, "conv", targets).grads)
+    with pytest.raises(LayerError, match=r"shape \(B, 7, 7, 8\).*got \(7, 7, 8\)"):
+        model.evaluate(image, "conv", acts[0], targets)
+    with pytest.raises(ClassNameError, match="top_classes"):
+        model.evaluate(image, "conv", acts, Targets.top_classes(2))

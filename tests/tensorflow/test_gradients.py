@@ -120,7 +120,7 @@ def test_given_classes_after_the_top_classes_trace_nothing_new(inception, dog_ca
 
 
 def test_uncompiled_readings_trace_nothing_and_equal_the_compiled_ones(inception, dog_cat):
-    """``compile_readings = False`` (the command line's one-shot readings) runs the same ops."""
+    """``few_readings()`` (the command line's one-shot readings) runs the same ops, untraced."""
     vectors = np.random.default_rng(0).random((2, 832)).astype(np.float32)
     kinds = [
         Targets.classes([208, 282]),
@@ -128,14 +128,13 @@ def test_uncompiled_readings_trace_nothing_and_equal_the_compiled_ones(inception
         Targets.directions("mixed5a", vectors),
         Targets.classes([]),
     ]
-    inception.compile_readings = False
-    try:
+    with inception.few_readings():
+        assert not inception.compile_readings
         compiled_before = dict(inception._compiled)
         traced = inception.tracing_count()
         eager = [inception.read(dog_cat, "mixed3b", targets) for targets in kinds]
         assert inception.tracing_count() == traced and inception._compiled == compiled_before
-    finally:
-        inception.compile_readings = True
+    assert inception.compile_readings  # put back
     for targets, got in zip(kinds, eager, strict=True):
         expected = inception.read(dog_cat, "mixed3b", targets)
         np.testing.assert_array_equal(got.targets, expected.targets)

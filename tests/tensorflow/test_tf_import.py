@@ -8,7 +8,8 @@ def test_importing_the_backend_prints_nothing():
     # every notebook output; the backend imports TensorFlow with descriptor 2 captured.
     env = {k: v for k, v in os.environ.items() if k != "TF_CPP_MIN_LOG_LEVEL"}
     code = (
-        "import neuron_groups.backends.tensorflow as b, tensorflow as tf; print(tf.constant(2) * 3)"
+        "from neuron_groups.backends.tensorflow import InceptionV1\n"
+        "import tensorflow as tf; print(tf.constant(2) * 3)"
     )
     done = subprocess.run(
         [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
@@ -35,6 +36,7 @@ def test_the_backend_imports_tensorflow_without_keras_and_leaves_tf_keras_workin
     code = (
         "import os, sys\n"
         "import neuron_groups.backends.tensorflow as backend\n"
+        "backend.TFVisionModel\n"
         "print('keras' in sys.modules, 'pandas' in sys.modules)\n"
         "print(os.environ.get('TF_USE_LEGACY_KERAS'))\n"
         "import tensorflow as tf\n"
@@ -62,3 +64,26 @@ def test_keras_imported_first_is_used_as_it_is():
         "print(tf.keras.Model is keras.Model)\n"
     )
     assert _run(code) == "True"
+
+
+def test_importing_the_packages_imports_no_framework():
+    # Names are imported on first use: the packages alone import neither framework.
+    code = (
+        "import sys\n"
+        "import neuron_groups.backends.tensorflow, neuron_groups.backends.tensorflow.optvis\n"
+        "import neuron_groups.backends.torch, neuron_groups.backends.torch.optvis\n"
+        "print(sorted({'tensorflow', 'keras', 'torch'} & set(sys.modules)))\n"
+        "from neuron_groups.backends.tensorflow import TFVisionModel\n"
+        "print('tensorflow' in sys.modules, 'keras' in sys.modules, 'torch' in sys.modules)\n"
+    )
+    assert _run(code).splitlines() == ["[]", "True False False"]
+
+
+def test_a_backend_module_imported_first_imports_tensorflow_quietly():
+    # Whichever module of the backend comes first brings TensorFlow in through the one import.
+    env = {k: v for k, v in os.environ.items() if k != "TF_CPP_MIN_LOG_LEVEL"}
+    code = "import neuron_groups.backends.tensorflow.optvis.param as p; print(p.tf.constant(1))"
+    done = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
+    )
+    assert "tf.Tensor(1" in done.stdout and done.stderr == ""

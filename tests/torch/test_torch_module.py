@@ -22,14 +22,12 @@ torch = pytest.importorskip("torch")
 torchvision = pytest.importorskip("torchvision")
 timm = pytest.importorskip("timm")
 
-from PIL import Image  # noqa: E402
 from torch.nn.attention import SDPBackend, sdpa_kernel  # noqa: E402
 
 from neuron_groups import load_model  # noqa: E402
 from neuron_groups.backends.base import IconHooks, IconSettings, Targets  # noqa: E402
 from neuron_groups.backends.torch import TorchModuleModel  # noqa: E402
 from neuron_groups.errors import ImageError, LayerError, ModelError  # noqa: E402
-from neuron_groups.images import load_image  # noqa: E402
 from neuron_groups.pipeline import neuron_groups  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[2]
@@ -38,36 +36,6 @@ SMALL_ICONS = IconSettings(size=32, steps=3)
 
 # torch.func.jvp's first use scripts decompositions with the deprecated torch.jit.script.
 pytestmark = pytest.mark.filterwarnings("ignore:.*torch.jit.script.*")
-
-
-@pytest.fixture(scope="module")
-def image() -> np.ndarray:
-    """dog_cat at 96x96, RGB floats in [0, 1]."""
-    full = Image.fromarray(np.uint8(np.round(load_image("dog_cat") * 255)))
-    return np.asarray(full.resize((SIDE, SIDE), Image.BILINEAR), np.float32) / 255
-
-
-@pytest.fixture(scope="module")
-def resnet():
-    torch.manual_seed(0)
-    return torchvision.models.resnet50(weights=None)
-
-
-@pytest.fixture(scope="module")
-def resnet_model(resnet):
-    return load_model(resnet, input_size=SIDE)
-
-
-@pytest.fixture(scope="module")
-def vit():
-    """timm's ViT-Tiny at 96 px with 4 register tokens: 5 prefix tokens, a 6x6 patch grid."""
-    torch.manual_seed(0)
-    return timm.create_model("vit_tiny_patch16_224", pretrained=False, img_size=SIDE, reg_tokens=4)
-
-
-@pytest.fixture(scope="module")
-def vit_model(vit):
-    return load_model(vit)
 
 
 def channels_first(acts: np.ndarray, count: int) -> torch.Tensor:

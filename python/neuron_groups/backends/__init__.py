@@ -11,6 +11,7 @@ visualization's settings checks, random draws, spectrum and colour constants).
 from neuron_groups.backends.base import (
     NO_HOOKS,
     NO_TARGETS,
+    Evaluation,
     IconHooks,
     IconSettings,
     LayerInfo,
@@ -22,6 +23,7 @@ from neuron_groups.backends.base import (
 __all__ = [
     "NO_HOOKS",
     "NO_TARGETS",
+    "Evaluation",
     "IconHooks",
     "IconSettings",
     "LayerInfo",

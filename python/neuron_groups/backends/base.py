@@ -1,22 +1,29 @@
 """The framework-independent interface of a vision model (the backend seam).
 
-A backend (TensorFlow today, perhaps PyTorch later) subclasses :class:`VisionModel`.
-Every method takes and returns numpy arrays; images are RGB floats in [0, 1] of shape
-(H, W, 3), whatever range or channel order the network wants inside.
+Everything above this seam works on numpy arrays: a model is a :class:`VisionModel`, whose
+methods take and return numpy arrays, images being RGB floats in [0, 1] of shape (H, W, 3)
+whatever range or channel order the network wants inside. Two frameworks implement it:
+TensorFlow (:mod:`neuron_groups.backends.tensorflow`: InceptionV1, any Keras model) and
+PyTorch (:mod:`neuron_groups.backends.torch`: InceptionV1, any ``nn.Module``); a user may
+subclass it for a model of their own.
 
-What a backend implements is small: :meth:`VisionModel.layers`, :meth:`VisionModel.read`
+What a model implements is small: :meth:`VisionModel.layers`, :meth:`VisionModel.read`
 (one forward and one backward pass that return everything a reading needs),
-:meth:`VisionModel.render_icons` and :meth:`VisionModel.weight_arrays`. Checks that do not
-depend on the framework (images, layer names, class indices, icon settings) live here and
-in :mod:`neuron_groups.backends.inputs`, so that a second backend does not copy them.
+:meth:`VisionModel.render_icons` and :meth:`VisionModel.weight_arrays`. Framework settings
+stay in the framework's backend; the seam only says what a caller means
+(:meth:`VisionModel.few_readings`: "this process reads each layer once"). The steps every
+framework backend takes in the same order (checks, forward-or-continue, the icon pool) are
+written once in :mod:`neuron_groups.backends.framework`, and the input checks in
+:mod:`neuron_groups.backends.inputs`, so that a backend holds only its framework's ops.
 """
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import hashlib
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 
 import numpy as np
 
@@ -258,6 +265,30 @@ class Readout:
     grads: np.ndarray
     targets: np.ndarray
 
+    @classmethod
+    def without_targets(cls, acts: np.ndarray, logits: np.ndarray) -> Readout:
+        """A forward pass's readout: no targets, so gradients (0, *acts.shape)."""
+        no_grads = np.zeros((0, *acts.shape), np.float32)
+        return cls(acts, logits, no_grads, np.zeros(0, np.int64))
+
+
+@dataclasses.dataclass(frozen=True)
+class Evaluation:
+    """Targets evaluated at given activations of a layer (:meth:`VisionModel.evaluate`).
+
+    Attributes
+    ----------
+    values : ndarray, float32, shape (B, T)
+        ``values[b, t]`` is target t when the layer's activations are ``acts[b]``.
+    grads : ndarray, float32, shape (B, T, h, w, C), or None
+        ``grads[b, t]`` is the gradient of ``values[b, t]`` with respect to ``acts[b]``
+        (same layout as the activations: (B, T, C) for a vector layer); None when not
+        asked for.
+    """
+
+    values: np.ndarray
+    grads: np.ndarray | None
+
 
 class VisionModel(ABC):
     """A differentiable image classifier readable at named layers.
@@ -275,11 +306,6 @@ class VisionModel(ABC):
     logits_layer: str = ""
     """Canonical name of the layer holding the pre-softmax logits."""
     default_size: int = 224
-    compile_readings: bool = True
-    """Whether :meth:`read` compiles its pass, once per layer and kind of targets, for fast
-    repeated readings (a widget's). A process that reads each once, such as the command
-    line, sets it to False: there tracing costs more than it saves. Backends that do not
-    compile ignore it."""
 
     # -- layers ------------------------------------------------------------------------
     @abstractmethod
@@ -308,6 +334,10 @@ class VisionModel(ABC):
         raise LayerError(
             f"Unknown layer {layer!r} for model {self.name!r}.{hint} Layers: {', '.join(names)}."
         )
+
+    def layers_by_name(self) -> dict[str, LayerInfo]:
+        """Map each canonical layer name to its :class:`LayerInfo`."""
+        return {info.name: info for info in self.layers()}
 
     def layer_index(self, layer: str) -> int:
         """Position of ``layer`` in :meth:`layers` (input to output)."""
@@ -388,6 +418,63 @@ class VisionModel(ABC):
     def activations(self, image: np.ndarray, layer: str) -> np.ndarray:
         """Activations of one image at ``layer``: (H', W', C) for spatial layers."""
         return self.read(image, layer).acts
+
+    def evaluate(
+        self,
+        image: np.ndarray,
+        layer: str,
+        acts: np.ndarray,
+        targets: Targets,
+        gradients: bool = False,
+    ) -> Evaluation:
+        """Targets, and their gradients, as if ``layer`` had produced each of ``acts``.
+
+        The rest of the network is unchanged and runs on ``image`` (a network may use
+        other tensors of the image after the layer, such as a residual branch, or a ViT's
+        prefix tokens, which keep the image's own values). With ``acts`` the image's own
+        activations (``read(image, layer).acts``), the values are :meth:`read`'s logits of
+        the classes (or its direction scores) and the gradients are :meth:`read`'s.
+
+        Parameters
+        ----------
+        image : ndarray, shape (H, W, 3)
+            RGB floats in [0, 1].
+        layer : str
+            Canonical name or alias of the layer whose activations are given.
+        acts : ndarray, shape (B, h, w, C)
+            A batch of activations at ``layer``, laid out as :meth:`read` returns them
+            (channels-last; a ViT's patch grid; (B, C) for a vector layer).
+        targets : Targets
+            :meth:`Targets.classes` (logits; ``layer`` at or before the logits) or
+            :meth:`Targets.directions` (a group's score at a later layer).
+        gradients : bool
+            Also return d target / d activations.
+
+        Returns
+        -------
+        Evaluation
+            values (B, T) and, when asked, grads (B, T, h, w, C), float32.
+
+        Raises
+        ------
+        LayerError
+            For ``acts`` of another shape than the layer's for this image (the message
+            gives the expected (B, h, w, C)), or targets that cannot be evaluated there.
+        """
+        raise NotImplementedError(
+            f"{type(self).__name__} does not evaluate targets at given activations; a "
+            "model implements VisionModel.evaluate for that (the built-in backends do)."
+        )
+
+    @contextlib.contextmanager
+    def few_readings(self) -> Iterator[None]:
+        """Within this block the process reads each layer once (the command line does).
+
+        A backend that prepares for repeated readings (TensorFlow compiles each kind of
+        pass once, which pays off in a widget) skips that preparation here, with the same
+        numbers. The default does nothing. Put back as it was when the block ends.
+        """
+        yield
 
     def logits(self, image: np.ndarray) -> np.ndarray:
         """Pre-softmax class scores of one image, shape (K,)."""

@@ -8,14 +8,16 @@ InceptionV1 (``mixed4d``, ``softmax2_pre_activation``...), with Caffe's names
 output sizes up, LRN divides alpha by the window size, inputs are BGR 0..255 minus the
 ImageNet mean.
 
-Everything here is numpy: a backend (TensorFlow today, perhaps PyTorch later) builds the ops
-from :data:`STAGES` and the arrays of :func:`load_weights`.
+Everything here is framework-neutral: the order of the network's stages and of each inception
+block's branches is :class:`GoogLeNetTrunk`'s, and a backend (TensorFlow, PyTorch) supplies
+the ops from the arrays of :func:`load_weights`.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import hashlib
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -113,6 +115,99 @@ def stages_between(after: str | None, upto: str) -> tuple[Stage, ...]:
     return STAGES[start : INDEX[upto] + 1]
 
 
+class GoogLeNetTrunk:
+    """BVLC GoogLeNet's stages in order, whatever the framework: a backend supplies the ops.
+
+    A backend's network subclasses this (before its framework's module class) and
+    implements the ops on its own tensors and layout: :meth:`conv`, :meth:`max_pool`,
+    :meth:`lrn`, :meth:`pool_same`, :meth:`concat_channels`, :meth:`global_mean`,
+    :meth:`fc`, :meth:`softmax` and :meth:`stored_weights`.
+    """
+
+    plain_relu: Callable
+    """The framework's ReLU, used when :meth:`run` is given none."""
+
+    def run(self, x, after: str | None, upto: str, relu: Callable | None = None):
+        """Run from the output of stage ``after`` (None: the BGR input) to that of ``upto``.
+
+        The logits are ``run(acts, layer, LOGITS)``, (B, 1000); ``relu`` computes every ReLU
+        (default: :attr:`plain_relu`).
+        """
+        relu = relu or self.plain_relu
+        for stage in stages_between(after, upto):
+            x = self.run_stage(stage, x, relu)
+        return x
+
+    def run_stage(self, stage: Stage, x, relu):
+        """The output of one stage for its input ``x``."""
+        kind = stage.kind
+        if kind == "conv":
+            return self.conv(x, stage.block, relu, stage.stride, stage.pad)
+        if kind == "maxpool":
+            return self.max_pool(x)
+        if kind == "lrn":
+            return self.lrn(x)
+        if kind == "inception":
+            return self.inception(x, stage.block, relu)
+        if kind == "avgpool":
+            # Caffe's 7x7 average pool is global at 224; global pooling lets other sizes through.
+            return self.global_mean(x)  # (B, C)
+        if kind == "fc":
+            return self.fc(x, stage.block)  # (B, K)
+        return self.softmax(x)
+
+    def inception(self, x, block: str, relu):
+        """An inception block: four branches, concatenated along the channels."""
+        conv = self.conv
+        branch1 = conv(x, f"{block}/1x1", relu)
+        branch3 = conv(conv(x, f"{block}/3x3_reduce", relu), f"{block}/3x3", relu, pad=1)
+        branch5 = conv(conv(x, f"{block}/5x5_reduce", relu), f"{block}/5x5", relu, pad=2)
+        branch_pool = conv(self.pool_same(x), f"{block}/pool_proj", relu)
+        return self.concat_channels([branch1, branch3, branch5, branch_pool])
+
+    def weight_arrays(self):
+        """Every filter and bias as stored in the files, in :func:`weight_shapes` order."""
+        for prefix in weight_shapes():
+            yield from self.stored_weights(prefix)
+
+    # -- the ops a backend supplies --------------------------------------------------------
+    def conv(self, x, prefix: str, relu, stride: int = 1, pad: int = 0):
+        """``relu(conv(x, filter) + bias)`` with the weights of ``prefix``, zero padding."""
+        raise NotImplementedError
+
+    def max_pool(self, x):
+        """The trunk's 3x3 stride 2 max pool, its output size rounded up (Caffe's)."""
+        raise NotImplementedError
+
+    def lrn(self, x):
+        """Caffe's local response normalization (:data:`LRN`)."""
+        raise NotImplementedError
+
+    def pool_same(self, x):
+        """3x3 stride 1 max pool, padded so the padding never wins (Caffe's pad 1)."""
+        raise NotImplementedError
+
+    def concat_channels(self, branches: list):
+        """The branches concatenated along the channel axis."""
+        raise NotImplementedError
+
+    def global_mean(self, x):
+        """The mean over positions, (B, C)."""
+        raise NotImplementedError
+
+    def fc(self, x, prefix: str):
+        """The classifier ``x @ filter.T + bias``, (B, K)."""
+        raise NotImplementedError
+
+    def softmax(self, x):
+        """The softmax over classes."""
+        raise NotImplementedError
+
+    def stored_weights(self, prefix: str) -> tuple[np.ndarray, np.ndarray]:
+        """The (filter, bias) of ``prefix`` back in the stored layouts (see :data:`Weights`)."""
+        raise NotImplementedError
+
+
 # -- size arithmetic (Caffe's) ----------------------------------------------------------
 def out_side(stage: Stage, side: int) -> int:
     """Spatial side after ``stage`` for an input side ``side`` (Caffe's rounding)."""
@@ -130,6 +225,18 @@ def sides(input_side: int) -> list[int]:
         side = max(out_side(stage, side), 0) if side > 0 else 0
         out.append(side)
     return out
+
+
+def layer_shape(hw: tuple[int, int], layer: str) -> tuple[int, ...]:
+    """The output shape of ``layer``, (h, w, C) or (C,), for an input of (H, W) ``hw``."""
+    stage = STAGES[INDEX[layer]]
+    width = channels()[INDEX[layer]]
+    if not stage.spatial:
+        return (width,)
+    height, wide = hw
+    for step in stages_between(None, layer):
+        height, wide = out_side(step, height), out_side(step, wide)
+    return (height, wide, width)
 
 
 def min_input_side(layer: str) -> int:
@@ -233,21 +340,41 @@ class InceptionV1Facts:
     """What every backend's InceptionV1 knows without a framework (a mixin before the backend).
 
     The name, the layers and their shapes, the smallest input per layer, which layers can
-    follow which, and the cache identity of the published weights. A backend's class sets
-    ``self.pinned`` (True for the published weights) and ``self._layers``, and provides the
-    ops.
+    follow which, the cache identity of the published weights, and how to continue from a
+    layer through :attr:`network`. A backend's class calls :meth:`_init_facts` and builds
+    :attr:`network` (its :class:`GoogLeNetTrunk`) from the weights it returns.
     """
 
     name = "inceptionv1"
     logits_layer = LOGITS
     default_size = DEFAULT_SIZE
     pinned: bool = True
+    network: GoogLeNetTrunk
 
-    def _init_facts(self, pinned: bool, class_names, class_synonyms) -> None:
-        self.pinned = pinned
+    def _init_facts(self, weights: Weights | None, class_names, class_synonyms) -> Weights:
+        """Set the facts; return the weights to build the network from.
+
+        Parameters
+        ----------
+        weights : dict, optional
+            Caffe prefix -> (filter, bias) as stored; the published ones (read with
+            :func:`load_weights`, pinned) if None.
+        class_names, class_synonyms : sequence, optional
+            Display name and all names of each of the 1000 logits.
+        """
+        self.pinned = weights is None
         self.class_names = class_names
         self.class_synonyms = class_synonyms
         self._layers = layer_infos(DEFAULT_SIZE)
+        return load_weights() if weights is None else weights
+
+    def weight_arrays(self):
+        """Every filter and bias, as stored in the weight files."""
+        return self.network.weight_arrays()
+
+    def continue_to(self, acts, layer: str, later: str):
+        """Activations at ``later`` from those at ``layer``, in the backend's layout."""
+        return self.network.run(acts, *self.later_pair(layer, later))
 
     def layers(self) -> list[LayerInfo]:
         """List the trunk's layers, input to output, with shapes (H, W, C) at 224x224."""
@@ -269,6 +396,10 @@ class InceptionV1Facts:
                 f"{self.name}-{short_hash(weights_digest())}"
             )
         return cached
+
+    def layer_shape(self, hw: tuple[int, int], layer: str) -> tuple[int, ...]:
+        """The output shape of ``layer`` for an input of (H, W) ``hw``, by Caffe's arithmetic."""
+        return layer_shape(hw, self.resolve_layer(layer).name)  # type: ignore[attr-defined]
 
     def min_input_size(self, layer: str) -> int:
         """Smallest square input side that reaches ``layer`` (Caffe's size arithmetic)."""
@@ -302,11 +433,13 @@ __all__ = [
     "POOL_KERNEL",
     "POOL_STRIDE",
     "STAGES",
+    "GoogLeNetTrunk",
     "InceptionV1Facts",
     "Stage",
     "Weights",
     "channels",
     "layer_infos",
+    "layer_shape",
     "load_weights",
     "min_input_side",
     "sides",

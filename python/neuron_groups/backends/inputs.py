@@ -216,6 +216,53 @@ def check_targets(model: VisionModel, layer: LayerInfo, targets: Targets) -> Lay
     return later
 
 
+def check_evaluation_targets(
+    model: VisionModel, layer: LayerInfo, targets: Targets
+) -> LayerInfo | None:
+    """:func:`check_targets` for :meth:`VisionModel.evaluate`, which takes no ``"top"``.
+
+    The best classes depend on the activations; evaluating at many activations needs
+    named classes.
+    """
+    if targets.kind == "top":
+        raise ClassNameError(
+            "evaluate takes Targets.classes or Targets.directions, not Targets.top_classes: "
+            "the best classes depend on the activations. Read the image's best classes "
+            "first (read(...).targets) and pass Targets.classes(those)."
+        )
+    return check_targets(model, layer, targets)
+
+
+def check_acts(acts: np.ndarray, expected: tuple[int, ...], layer: str) -> np.ndarray:
+    """Check a batch of activations (B, *expected) at ``layer``; return it as float32.
+
+    ``expected`` is the layer's shape for this image, (h, w, C) or (C,).
+
+    Raises
+    ------
+    LayerError
+        For a non-numeric, wrongly shaped or non-finite batch; the message gives the
+        expected shape.
+    """
+    array = np.asarray(acts)
+    want = ", ".join(["B", *(str(d) for d in expected)])
+    if array.dtype == bool or not np.issubdtype(array.dtype, np.number):
+        raise LayerError(f"Activations are numbers; got dtype {array.dtype}.")
+    if array.ndim != len(expected) + 1 or tuple(array.shape[1:]) != tuple(expected):
+        hint = (
+            " (one set of activations? add a batch axis: acts[None])"
+            if (tuple(array.shape) == tuple(expected))
+            else ""
+        )
+        raise LayerError(
+            f"Activations at {layer!r} for this image have shape ({want}), as read returns "
+            f"them (channels-last), with B of them; got {array.shape}{hint}."
+        )
+    if not np.all(np.isfinite(array)):
+        raise LayerError("The activations have NaN or infinite values.")
+    return np.ascontiguousarray(array, dtype=np.float32)
+
+
 # -- small helpers ---------------------------------------------------------------------
 def ceil_div(a: int, b: int) -> int:
     """``ceil(a / b)`` for integers, also for negative ``a``."""
@@ -230,7 +277,9 @@ def short_hash(digest_hex: str) -> str:
 __all__ = [
     "CLIP_SLACK",
     "ceil_div",
+    "check_acts",
     "check_class_indices",
+    "check_evaluation_targets",
     "check_fixed_size",
     "check_image",
     "check_min_size",

@@ -6,7 +6,7 @@ parameterization's frequencies, scale and initial spectrum, the colour-correlati
 constants, and the random transforms as plain descriptions (:class:`Pad`, :class:`Jitter`,
 :class:`RandomScale`, :class:`RandomRotate`) with their numpy draws. A backend applies the
 transforms with its own ops, given each step's draws (see
-:mod:`neuron_groups.backends.tensorflow.optvis`).
+:mod:`neuron_groups.backends.tensorflow.optvis` and :mod:`neuron_groups.backends.torch.optvis`).
 
 Lucid, by the Lucid Authors, is Apache-2.0 licensed: https://github.com/tensorflow/lucid.
 The constants and formulas are Lucid's; the code is written anew.
@@ -15,6 +15,7 @@ The constants and formulas are Lucid's; the code is written anew.
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 from collections.abc import Callable, Sequence
 
 import numpy as np
@@ -50,6 +51,11 @@ def check_directions(directions: np.ndarray, settings: IconSettings) -> np.ndarr
     if not 0.0 <= settings.beta2 < 1.0:
         raise ValueError(f"beta2 must be in [0, 1); got {settings.beta2}.")
     return directions
+
+
+def directions_digest(directions: np.ndarray) -> str:
+    """A digest of the directions (n, C) as float32: part of what fixes a run's images."""
+    return hashlib.sha256(np.ascontiguousarray(directions, np.float32).tobytes()).hexdigest()
 
 
 def rngs(seed: int) -> tuple[np.random.Generator, np.random.Generator]:
@@ -258,6 +264,7 @@ __all__ = [
     "check_directions",
     "count_draws",
     "degrees_to_radians_lucid",
+    "directions_digest",
     "draw_transforms",
     "init_spectrum",
     "rfft2d_freqs",

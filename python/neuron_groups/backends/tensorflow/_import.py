@@ -66,26 +66,41 @@ def _keras_import_deferred() -> Iterator[None]:
         os.environ.pop(LEGACY_KERAS, None)
 
 
-def _import_triton_first() -> None:
+def import_triton_first() -> None:
     """Import triton (when installed) before TensorFlow: the other order crashes the process.
 
     With PyTorch's CUDA builds (which bring triton; torch.func, torchvision and timm load it
     through torch._dynamo), importing triton after TensorFlow ends in a segmentation fault
     (triton 3.8, tensorflow 2.21: ``import tensorflow; import triton``); before, both work.
-    It costs about 0.5 s, and nothing where triton is not installed.
+    It costs about 0.5 s, and nothing where triton is not installed. The one place this is
+    done: :func:`import_tensorflow` calls it, and so does the test suite's ``conftest.py``,
+    whose test modules import TensorFlow directly.
     """
     if "triton" not in sys.modules and importlib.util.find_spec("triton") is not None:
         import triton  # noqa: F401
 
 
 def import_tensorflow():
-    """Return the ``tensorflow`` module, imported quietly the first time."""
+    """Return the ``tensorflow`` module, imported quietly the first time.
+
+    Every module of the backend that uses TensorFlow gets it from here (``tf =
+    import_tensorflow()``), so whichever is imported first imports it quietly; importing
+    the backend's package alone imports nothing.
+    """
     if "tensorflow" in sys.modules:
         return sys.modules["tensorflow"]
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    _import_triton_first()
+    import_triton_first()
     with _native_stderr_captured(), _keras_import_deferred():
         import tensorflow as tf
 
         tf.config.list_physical_devices()  # device discovery prints the cuInit line
     return tf
+
+
+def import_keras():
+    """Return the ``keras`` module, TensorFlow being imported quietly first."""
+    import_tensorflow()
+    import keras
+
+    return keras

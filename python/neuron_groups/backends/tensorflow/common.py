@@ -4,41 +4,29 @@ A concrete model (:class:`~neuron_groups.backends.tensorflow.inceptionv1.Incepti
 :class:`~neuron_groups.backends.tensorflow.keras_model.KerasVisionModel`) supplies traceable
 tensor functions: :meth:`TFVisionModel.forward_to` (images in [0, 1] to a layer's
 activations) and, where it can, :meth:`TFVisionModel.continue_to` (a layer's activations to
-a later layer's) and :meth:`TFVisionModel.head_from` (to the logits). This module turns them
-into the numpy API of the seam: the framework-neutral input checks of
-:mod:`neuron_groups.backends.inputs`, then one compiled ``tf.function`` per kind of reading,
-kept for every later call, which runs one forward and one backward pass.
+a later layer's). The checks and the order of a reading are the framework-neutral skeleton's
+(:class:`~neuron_groups.backends.framework.FrameworkModel`); this module holds the
+TensorFlow passes: one compiled ``tf.function`` per kind of reading, kept for every later
+call, which runs one forward and one backward pass. The one TensorFlow setting,
+:attr:`TFVisionModel.compile_readings`, is turned off by :meth:`TFVisionModel.few_readings`.
 """
 
 from __future__ import annotations
 
+import contextlib
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 import numpy as np
-import tensorflow as tf
 
-from neuron_groups.backends.base import (
-    NO_HOOKS,
-    NO_TARGETS,
-    IconHooks,
-    IconSettings,
-    LayerInfo,
-    Readout,
-    Targets,
-    VisionModel,
-)
-from neuron_groups.backends.inputs import (
-    check_fixed_size,
-    check_image,
-    check_min_size,
-    check_targets,
-)
-from neuron_groups.errors import ImageError
+from neuron_groups.backends.base import Readout, Targets
+from neuron_groups.backends.framework import FrameworkModel
+from neuron_groups.backends.tensorflow._import import import_tensorflow
+from neuron_groups.errors import ImageError, LayerError
+
+tf = import_tensorflow()
 
 Relu = Callable[[tf.Tensor], tf.Tensor]
-
-DEFAULT_ICON_SETTINGS = IconSettings()
 
 IMAGE_SPEC = tf.TensorSpec([1, None, None, 3], tf.float32)
 """One image, (1, H, W, 3), RGB floats in [0, 1]."""
@@ -79,6 +67,19 @@ def target_arguments(targets: Targets) -> tuple[np.ndarray, np.int32]:
     return np.asarray(targets.vectors, dtype=np.float32), np.int32(0)
 
 
+def target_values(out: tf.Tensor, kind: str, arg: tf.Tensor) -> tf.Tensor:
+    """Each row's targets (B, T) from its outputs ``out`` at the targets' layer.
+
+    ``kind`` ``"logits"``: ``out`` is the logits (B, K) and ``arg`` the class indices
+    (T,); ``"directions"``: ``out`` is (B, ..., C) and ``arg`` the vectors (T, C), each
+    summed over positions.
+    """
+    if kind == "directions":
+        flat = tf.reshape(out, [tf.shape(out)[0], -1, tf.shape(out)[-1]])  # (B, P, C)
+        return tf.einsum("bpc,tc->bt", flat, arg)
+    return tf.gather(out, arg, axis=1)  # (B, T)
+
+
 def pick_classes(logits_row: tf.Tensor, classes: tf.Tensor, k: tf.Tensor) -> tf.Tensor:
     """The class indices (T,) int32 to differentiate: ``classes``, or the ``k`` best when k > 0.
 
@@ -109,17 +110,32 @@ def direction_scores(acts: tf.Tensor, vectors: tf.Tensor) -> tf.Tensor:
     return tf.einsum("tpc,tc->", flat, vectors)
 
 
-class TFVisionModel(VisionModel):
+class TFVisionModel(FrameworkModel):
     """A :class:`VisionModel` computed with TensorFlow ops.
 
     Subclasses implement :meth:`layers`, :meth:`forward_to` and, to get gradients,
-    :meth:`continue_to` (or :meth:`head_from` alone for class targets), or override the
-    graph builders :meth:`_forward_graph` and :meth:`_read_graph`. They set
-    :attr:`logits_layer` to the canonical name of the layer holding the pre-softmax logits.
+    :meth:`continue_to`, or override the graph builders :meth:`_forward_graph` and
+    :meth:`_read_graph`. They set :attr:`logits_layer` to the canonical name of the layer
+    holding the pre-softmax logits. Tensors are channels-last, (B, H, W, C).
     """
+
+    compile_readings: bool = True
+    """Whether :meth:`read` compiles its pass, once per layer and kind of targets, for fast
+    repeated readings (a widget's). Off within :meth:`few_readings` (the command line's one
+    reading per layer): there tracing costs more than it saves."""
 
     def __init__(self) -> None:
         self._compiled: dict[tuple[str, ...], Callable] = {}
+
+    @contextlib.contextmanager
+    def few_readings(self) -> Iterator[None]:
+        """Read without compiling within this block (the same ops, run once, no trace)."""
+        compiled = self.compile_readings
+        self.compile_readings = False
+        try:
+            yield
+        finally:
+            self.compile_readings = compiled
 
     # -- what subclasses provide ---------------------------------------------------------
     def forward_to(self, images: tf.Tensor, layer: str, relu: Relu = tf.nn.relu) -> tf.Tensor:
@@ -141,48 +157,14 @@ class TFVisionModel(VisionModel):
         """
         raise NotImplementedError
 
-    def continue_to(self, acts: tf.Tensor, layer: str, later: str) -> tf.Tensor:
-        """Run the network from the activations at ``layer`` to those at ``later`` (traceable).
-
-        Parameters
-        ----------
-        acts : tf.Tensor, shape (B, H', W', C) or (B, C)
-            Activations at ``layer``.
-        layer, later : str
-            Canonical names or aliases; ``later`` at or after ``layer``.
-
-        Returns
-        -------
-        tf.Tensor, the activations at ``later``, (B, H'', W'', C'') or (B, C'').
-        """
-        raise NotImplementedError(f"{type(self).__name__} cannot run from {layer!r} on.")
-
-    def head_from(self, acts: tf.Tensor, layer: str) -> tf.Tensor:
-        """Run the network from the activations at ``layer`` to the logits (traceable).
-
-        Returns
-        -------
-        tf.Tensor, shape (B, K)
-
-        Raises
-        ------
-        LayerError
-            If ``layer`` comes after the logits.
-        """
-        return self.continue_to(acts, self.before_logits(layer), self.logits_layer)
+    def to_batch(self, rgb: np.ndarray) -> np.ndarray:
+        """A checked image (H, W, 3) as a batch of one, (1, H, W, 3) (fed to the graphs)."""
+        return rgb[np.newaxis]
 
     # -- graphs (traced once per key) ----------------------------------------------------
     def _forward_graph(self, layer: str) -> Callable:
         """``graph(image (1, H, W, 3)) -> (acts (1, ...), logits (1, K))``, one forward pass."""
-
-        def graph(image):
-            if self.layer_index(layer) <= self.layer_index(self.logits_layer):
-                acts = self.forward_to(image, layer)  # (1, H', W', C)
-                return acts, self.head_from(acts, layer)  # (1, K)
-            logits = self.forward_to(image, self.logits_layer)  # (1, K)
-            return self.continue_to(logits, self.logits_layer, layer), logits
-
-        return graph
+        return lambda image: self.acts_and_logits(image, layer)
 
     def _read_graph(self, layer: str, kind: str, later: str) -> Callable:
         """``graph(image, arg, k) -> (acts, logits, grads (T, ...), targets (T,))``.
@@ -207,16 +189,35 @@ class TFVisionModel(VisionModel):
                     total = picked_logits(logits, targets)
             grads = tape.gradient(total, tiled)  # (T, H', W', C)
             if kind == "directions":  # the logits from one row, on from the later layer
-                logits = self._logits_after(at_later[:1], later, acts, layer)  # (1, K)
+                logits = self.logits_after(at_later[:1], later, acts, layer)  # (1, K)
             return acts[0], logits[0], grads, targets
 
         return graph
 
-    def _logits_after(self, out: tf.Tensor, later: str, acts: tf.Tensor, layer: str) -> tf.Tensor:
-        """The logits (1, K), continuing from ``later`` when it is not after them."""
-        if self.layer_index(later) <= self.layer_index(self.logits_layer):
-            return self.head_from(out, later)
-        return self.head_from(acts, layer)
+    def _evaluate_graph(self, layer: str, kind: str, later: str, count: int, gradients: bool):
+        """``graph(image, acts, arg) -> values (B, T)``, and grads (B, T, ...) with ``gradients``.
+
+        One forward pass from the layer for the whole batch, then one backward pass per
+        target (``count`` of them: a Python loop, so the graph is traced per count; a
+        vectorized Jacobian, ``batch_jacobian``, ran 1.5 to 2 times slower here).
+        """
+        end = later or self.logits_layer
+
+        def graph(image, acts, arg):
+            with tf.GradientTape(persistent=True) as tape:
+                tape.watch(acts)
+                out = self.run_from(image, acts, layer, end)  # (B, ...) at the targets' layer
+                values = target_values(tf.cast(out, tf.float32), kind, arg)  # (B, T)
+                columns = [values[:, t] for t in range(count)] if gradients else []
+            if not gradients:
+                return (values,)
+            grads = [tape.gradient(column, acts) for column in columns]  # T x (B, ...)
+            if grads[0] is None:
+                what = "logits" if kind != "directions" else f"activations at {later!r}"
+                raise LayerError(f"The {what} of {self.name!r} do not depend on layer {layer!r}.")
+            return values, tf.stack(grads, axis=1)  # (B, T, ...)
+
+        return graph
 
     def _compiled_fn(self, key: tuple[str, ...], build: Callable, signature: list) -> Callable:
         if not self.compile_readings:  # eager: the same ops, run once without a trace
@@ -234,56 +235,53 @@ class TFVisionModel(VisionModel):
         pool = self.__dict__.get("_icon_renderers")
         return readings + (pool.tracing_count() if pool is not None else 0)
 
-    # -- numpy API -----------------------------------------------------------------------
-    def read(self, image: np.ndarray, layer: str, targets: Targets = NO_TARGETS) -> Readout:
-        """One forward and one backward pass: activations, logits and target gradients.
+    # -- passes ----------------------------------------------------------------------------
+    def _read_forward(self, batch: np.ndarray, layer: str) -> Readout:
+        fn = self._compiled_fn(("read", layer), self._forward_graph(layer), [IMAGE_SPEC])
+        acts, logits = self._run(fn, batch)
+        return Readout.without_targets(acts[0].numpy(), logits[0].numpy())
 
-        See :meth:`VisionModel.read`. Input is checked first (image, sizes, layers,
-        classes), so bad input raises the errors of :mod:`neuron_groups.errors`, never one
-        from TensorFlow.
-        """
-        info = self.resolve_layer(layer)
-        later = check_targets(self, info, targets)
-        deepest = max(
-            (info.name, self.logits_layer, *([later.name] if later else [])),
-            key=self.layer_index,
-        )
-        batch = self._prepare(image, deepest)
-        if len(targets) == 0:
-            graph = self._forward_graph(info.name)
-            fn = self._compiled_fn(("read", info.name), graph, [IMAGE_SPEC])
-            acts, logits = self._run(fn, batch)
-            acts = acts[0].numpy()
-            empty = np.zeros((0, *acts.shape), np.float32)
-            return Readout(acts, logits[0].numpy(), empty, np.zeros(0, np.int64))
-        later_name = later.name if later else ""
+    def _read_targets(self, batch: np.ndarray, layer: str, targets: Targets, later: str):
         kind = graph_kind(targets)
         fn = self._compiled_fn(
-            ("read", info.name, kind, later_name),
-            self._read_graph(info.name, kind, later_name),
+            ("read", layer, kind, later),
+            self._read_graph(layer, kind, later),
             [IMAGE_SPEC, target_spec(targets), K_SPEC],
         )
         acts, logits, grads, picked = self._run(fn, batch, *target_arguments(targets))
         return Readout(acts.numpy(), logits.numpy(), grads.numpy(), picked.numpy().astype(np.int64))
 
-    def activations(self, image: np.ndarray, layer: str) -> np.ndarray:
-        """Activations of one image at ``layer``: (H', W', C), or (C,) for vector layers.
-
-        A forward pass to ``layer`` only (images too small to reach the logits are read).
-        """
-        info = self.resolve_layer(layer)
-        batch = self._prepare(image, info.name)
+    def _activations(self, batch: np.ndarray, layer: str) -> np.ndarray:
         fn = self._compiled_fn(
-            ("acts", info.name), lambda images: self.forward_to(images, info.name), [IMAGE_SPEC]
+            ("acts", layer), lambda images: self.forward_to(images, layer), [IMAGE_SPEC]
         )
         return self._run(fn, batch)[0].numpy()
 
-    def _run(self, fn: Callable, *args: np.ndarray):
+    def _evaluate(self, batch, layer, acts, targets, later, gradients):
+        kind, count = graph_kind(targets), len(targets)
+        key = ("evaluate", layer, kind, later, str(count), str(gradients), str(acts.shape[1:]))
+        signature = [IMAGE_SPEC, tf.TensorSpec([None, *acts.shape[1:]], tf.float32)]
+        fn = self._compiled_fn(
+            key,
+            self._evaluate_graph(layer, kind, later, count, gradients),
+            [*signature, target_spec(targets)],
+        )
+        outputs = self._run(fn, batch, acts, target_arguments(targets)[0], checked=False)
+        return outputs[0].numpy(), (outputs[1].numpy() if gradients else None)
+
+    def _run(self, fn: Callable, *args: np.ndarray, checked: bool = True):
+        """Run a pass; refuse an image the network cannot take, as an ImageError.
+
+        With ``checked``, the first output (the activations or logits) must be non-empty
+        and finite.
+        """
         try:
             outputs = fn(*args)
         except tf.errors.InvalidArgumentError as exc:
             detail = re.sub(r"\{\{.*?\}\}\s*", "", exc.message).splitlines()[0]
             raise self._refused(args[0], detail) from None
+        if not checked:
+            return outputs
         first = outputs[0]  # the activations (B, h, w, C), or (B, K) logits
         if first.shape.num_elements() == 0 or not bool(tf.reduce_all(tf.math.is_finite(first))):
             # Keras 3.15 no longer raises for a layer shrunk to nothing: it averages an empty
@@ -297,45 +295,16 @@ class TFVisionModel(VisionModel):
             f"{batch.shape[1:]} (too small for its layers?): {detail}"
         )
 
-    def layers_by_name(self) -> dict[str, LayerInfo]:
-        """Map each canonical layer name to its :class:`LayerInfo`."""
-        return {info.name: info for info in self.layers()}
-
-    def _prepare(self, image: np.ndarray, deepest: str) -> np.ndarray:
-        """Check one image for a pass that reaches ``deepest``; return it as (1, H, W, 3)."""
-        rgb = check_image(image)  # (H, W, 3)
-        hw = rgb.shape[:2]
-        check_fixed_size(self.name, hw, self.fixed_input_size())
-        check_min_size(hw, deepest, self.min_input_size(deepest), self.default_size)
-        return rgb[np.newaxis]
-
     # -- feature visualization -----------------------------------------------------------
-    def render_icons(
-        self,
-        layer: str,
-        directions: np.ndarray,
-        settings: IconSettings = DEFAULT_ICON_SETTINGS,
-        hooks: IconHooks = NO_HOOKS,
-    ) -> np.ndarray:
-        """Optimize one image per direction (n, C) at ``layer``; return (n, S, S, 3) in [0, 1].
+    def _new_icon_pool(self):
+        """A :class:`neuron_groups.backends.tensorflow.optvis.RendererPool`.
 
-        Delegates to :class:`neuron_groups.backends.tensorflow.optvis.RendererPool`, kept
-        on the model: the optimization step is traced once per layer, icon count, channels,
-        size, transforms and ReLU redirection, and a call with the directions and settings
-        of the previous one at that key continues its run (after a stop, or to more steps)
-        with the same result as a fresh run.
+        Its optimization step is traced once per layer, icon count, channels, size,
+        transforms and ReLU redirection.
         """
         from neuron_groups.backends.tensorflow.optvis import RendererPool
 
-        name = self.resolve_layer(layer).name
-        pool = self.__dict__.get("_icon_renderers")
-        if pool is None:
-            pool = self.__dict__["_icon_renderers"] = RendererPool()
-
-        def forward(images: tf.Tensor, relu: Relu) -> tf.Tensor:
-            return self.forward_to(images, name, relu)
-
-        return pool.render(name, forward, directions, settings, hooks)
+        return RendererPool()
 
 
 __all__ = ["IMAGE_SPEC", "Relu", "TFVisionModel"]

@@ -9,35 +9,34 @@ window size, inputs are BGR 0..255 minus the ImageNet mean.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import numpy as np
-import tensorflow as tf
 
 from neuron_groups.backends.inceptionv1 import (
     BGR_MEAN,
     LRN,
     POOL_KERNEL,
     POOL_STRIDE,
+    GoogLeNetTrunk,
     InceptionV1Facts,
-    Stage,
     Weights,
-    load_weights,
-    stages_between,
-    weight_shapes,
 )
+from neuron_groups.backends.tensorflow._import import import_tensorflow
 from neuron_groups.backends.tensorflow.common import Relu, TFVisionModel
+
+tf = import_tensorflow()
 
 
 # -- the network -------------------------------------------------------------------------
-class GoogLeNet(tf.Module):
-    """BVLC GoogLeNet as TensorFlow ops, readable at every :data:`STAGES` layer.
+class GoogLeNet(GoogLeNetTrunk, tf.Module):
+    """BVLC GoogLeNet as TensorFlow ops, channels-last, readable at every :data:`STAGES` layer.
 
     Parameters
     ----------
     weights : dict
         Caffe prefix -> (filter, bias) as stored, see :func:`load_weights`.
     """
+
+    plain_relu = staticmethod(tf.nn.relu)
 
     def __init__(self, weights: Weights) -> None:
         super().__init__(name="googlenet")
@@ -55,54 +54,46 @@ class GoogLeNet(tf.Module):
         x = tf.reverse(images, axis=[-1]) * 255.0 - BGR_MEAN  # (B, H, W, 3) BGR
         return self.run(x, None, upto, relu)
 
-    def run(self, x: tf.Tensor, after: str | None, upto: str, relu: Relu = tf.nn.relu):
-        """Run from the output of stage ``after`` (None: the BGR input) to that of ``upto``.
+    def stored_weights(self, prefix: str) -> tuple[np.ndarray, np.ndarray]:
+        """Back to the stored layouts: filters (out, kh, kw, in), the classifier (out, in)."""
+        kernel = self.filters[prefix].numpy()
+        kernel = kernel.transpose(3, 0, 1, 2) if kernel.ndim == 4 else kernel.T
+        return kernel, self.biases[prefix].numpy()
 
-        The logits are ``run(acts, layer, LOGITS)``, (B, 1000).
-        """
-        for stage in stages_between(after, upto):
-            x = self._apply(stage, x, relu)
-        return x
-
-    def weight_arrays(self) -> Iterator[np.ndarray]:
-        """Every filter and bias as stored in the files, in :func:`weight_shapes` order."""
-        for prefix in weight_shapes():
-            kernel = self.filters[prefix].numpy()
-            # Back to the stored layouts: filters (out, kh, kw, in), the classifier (out, in).
-            yield kernel.transpose(3, 0, 1, 2) if kernel.ndim == 4 else kernel.T
-            yield self.biases[prefix].numpy()
-
-    def _apply(self, stage: Stage, x: tf.Tensor, relu: Relu) -> tf.Tensor:
-        kind = stage.kind
-        if kind == "conv":
-            return self._conv(x, stage.block, relu, stage.stride, stage.pad)
-        if kind == "maxpool":
-            return _caffe_max_pool(x)
-        if kind == "lrn":
-            return tf.nn.local_response_normalization(x, **LRN)
-        if kind == "inception":
-            return self._inception(x, stage.block, relu)
-        if kind == "avgpool":
-            # Caffe's 7x7 average pool is global at 224; global pooling lets other sizes through.
-            return tf.reduce_mean(x, axis=[1, 2])  # (B, C)
-        if kind == "fc":
-            return tf.matmul(x, self.filters[stage.block]) + self.biases[stage.block]
-        return tf.nn.softmax(x)
-
-    def _conv(self, x: tf.Tensor, prefix: str, relu: Relu, stride: int = 1, pad: int = 0):
+    # -- ops (channels-last) ---------------------------------------------------------------
+    def conv(self, x: tf.Tensor, prefix: str, relu: Relu, stride: int = 1, pad: int = 0):
+        """A convolution of the trunk, with bias and ReLU."""
         padding = [[0, 0], [pad, pad], [pad, pad], [0, 0]] if pad else "VALID"
         y = tf.nn.conv2d(x, self.filters[prefix], stride, padding)
         return relu(tf.nn.bias_add(y, self.biases[prefix]))
 
-    def _inception(self, x: tf.Tensor, block: str, relu: Relu) -> tf.Tensor:
-        conv = self._conv
-        branch1 = conv(x, f"{block}/1x1", relu)
-        branch3 = conv(conv(x, f"{block}/3x3_reduce", relu), f"{block}/3x3", relu, pad=1)
-        branch5 = conv(conv(x, f"{block}/5x5_reduce", relu), f"{block}/5x5", relu, pad=2)
-        # 3x3 stride 1 pad 1: Caffe's padded max pool ignores the padding, as SAME does.
-        pooled = tf.nn.max_pool2d(x, 3, 1, "SAME")
-        branch_pool = conv(pooled, f"{block}/pool_proj", relu)
-        return tf.concat([branch1, branch3, branch5, branch_pool], axis=-1)  # (B, H, W, C)
+    def max_pool(self, x: tf.Tensor) -> tf.Tensor:
+        """3x3 stride 2, output size rounded up (see :func:`_caffe_max_pool`)."""
+        return _caffe_max_pool(x)
+
+    def lrn(self, x: tf.Tensor) -> tf.Tensor:
+        """Caffe's LRN: TensorFlow's takes alpha divided by the window, as stored in LRN."""
+        return tf.nn.local_response_normalization(x, **LRN)
+
+    def pool_same(self, x: tf.Tensor) -> tf.Tensor:
+        """3x3 stride 1: Caffe's padded max pool ignores the padding, as SAME does."""
+        return tf.nn.max_pool2d(x, 3, 1, "SAME")
+
+    def concat_channels(self, branches: list[tf.Tensor]) -> tf.Tensor:
+        """(B, H, W, C) along C."""
+        return tf.concat(branches, axis=-1)
+
+    def global_mean(self, x: tf.Tensor) -> tf.Tensor:
+        """(B, H, W, C) -> (B, C)."""
+        return tf.reduce_mean(x, axis=[1, 2])
+
+    def fc(self, x: tf.Tensor, prefix: str) -> tf.Tensor:
+        """(B, C) -> (B, K)."""
+        return tf.matmul(x, self.filters[prefix]) + self.biases[prefix]
+
+    def softmax(self, x: tf.Tensor) -> tf.Tensor:
+        """Over the last axis."""
+        return tf.nn.softmax(x)
 
 
 def _caffe_max_pool(x: tf.Tensor) -> tf.Tensor:
@@ -137,27 +128,13 @@ class InceptionV1(InceptionV1Facts, TFVisionModel):
         Display name and all names of each of the 1000 logits.
     """
 
-    def __init__(
-        self,
-        weights: Weights | None = None,
-        class_names=None,
-        class_synonyms=None,
-    ) -> None:
+    def __init__(self, weights: Weights | None = None, class_names=None, class_synonyms=None):
         super().__init__()
-        self._init_facts(weights is None, class_names, class_synonyms)
-        self.net = GoogLeNet(load_weights() if weights is None else weights)
-
-    def weight_arrays(self) -> Iterator[np.ndarray]:
-        """Every filter and bias, as stored in the weight files."""
-        return self.net.weight_arrays()
+        self.network = GoogLeNet(self._init_facts(weights, class_names, class_synonyms))
 
     def forward_to(self, images: tf.Tensor, layer: str, relu: Relu = tf.nn.relu) -> tf.Tensor:
         """Activations at ``layer`` of RGB images in [0, 1], (B, H, W, 3) (traceable)."""
-        return self.net.forward(images, self.resolve_layer(layer).name, relu)
-
-    def continue_to(self, acts: tf.Tensor, layer: str, later: str) -> tf.Tensor:
-        """Activations at ``later`` from those at ``layer`` (traceable)."""
-        return self.net.run(acts, *self.later_pair(layer, later))
+        return self.network.forward(images, self.resolve_layer(layer).name, relu)
 
 
-__all__ = ["GoogLeNet", "InceptionV1", "Stage", "load_weights", "weight_shapes"]
+__all__ = ["GoogLeNet", "InceptionV1"]

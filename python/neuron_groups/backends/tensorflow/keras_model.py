@@ -11,12 +11,11 @@ from __future__ import annotations
 import warnings
 from collections.abc import Callable, Iterator, Sequence
 
-import keras
 import numpy as np
-import tensorflow as tf
 
 from neuron_groups.backends.base import LayerInfo
 from neuron_groups.backends.inputs import check_class_names, check_value_range
+from neuron_groups.backends.tensorflow._import import import_keras, import_tensorflow
 from neuron_groups.backends.tensorflow.common import (
     Relu,
     TFVisionModel,
@@ -25,6 +24,9 @@ from neuron_groups.backends.tensorflow.common import (
     picked_logits,
 )
 from neuron_groups.errors import LayerError, ModelError, did_you_mean
+
+tf = import_tensorflow()
+keras = import_keras()
 
 OUTPUT = "output"
 """Name of the model's output when no layer of ``model.layers`` produces it."""
@@ -175,6 +177,30 @@ class KerasVisionModel(TFVisionModel):
             outputs = [outputs]
         return [tf.cast(out, tf.float32) for out in outputs]
 
+    def run_from(self, images: tf.Tensor, acts: tf.Tensor, layer: str, later: str) -> tf.Tensor:
+        """The activations at ``later`` when ``layer``'s output is ``acts`` (B, ...) (traceable).
+
+        The model's graph from the input to ``later`` is run on ``images`` (one image,
+        repeated B times, for the tensors ``later`` needs that do not pass through
+        ``layer``: a residual branch), with ``layer``'s call answered by ``acts``, every
+        layer in inference mode. Parts of the graph that only lead to ``layer`` are pruned
+        from the compiled pass.
+        """
+        if layer == later:
+            return acts
+        replaced_layer = self.model.get_layer(layer)
+        replacement = tf.cast(acts, self._outputs[layer].dtype)
+
+        def operation(op):
+            if op is replaced_layer:
+                return lambda *args, **kwargs: replacement
+            return _in_inference(op)
+
+        tiled = tf.repeat(self._to_range(images), tf.shape(acts)[0], axis=0)  # (B, H, W, 3)
+        # Keras's own walk of a functional graph (Functional.call runs it the same way).
+        out = self._submodel(later)._run_through_graph(tiled, operation_fn=operation)
+        return tf.cast(out, tf.float32)
+
     def _forward_graph(self, layer: str) -> Callable:
         """``graph(image) -> (acts (1, ...), logits (1, K))``, one forward pass."""
 
@@ -212,6 +238,17 @@ class KerasVisionModel(TFVisionModel):
             return acts[0], logits[0], grads, targets
 
         return graph
+
+
+def _in_inference(op: Callable) -> Callable:
+    """``op`` called with ``training=False`` where it takes the call-context argument."""
+
+    def call(*args, **kwargs):
+        if "training" in getattr(op, "_call_context_args", ()):
+            kwargs["training"] = False
+        return op(*args, **kwargs)
+
+    return call
 
 
 def _check_input(model: keras.Model) -> tuple[int | None, int | None]:

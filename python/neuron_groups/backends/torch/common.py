@@ -3,10 +3,11 @@
 A concrete model (:class:`~neuron_groups.backends.torch.inceptionv1.InceptionV1`) supplies
 tensor functions on channels-first tensors: :meth:`TorchVisionModel.forward_to` (images in
 [0, 1], (B, 3, H, W), to a layer's activations) and :meth:`TorchVisionModel.continue_to`
-(a layer's activations to a later layer's). This module turns them into the numpy API of
-the seam, where everything is channels-last (H, W, C): the framework-neutral input checks
-of :mod:`neuron_groups.backends.inputs`, then one forward and one backward pass with
-autograd, in eval mode, on the model's device, with no gradient for any weight.
+(a layer's activations to a later layer's). The checks and the order of a reading are the
+framework-neutral skeleton's (:class:`~neuron_groups.backends.framework.FrameworkModel`);
+this module holds the PyTorch passes, one forward and one backward pass with autograd, in
+eval mode, on the model's device, with no gradient for any weight, and the layouts: above
+the seam everything is channels-last (H, W, C).
 """
 
 from __future__ import annotations
@@ -16,36 +17,21 @@ from collections.abc import Callable
 import numpy as np
 import torch
 
-from neuron_groups.backends.base import (
-    NO_HOOKS,
-    NO_TARGETS,
-    IconHooks,
-    IconSettings,
-    Readout,
-    Targets,
-    VisionModel,
-)
-from neuron_groups.backends.inputs import (
-    check_fixed_size,
-    check_image,
-    check_min_size,
-    check_targets,
-)
-from neuron_groups.errors import ImageError
+from neuron_groups.backends.base import Readout, Targets
+from neuron_groups.backends.framework import FrameworkModel
+from neuron_groups.errors import ImageError, LayerError
 
 Relu = Callable[[torch.Tensor], torch.Tensor]
-
-DEFAULT_ICON_SETTINGS = IconSettings()
 
 
 # -- layout: channels-first inside, channels-last above the seam ------------------------------
 def to_channels_first(array: np.ndarray, device: torch.device) -> torch.Tensor:
-    """A (B, H, W, C) numpy batch as a float32 (B, C, H, W) tensor on ``device``."""
-    return (
-        torch.from_numpy(np.ascontiguousarray(array, dtype=np.float32))
-        .to(device)
-        .permute(0, 3, 1, 2)
-    )
+    """A (B, H, W, C) numpy batch as a float32 (B, C, H, W) tensor on ``device``.
+
+    A batch of vectors (B, C) stays as it is.
+    """
+    tensor = torch.from_numpy(np.ascontiguousarray(array, dtype=np.float32)).to(device)
+    return tensor.permute(0, 3, 1, 2) if tensor.ndim == 4 else tensor
 
 
 def to_channels_last(tensor: torch.Tensor) -> np.ndarray:
@@ -70,14 +56,36 @@ def to_readout(
     acts_np = to_channels_last(acts)[0]
     logits_np = to_channels_last(logits)[0]
     if grads is None or picked is None:
-        no_grads = np.zeros((0, *acts_np.shape), np.float32)
-        return Readout(acts_np, logits_np, no_grads, np.zeros(0, np.int64))
+        return Readout.without_targets(acts_np, logits_np)
     return Readout(
         acts_np, logits_np, to_channels_last(grads), picked.cpu().numpy().astype(np.int64)
     )
 
 
+def gradients_channels_last(grads: torch.Tensor) -> np.ndarray:
+    """Gradients (B, T, C, H, W) as (B, T, H, W, C) float32 numpy; (B, T, C) stays."""
+    grads = grads.detach()
+    if grads.ndim == 5:
+        grads = grads.permute(0, 1, 3, 4, 2)
+    return np.ascontiguousarray(grads.to("cpu", torch.float32).numpy())
+
+
 # -- targets ---------------------------------------------------------------------------------
+def target_values(out: torch.Tensor, targets: Targets) -> torch.Tensor:
+    """Each row's targets (B, T) from its outputs ``out`` at the targets' layer.
+
+    Classes: ``out`` is the logits (B, K). Directions: ``out`` is (B, C, ...) and each
+    vector's score is summed over positions.
+    """
+    if targets.kind == "directions":
+        assert targets.vectors is not None
+        vectors = torch.from_numpy(targets.vectors).to(out.device)  # (T, C)
+        flat = out.reshape(out.shape[0], out.shape[1], -1)  # (B, C, P)
+        return torch.einsum("bcp,tc->bt", flat, vectors)
+    classes = torch.as_tensor(targets.indices, dtype=torch.int64, device=out.device)
+    return out[:, classes]  # (B, T)
+
+
 def pick_classes(targets: Targets, logits_row: torch.Tensor) -> torch.Tensor:
     """The class indices (T,) int64 to differentiate: the asked ones, or the ``k`` best.
 
@@ -107,7 +115,7 @@ def direction_scores(acts: torch.Tensor, vectors: torch.Tensor) -> torch.Tensor:
     return torch.einsum("tcp,tc->", flat, vectors)
 
 
-class TorchVisionModel(VisionModel):
+class TorchVisionModel(FrameworkModel):
     """A :class:`VisionModel` computed with PyTorch.
 
     Subclasses set :attr:`module` (the ``torch.nn.Module`` holding the weights), implement
@@ -137,32 +145,6 @@ class TorchVisionModel(VisionModel):
         """
         raise NotImplementedError
 
-    def continue_to(self, acts: torch.Tensor, layer: str, later: str) -> torch.Tensor:
-        """Run the network from the activations at ``layer`` to those at ``later``.
-
-        Parameters
-        ----------
-        acts : torch.Tensor, shape (B, C, H', W') or (B, C)
-            Activations at ``layer``.
-        layer, later : str
-            Canonical names or aliases; ``later`` at or after ``layer``.
-
-        Returns
-        -------
-        torch.Tensor, the activations at ``later``, (B, C'', H'', W'') or (B, C'').
-        """
-        raise NotImplementedError(f"{type(self).__name__} cannot run from {layer!r} on.")
-
-    def head_from(self, acts: torch.Tensor, layer: str) -> torch.Tensor:
-        """Run the network from the activations at ``layer`` to the logits, (B, K).
-
-        Raises
-        ------
-        LayerError
-            If ``layer`` comes after the logits.
-        """
-        return self.continue_to(acts, self.before_logits(layer), self.logits_layer)
-
     @property
     def device(self) -> torch.device:
         """The device of the model's weights (CPU for a model without any)."""
@@ -175,24 +157,29 @@ class TorchVisionModel(VisionModel):
         for parameter in self.module.parameters():
             parameter.requires_grad_(False)
 
-    # -- passes (tensors, channels-first) ---------------------------------------------------
-    def _forward_pass(self, image: torch.Tensor, layer: str):
-        """One forward pass: (acts (1, ...), logits (1, K)) with no gradient."""
-        with torch.no_grad():
-            if self.layer_index(layer) <= self.layer_index(self.logits_layer):
-                acts = self.forward_to(image, layer)  # (1, C, H', W')
-                return acts, self.head_from(acts, layer)  # (1, K)
-            logits = self.forward_to(image, self.logits_layer)  # (1, K)
-            return self.continue_to(logits, self.logits_layer, layer), logits
+    def to_batch(self, rgb: np.ndarray) -> torch.Tensor:
+        """A checked image (H, W, 3) as a batch of one, (1, 3, H, W), on :attr:`device`."""
+        return to_channels_first(rgb[np.newaxis], self.device)
 
-    def _read_pass(self, image: torch.Tensor, layer: str, targets: Targets, later: str):
+    # -- passes (tensors, channels-first) ---------------------------------------------------
+    def _read_forward(self, batch: torch.Tensor, layer: str) -> Readout:
+        def forward():
+            with torch.no_grad():
+                return self.acts_and_logits(batch, layer)  # (1, C, H', W'), (1, K)
+
+        return to_readout(*self._run(forward, batch))
+
+    def _read_targets(self, batch: torch.Tensor, layer: str, targets: Targets, later: str):
+        return to_readout(*self._run(lambda: self._read_pass(batch, layer, targets, later), batch))
+
+    def _read_pass(self, batch: torch.Tensor, layer: str, targets: Targets, later: str):
         """Forward to ``layer`` once; then the head on the activations tiled once per target.
 
         The head goes to the logits, or for direction targets to ``later``; one backward
         pass. Returns (acts (1, ...), logits (1, K), grads (T, ...), targets (T,)).
         """
         with torch.no_grad():
-            acts = self.forward_to(image, layer)  # (1, C, H', W')
+            acts = self.forward_to(batch, layer)  # (1, C, H', W')
         count = len(targets)
         tiled = acts.repeat_interleave(count, dim=0).requires_grad_(True)  # (T, C, H', W')
         with torch.enable_grad():
@@ -209,51 +196,40 @@ class TorchVisionModel(VisionModel):
             (grads,) = torch.autograd.grad(total, tiled)  # (T, C, H', W')
         with torch.no_grad():
             if targets.kind == "directions":
-                logits = self._logits_after(at_later[:1].detach(), later, acts, layer)
+                logits = self.logits_after(at_later[:1].detach(), later, acts, layer)
             else:
                 logits = logits[:1].detach()
         return acts, logits, grads, picked
 
-    def _logits_after(self, out: torch.Tensor, later: str, acts: torch.Tensor, layer: str):
-        """The logits (1, K), continuing from ``later`` when it is not after them."""
-        if self.layer_index(later) <= self.layer_index(self.logits_layer):
-            return self.head_from(out, later)
-        return self.head_from(acts, layer)
+    def _evaluate(self, batch, layer, acts, targets, later, gradients):
+        """One forward pass from the layer for the whole batch, one backward pass per target."""
 
-    # -- numpy API -----------------------------------------------------------------------
-    def read(self, image: np.ndarray, layer: str, targets: Targets = NO_TARGETS) -> Readout:
-        """One forward and one backward pass: activations, logits and target gradients.
+        def run():
+            # Contiguous: convolutions on a permuted (channels-last) view ran 15x slower.
+            given = to_channels_first(acts, self.device).contiguous().requires_grad_(gradients)
+            with torch.set_grad_enabled(gradients):
+                out = self.run_from(batch, given, layer, later or self.logits_layer)
+                values = target_values(out.float(), targets)  # (B, T)
+            if not gradients:
+                return values.detach().cpu().numpy(), None
+            grads = []
+            for t in range(len(targets)):
+                last = t == len(targets) - 1
+                (grad,) = torch.autograd.grad(
+                    values[:, t].sum(), given, retain_graph=not last, allow_unused=True
+                )
+                if grad is None:
+                    raise LayerError(f"The targets of {self.name!r} do not depend on {layer!r}.")
+                grads.append(grad)
+            stacked = gradients_channels_last(torch.stack(grads, dim=1))  # (B, T, ...)
+            return values.detach().cpu().numpy(), stacked
 
-        See :meth:`VisionModel.read`. Input is checked first (image, sizes, layers,
-        classes), so bad input raises the errors of :mod:`neuron_groups.errors`, never one
-        from PyTorch. Arrays come back channels-last: acts (H', W', C), grads (T, H', W', C).
-        """
-        info = self.resolve_layer(layer)
-        later = check_targets(self, info, targets)
-        deepest = max(
-            (info.name, self.logits_layer, *([later.name] if later else [])),
-            key=self.layer_index,
-        )
-        batch = self._prepare(image, deepest)  # (1, 3, H, W)
-        if len(targets) == 0:
-            acts, logits = self._run(lambda: self._forward_pass(batch, info.name), batch)
-            return to_readout(acts, logits)
-        later_name = later.name if later else ""
-        return to_readout(
-            *self._run(lambda: self._read_pass(batch, info.name, targets, later_name), batch)
-        )
+        return self._run(run, batch)
 
-    def activations(self, image: np.ndarray, layer: str) -> np.ndarray:
-        """Activations of one image at ``layer``: (H', W', C), or (C,) for vector layers.
-
-        A forward pass to ``layer`` only (images too small to reach the logits are read).
-        """
-        info = self.resolve_layer(layer)
-        batch = self._prepare(image, info.name)
-
+    def _activations(self, batch: torch.Tensor, layer: str) -> np.ndarray:
         def forward() -> torch.Tensor:
             with torch.no_grad():
-                return self.forward_to(batch, info.name)
+                return self.forward_to(batch, layer)
 
         return to_channels_last(self._run(forward, batch))[0]
 
@@ -267,40 +243,12 @@ class TorchVisionModel(VisionModel):
                 f"{tuple(batch.shape[2:])} (too small for its layers?): {detail}"
             ) from None
 
-    def _prepare(self, image: np.ndarray, deepest: str) -> torch.Tensor:
-        """Check one image for a pass that reaches ``deepest``; return it as (1, 3, H, W)."""
-        rgb = check_image(image)  # (H, W, 3)
-        hw = rgb.shape[:2]
-        check_fixed_size(self.name, hw, self.fixed_input_size())
-        check_min_size(hw, deepest, self.min_input_size(deepest), self.default_size)
-        return to_channels_first(rgb[np.newaxis], self.device)  # (1, 3, H, W)
-
     # -- feature visualization -----------------------------------------------------------
-    def render_icons(
-        self,
-        layer: str,
-        directions: np.ndarray,
-        settings: IconSettings = DEFAULT_ICON_SETTINGS,
-        hooks: IconHooks = NO_HOOKS,
-    ) -> np.ndarray:
-        """Optimize one image per direction (n, C) at ``layer``; return (n, S, S, 3) in [0, 1].
-
-        Lucid's ``render_vis`` defaults, as the TensorFlow backend
-        (:mod:`neuron_groups.backends.torch.optvis`), on the model's device. A call with
-        the directions and settings of the previous one at this layer continues its run
-        (after a stop, or to more steps) with the same result as a fresh run.
-        """
+    def _new_icon_pool(self):
+        """A :class:`neuron_groups.backends.torch.optvis.RendererPool` on this model's device."""
         from neuron_groups.backends.torch.optvis import RendererPool
 
-        name = self.resolve_layer(layer).name
-        pool = self.__dict__.get("_icon_renderers")
-        if pool is None:
-            pool = self.__dict__["_icon_renderers"] = RendererPool()
-
-        def forward(images: torch.Tensor, relu: Relu) -> torch.Tensor:
-            return self.forward_to(images, name, relu)
-
-        return pool.render(name, forward, directions, settings, hooks, self.device)
+        return RendererPool(lambda: self.device)
 
 
 __all__ = ["Relu", "TorchVisionModel", "to_channels_first", "to_channels_last"]

@@ -9,29 +9,17 @@ inputs are BGR 0..255 minus the ImageNet mean. Tensors are channels-first inside
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import numpy as np
 import torch
 import torch.nn.functional as F  # noqa: N812
 
-from neuron_groups.backends.inceptionv1 import (
-    BGR_MEAN,
-    LRN,
-    POOL_KERNEL,
-    POOL_STRIDE,
-    InceptionV1Facts,
-    Stage,
-    Weights,
-    load_weights,
-    stages_between,
-    weight_shapes,
-)
+from neuron_groups.backends import inceptionv1 as caffe
+from neuron_groups.backends.inceptionv1 import GoogLeNetTrunk, InceptionV1Facts, Weights
 from neuron_groups.backends.torch.common import Relu, TorchVisionModel
 
-LRN_SIZE = 2 * LRN["depth_radius"] + 1
+LRN_SIZE = 2 * caffe.LRN["depth_radius"] + 1
 """Caffe's LRN window (5 channels)."""
-LRN_ALPHA = LRN["alpha"] * LRN_SIZE
+LRN_ALPHA = caffe.LRN["alpha"] * LRN_SIZE
 """``F.local_response_norm`` divides alpha by the window size itself, as Caffe does."""
 
 
@@ -41,14 +29,16 @@ def _key(prefix: str) -> str:
 
 
 # -- the network -------------------------------------------------------------------------
-class GoogLeNet(torch.nn.Module):
-    """BVLC GoogLeNet as PyTorch ops, readable at every :data:`STAGES` layer.
+class GoogLeNet(GoogLeNetTrunk, torch.nn.Module):
+    """BVLC GoogLeNet as PyTorch ops, channels-first, readable at every :data:`STAGES` layer.
 
     Parameters
     ----------
     weights : dict
         Caffe prefix -> (filter, bias) as stored, see :func:`load_weights`.
     """
+
+    plain_relu = staticmethod(torch.relu)
 
     def __init__(self, weights: Weights) -> None:
         super().__init__()
@@ -60,7 +50,7 @@ class GoogLeNet(torch.nn.Module):
             self.filters[_key(prefix)] = _frozen(kernel)
             self.biases[_key(prefix)] = _frozen(bias)
         self.register_buffer(
-            "bgr_mean", torch.tensor(BGR_MEAN, dtype=torch.float32).reshape(1, 3, 1, 1)
+            "bgr_mean", torch.tensor(caffe.BGR_MEAN, dtype=torch.float32).reshape(1, 3, 1, 1)
         )
 
     def forward(self, images: torch.Tensor, upto: str, relu: Relu = torch.relu) -> torch.Tensor:
@@ -68,55 +58,46 @@ class GoogLeNet(torch.nn.Module):
         x = images.flip(1) * 255.0 - self.bgr_mean  # (B, 3, H, W) BGR
         return self.run(x, None, upto, relu)
 
-    def run(self, x: torch.Tensor, after: str | None, upto: str, relu: Relu = torch.relu):
-        """Run from the output of stage ``after`` (None: the BGR input) to that of ``upto``.
+    def stored_weights(self, prefix: str) -> tuple[np.ndarray, np.ndarray]:
+        """Back to the stored layout: filters (out, kh, kw, in), the classifier (out, in)."""
+        kernel = self.filters[_key(prefix)].detach().cpu().numpy()
+        kernel = kernel.transpose(0, 2, 3, 1) if kernel.ndim == 4 else kernel
+        return kernel, self.biases[_key(prefix)].detach().cpu().numpy()
 
-        The logits are ``run(acts, layer, LOGITS)``, (B, 1000).
-        """
-        for stage in stages_between(after, upto):
-            x = self._run_stage(stage, x, relu)
-        return x
-
-    def weight_arrays(self) -> Iterator[np.ndarray]:
-        """Every filter and bias as stored in the files, in :func:`weight_shapes` order."""
-        for prefix in weight_shapes():
-            kernel = self.filters[_key(prefix)].detach().cpu().numpy()
-            # Back to the stored layout: filters (out, kh, kw, in), the classifier (out, in).
-            yield kernel.transpose(0, 2, 3, 1) if kernel.ndim == 4 else kernel
-            yield self.biases[_key(prefix)].detach().cpu().numpy()
-
-    def _run_stage(self, stage: Stage, x: torch.Tensor, relu: Relu) -> torch.Tensor:
-        kind = stage.kind
-        if kind == "conv":
-            return self._conv(x, stage.block, relu, stage.stride, stage.pad)
-        if kind == "maxpool":
-            # Caffe rounds the output size up; with no padding every window starts inside.
-            return F.max_pool2d(x, POOL_KERNEL, POOL_STRIDE, ceil_mode=True)
-        if kind == "lrn":
-            return F.local_response_norm(x, LRN_SIZE, LRN_ALPHA, LRN["beta"], LRN["bias"])
-        if kind == "inception":
-            return self._inception(x, stage.block, relu)
-        if kind == "avgpool":
-            # Caffe's 7x7 average pool is global at 224; global pooling lets other sizes through.
-            return x.mean(dim=(2, 3))  # (B, C)
-        if kind == "fc":
-            key = _key(stage.block)
-            return F.linear(x, self.filters[key], self.biases[key])  # (B, K)
-        return torch.softmax(x, dim=1)
-
-    def _conv(self, x: torch.Tensor, prefix: str, relu: Relu, stride: int = 1, pad: int = 0):
+    # -- ops (channels-first) --------------------------------------------------------------
+    def conv(self, x: torch.Tensor, prefix: str, relu: Relu, stride: int = 1, pad: int = 0):
+        """A convolution of the trunk, with bias and ReLU."""
         key = _key(prefix)
         return relu(F.conv2d(x, self.filters[key], self.biases[key], stride, pad))
 
-    def _inception(self, x: torch.Tensor, block: str, relu: Relu) -> torch.Tensor:
-        conv = self._conv
-        branch1 = conv(x, f"{block}/1x1", relu)
-        branch3 = conv(conv(x, f"{block}/3x3_reduce", relu), f"{block}/3x3", relu, pad=1)
-        branch5 = conv(conv(x, f"{block}/5x5_reduce", relu), f"{block}/5x5", relu, pad=2)
-        # 3x3 stride 1 pad 1: the padding is -inf, so it never wins (Caffe, TF's SAME).
-        pooled = F.max_pool2d(x, 3, 1, padding=1)
-        branch_pool = conv(pooled, f"{block}/pool_proj", relu)
-        return torch.cat([branch1, branch3, branch5, branch_pool], dim=1)  # (B, C, H, W)
+    def max_pool(self, x: torch.Tensor) -> torch.Tensor:
+        """Caffe rounds the output size up; with no padding every window starts inside."""
+        return F.max_pool2d(x, caffe.POOL_KERNEL, caffe.POOL_STRIDE, ceil_mode=True)
+
+    def lrn(self, x: torch.Tensor) -> torch.Tensor:
+        """Caffe's LRN (see :data:`LRN_ALPHA`)."""
+        return F.local_response_norm(x, LRN_SIZE, LRN_ALPHA, caffe.LRN["beta"], caffe.LRN["bias"])
+
+    def pool_same(self, x: torch.Tensor) -> torch.Tensor:
+        """3x3 stride 1 pad 1: the padding is -inf, so it never wins (Caffe, TF's SAME)."""
+        return F.max_pool2d(x, 3, 1, padding=1)
+
+    def concat_channels(self, branches: list[torch.Tensor]) -> torch.Tensor:
+        """(B, C, H, W) along C."""
+        return torch.cat(branches, dim=1)
+
+    def global_mean(self, x: torch.Tensor) -> torch.Tensor:
+        """(B, C, H, W) -> (B, C)."""
+        return x.mean(dim=(2, 3))
+
+    def fc(self, x: torch.Tensor, prefix: str) -> torch.Tensor:
+        """(B, C) -> (B, K)."""
+        key = _key(prefix)
+        return F.linear(x, self.filters[key], self.biases[key])
+
+    def softmax(self, x: torch.Tensor) -> torch.Tensor:
+        """Over the classes."""
+        return torch.softmax(x, dim=1)
 
 
 def _frozen(array: np.ndarray) -> torch.nn.Parameter:
@@ -127,14 +108,10 @@ def _frozen(array: np.ndarray) -> torch.nn.Parameter:
 class InceptionV1(InceptionV1Facts, TorchVisionModel):
     """BVLC GoogLeNet in PyTorch behind the :class:`~neuron_groups.backends.base.VisionModel` seam.
 
-    Parameters
-    ----------
-    weights : dict, optional
-        Caffe prefix -> (filter, bias) as stored; read with :func:`load_weights` if omitted.
-    class_names, class_synonyms : sequence, optional
-        Display name and all names of each of the 1000 logits.
-    device : str or torch.device, optional
-        Where the weights live and the passes run (default: CPU).
+    ``weights``, ``class_names`` and ``class_synonyms`` are those of
+    :meth:`~neuron_groups.backends.inceptionv1.InceptionV1Facts._init_facts` (the published
+    weights by default); ``device`` is where the weights live and the passes run (CPU by
+    default).
     """
 
     def __init__(
@@ -144,23 +121,15 @@ class InceptionV1(InceptionV1Facts, TorchVisionModel):
         class_synonyms=None,
         device: str | torch.device | None = None,
     ) -> None:
-        self._init_facts(weights is None, class_names, class_synonyms)
-        self.module = GoogLeNet(load_weights() if weights is None else weights)
+        weights = self._init_facts(weights, class_names, class_synonyms)
+        self.module = self.network = GoogLeNet(weights)
         if device is not None:
             self.module.to(device)
         self.freeze()
 
-    def weight_arrays(self) -> Iterator[np.ndarray]:
-        """Every filter and bias, as stored in the weight files."""
-        return self.module.weight_arrays()
-
     def forward_to(self, images: torch.Tensor, layer: str, relu: Relu = torch.relu):
         """Activations at ``layer`` of RGB images in [0, 1], (B, 3, H, W) -> (B, C, H', W')."""
         return self.module(images, self.resolve_layer(layer).name, relu)
-
-    def continue_to(self, acts: torch.Tensor, layer: str, later: str) -> torch.Tensor:
-        """Activations at ``later`` from those at ``layer``, channels-first."""
-        return self.module.run(acts, *self.later_pair(layer, later))
 
 
 __all__ = ["GoogLeNet", "InceptionV1"]

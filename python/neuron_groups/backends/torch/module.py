@@ -38,21 +38,12 @@ import numpy as np
 import torch
 import torch.nn.functional as F  # noqa: N812
 
-from neuron_groups.backends.base import (
-    NO_HOOKS,
-    NO_TARGETS,
-    IconHooks,
-    IconSettings,
-    LayerInfo,
-    Readout,
-    Targets,
-)
-from neuron_groups.backends.inputs import check_class_names, check_targets, check_value_range
+from neuron_groups.backends.base import LayerInfo, Readout, Targets
+from neuron_groups.backends.inputs import check_class_names, check_value_range
 from neuron_groups.backends.torch.common import (
     Relu,
     TorchVisionModel,
     pick_classes,
-    to_channels_last,
     to_readout,
 )
 from neuron_groups.errors import ImageError, LayerError, ModelError, NeuronGroupsError, did_you_mean
@@ -63,7 +54,6 @@ IMAGENET_STD = (0.229, 0.224, 0.225)
 DEFAULT_SIZE = 224
 LOGITS = "logits"
 """The name of the module's output (the pre-softmax class scores) in the layer listing."""
-DEFAULT_ICON_SETTINGS = IconSettings()
 
 
 # -- how a module's output is laid out ------------------------------------------------------
@@ -477,19 +467,42 @@ class TorchModuleModel(TorchVisionModel):
     def logits_with(self, images: torch.Tensor, layer: str, acts: torch.Tensor) -> torch.Tensor:
         """The logits (B, K) of images whose activations at ``layer`` are replaced by ``acts``.
 
-        images (B, 3, H, W) in [0, 1]; acts channels-first as :meth:`forward_to` gives them,
-        (B, C, h, w) (a ViT's patch tokens on their grid; the prefix tokens stay the
-        images' own). The function whose gradient :meth:`read` takes, for checks.
+        images (B, 3, H, W) in [0, 1] (or one image for all); acts channels-first as
+        :meth:`forward_to` gives them, (B, C, h, w) (a ViT's patch tokens on their grid;
+        the prefix tokens stay the images' own). The function whose gradient :meth:`read`
+        takes, for checks.
         """
-        name = self.resolve_layer(layer).name
-        if name == LOGITS:
+        return self.run_from(images, acts, self.resolve_layer(layer).name, LOGITS)
+
+    def run_from(self, images: torch.Tensor, acts: torch.Tensor, layer: str, later: str):
+        """The activations at ``later`` (B, ...) when ``layer``'s are ``acts`` (B, C, h, w).
+
+        The module runs on ``images`` (one image, repeated B times) with ``layer``'s output
+        swapped for ``acts`` in its own layout (a ViT's prefix tokens kept at the image's
+        values), and stops at ``later``.
+        """
+        if layer == later:
             return acts
-        layout = self._layouts[name]
-        handle = hook_here(self._module(name), lambda m, args, out: layout.to_output(acts, out))
+        rows = images.expand(len(acts), -1, -1, -1)  # (B, 3, H, W), no copy
+        grid = self._grid(rows)
+        layout = self._layouts[layer]
+
+        def swap(module, args, out):
+            return layout.to_output(acts.to(out.dtype), out)
+
+        def stop(module, args, out):
+            raise _Reached(self._layouts[later].to_acts(out, grid))
+
+        handles = [hook_here(self._module(layer), swap)]
+        if later != LOGITS:
+            handles.append(hook_here(self._module(later), stop))
         try:
-            return self.module(self.normalize(images))
+            return self.module(self.normalize(rows))
+        except _Reached as reached:
+            return reached.acts
         finally:
-            handle.remove()
+            for handle in handles:
+                handle.remove()
 
     def _grid(self, images: torch.Tensor) -> tuple[int, int]:
         return self.tokens.grid(tuple(images.shape[2:])) if self.tokens else (0, 0)
@@ -584,38 +597,14 @@ class TorchModuleModel(TorchVisionModel):
             grads.append(grad)
         return acts.detach(), logits.detach(), torch.cat(grads), picked
 
-    # -- numpy API -----------------------------------------------------------------------
-    def read(self, image: np.ndarray, layer: str, targets: Targets = NO_TARGETS) -> Readout:
-        """One forward pass and a backward pass per target; see :meth:`VisionModel.read`.
+    # -- passes --------------------------------------------------------------------------
+    def running(self) -> FrozenWhileRunning:
+        """Eval mode and no weight gradients while a pass runs; the user's state after."""
+        return self.frozen
 
-        Arrays come back channels-last: acts (H', W', C), or a ViT's (gh, gw, D);
-        grads (T, H', W', C).
-        """
-        info = self.resolve_layer(layer)
-        later = check_targets(self, info, targets)
-        later_name = later.name if later else ""
-        batch = self._prepare(image, info.name)  # (1, 3, H, W)
-        with self.frozen:
-            if len(targets) == 0:
-                acts, logits, _ = self._run(
-                    lambda: self._pass(batch, info.name, "", want_grad=False), batch
-                )
-                return to_readout(acts, logits)
-            return to_readout(
-                *self._run(lambda: self._read_pass(batch, info.name, targets, later_name), batch)
-            )
-
-    def activations(self, image: np.ndarray, layer: str) -> np.ndarray:
-        """Activations of one image at ``layer``, from a pass that stops there."""
-        info = self.resolve_layer(layer)
-        batch = self._prepare(image, info.name)
-
-        def forward() -> torch.Tensor:
-            with torch.no_grad():
-                return self.forward_to(batch, info.name)
-
-        with self.frozen:
-            return to_channels_last(self._run(forward, batch))[0]
+    def _read_forward(self, batch: torch.Tensor, layer: str) -> Readout:
+        acts, logits, _ = self._run(lambda: self._pass(batch, layer, "", want_grad=False), batch)
+        return to_readout(acts, logits)
 
     def _run(self, fn: Callable, batch: torch.Tensor):
         try:
@@ -630,26 +619,6 @@ class TorchModuleModel(TorchVisionModel):
                 f"({_first_line(exc)}). It runs at {size}, the size its layers were listed "
                 "at; resize the image, or pass input_size= to load_model."
             ) from None
-
-    # -- feature visualization -----------------------------------------------------------
-    def render_icons(
-        self,
-        layer: str,
-        directions: np.ndarray,
-        settings: IconSettings = DEFAULT_ICON_SETTINGS,
-        hooks: IconHooks = NO_HOOKS,
-    ) -> np.ndarray:
-        """Lucid's optimization at ``layer`` without ReLU redirection; (n, S, S, 3) in [0, 1].
-
-        See :meth:`TorchVisionModel.render_icons` and the module docstring.
-        """
-        info = self.resolve_layer(layer)
-        if not info.spatial:
-            raise LayerError(
-                f"Icons are rendered at a spatial layer; {info.name!r} is {info.shape}."
-            )
-        with self.frozen:
-            return super().render_icons(info.name, directions, settings, hooks)
 
 
 # -- options ---------------------------------------------------------------------------------

@@ -11,10 +11,8 @@ Lucid, by the Lucid Authors: https://github.com/tensorflow/lucid. Written anew; 
 is used.
 """
 
-from neuron_groups.backends.tensorflow.optvis.render import (
-    Renderer,
-    RendererPool,
-    render_directions,
-)
+from neuron_groups.backends.lazy import lazy_exports
 
-__all__ = ["Renderer", "RendererPool", "render_directions"]
+__getattr__, __all__ = lazy_exports(
+    __name__, render=("Renderer", "RendererPool", "render_directions")
+)

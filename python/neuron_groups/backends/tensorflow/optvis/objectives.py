@@ -11,7 +11,10 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import numpy as np
-import tensorflow as tf
+
+from neuron_groups.backends.tensorflow._import import import_tensorflow
+
+tf = import_tensorflow()
 
 Objective = Callable[[tf.Tensor], tf.Tensor]
 """Maps activations (n, h, w, C) to one score per batch item, shape (n,)."""

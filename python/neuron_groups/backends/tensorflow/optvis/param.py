@@ -11,9 +11,11 @@ and formulas are Lucid's.
 from __future__ import annotations
 
 import numpy as np
-import tensorflow as tf
 
 from neuron_groups.backends.optvis import COLOR_MATRIX, init_spectrum, spectrum_scale
+from neuron_groups.backends.tensorflow._import import import_tensorflow
+
+tf = import_tensorflow()
 
 
 def fft_image(spectrum: tf.Tensor, scale: tf.Tensor, h: int, w: int) -> tf.Tensor:

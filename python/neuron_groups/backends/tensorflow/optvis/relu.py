@@ -17,7 +17,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-import tensorflow as tf
+from neuron_groups.backends.tensorflow._import import import_tensorflow
+
+tf = import_tensorflow()
 
 
 def relu_grad(y: tf.Tensor, grad: tf.Tensor) -> tf.Tensor:

@@ -28,25 +28,27 @@ the compiled step (7 s to compile) was no faster.
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import threading
 from collections.abc import Callable, Iterator
 
 import numpy as np
-import tensorflow as tf
 
 from neuron_groups.backends.base import NO_HOOKS, IconHooks, IconSettings
 from neuron_groups.backends.optvis import (
     TRANSFORMS,
     check_directions,
+    directions_digest,
     draw_transforms,
     init_spectrum,
     rngs,
 )
+from neuron_groups.backends.tensorflow._import import import_tensorflow
 from neuron_groups.backends.tensorflow.optvis import objectives
 from neuron_groups.backends.tensorflow.optvis.param import FourierImage
 from neuron_groups.backends.tensorflow.optvis.relu import redirected_relu
 from neuron_groups.backends.tensorflow.optvis.transforms import Compose
+
+tf = import_tensorflow()
 
 Forward = Callable[[tf.Tensor, Callable[[tf.Tensor], tf.Tensor]], tf.Tensor]
 """``forward(images, relu)``: images (B, H, W, 3) in [0, 1] -> activations (B, h, w, C)."""
@@ -114,8 +116,7 @@ def trajectory_key(directions: np.ndarray, settings: IconSettings) -> tuple:
     The directions, the seed, the learning rate and ``beta2``: not the step count, so two
     runs with the same key agree on every step both make.
     """
-    digest = hashlib.sha256(np.ascontiguousarray(directions, np.float32).tobytes()).hexdigest()
-    return (digest, settings.seed, settings.learning_rate, settings.beta2)
+    return (directions_digest(directions), settings.seed, settings.learning_rate, settings.beta2)
 
 
 def draw_sequence(transforms: Compose, seed: int, steps: int) -> np.ndarray:

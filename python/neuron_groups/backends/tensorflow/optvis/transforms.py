@@ -17,10 +17,12 @@ import dataclasses
 from collections.abc import Sequence
 
 import numpy as np
-import tensorflow as tf
 
 from neuron_groups.backends import optvis
 from neuron_groups.backends.optvis import degrees_to_radians_lucid
+from neuron_groups.backends.tensorflow._import import import_tensorflow
+
+tf = import_tensorflow()
 
 
 class Pad(optvis.Pad):
