@@ -47,7 +47,8 @@ function curveElement(doc, c, { names, label }) {
   const from = `${names[c.pair]} group ${c.from}`;
   const to = toClass ? `“${label(c.pair + 1, c.to) ?? c.to}”` : `${names[c.pair + 1]} group ${c.to}`;
   const title = /** @type {SVGTitleElement} */ (doc.createElementNS(SVG_NS, "title"));
-  title.textContent = `${from} → ${to}: ${formatValue(c.value)}${c.disagrees ? `\n${DISAGREEMENT_TEXT}` : ""}`;
+  const why = c.disagrees ? "\n" + DISAGREEMENT_TEXT : "";
+  title.textContent = `${from} → ${to}: ${formatValue(c.value)}` + why;
   path.append(title);
   path.setAttribute("class", c.disagrees ? "ng-curve is-disagreeing" : "ng-curve");
   if (c.disagrees) path.dataset.disagrees = "true";

@@ -30,7 +30,8 @@ const CAPTION = "Effect of neuron groups on output classes";
  */
 export function tableCaption(method) {
   if (!method) return CAPTION;
-  return `${CAPTION} (${/** @type {Record<string, string>} */ (METHOD_CAPTIONS)[method] ?? method})`;
+  const captions = /** @type {Record<string, string>} */ (METHOD_CAPTIONS);
+  return `${CAPTION} (${captions[method] ?? method})`;
 }
 
 /**
@@ -50,7 +51,7 @@ function valueCell(doc, v, j, name, maxAbs, disagrees) {
     "data-class": name,
     "data-value": finite ? String(v) : null,
     "data-disagrees": disagrees ? "true" : null,
-    title: disagrees ? `${said}\n${DISAGREEMENT_TEXT}` : said,
+    title: disagrees ? said + "\n" + DISAGREEMENT_TEXT : said,
     "aria-label": disagrees ? `${formatValue(v)}, disagreement: ${DISAGREEMENT_TEXT}` : null,
     text: formatValue(v),
   });

@@ -195,15 +195,19 @@ class WidgetBase(anywidget.AnyWidget, WidgetState):
         if not wait_all([self._loading], timeout):
             return False
         left = None if timeout is None else max(0.0, timeout - (time.monotonic() - start))
-        if not wait_all([self._job], left):  # the job the load may have started
+        if not wait_all([self._job, *self._side_jobs()], left):  # the load may start them
             return False
         if self._failure is not None:
             raise self._failure
         return True
 
+    def _side_jobs(self) -> list[Job | None]:
+        """Background work besides the main job that :meth:`wait` and :meth:`close` include."""
+        return []
+
     def close(self) -> None:
         """Close the widget and stop its background work."""
-        for job in (self._loading, self._cancel()):
+        for job in (self._loading, self._cancel(), *self._side_jobs()):
             if job is not None:
                 job.stop(wait=False)
         super().close()

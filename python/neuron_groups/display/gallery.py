@@ -65,6 +65,18 @@ class GalleryState(WidgetState):
         '"value": float, "crop": JPEG bytes (b"" if none), "box": [top, left, bottom, right] '
         "(the cell in the crop, fractions)}] (strongest first)}. Default: [].",
     ).tag(sync=True)
+    explained_variance = traitlets.Float(
+        None,
+        allow_none=True,
+        help="Share of the activations over the dataset the groups explain (as the fit "
+        "went); None when unknown (files from before). Default: None.",
+    ).tag(sync=True)
+    stability = traitlets.List(
+        traitlets.Float(),
+        [],
+        help="Split-half stability of each group in [0, 1] (its mean matched cosine with the "
+        "fits on the even and the odd batches); [] when unknown. Default: [].",
+    ).tag(sync=True)
 
 
 GALLERY_FIELDS: tuple[str, ...] = _synced(GalleryState)
@@ -78,6 +90,10 @@ def crop_jpeg(crop: np.ndarray) -> bytes:
         buffer, format="JPEG", quality=CROP_QUALITY
     )
     return buffer.getvalue()
+
+
+def _known(value: float) -> float | None:
+    return None if value is None or np.isnan(value) else float(value)
 
 
 def shared_colors(n: int) -> list[RGB]:
@@ -144,6 +160,8 @@ def gallery_state(
         "layer": groups.layer,
         "n_images": int(groups.n_images),
         "gallery": gallery_groups(groups, effects),
+        "explained_variance": _known(groups.explained_variance),
+        "stability": [] if groups.stability is None else [float(v) for v in groups.stability],
         "group_colors": shared_colors(n),
         "icons": pngs,
         "icon_size": int(size),

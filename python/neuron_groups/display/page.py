@@ -268,6 +268,7 @@ def _page_choices(result: NeuronGroupsResult, title: str) -> dict[str, Any]:
     return {
         # [] reads as "top 5 predicted" (no chips to edit) when that is what was attributed.
         "classes": [] if list(result.classes) == list(result.top5) else list(result.classes),
+        "attribution_method": result.attribution_method,
         "status": "ready",
         "progress": 1.0 if all(g.icons is not None for g in result.groups.values()) else 0.0,
         "progress_text": "",

@@ -11,7 +11,6 @@ they come. :class:`~neuron_groups.display.widget.GroupWidget` adds what the user
 from __future__ import annotations
 
 import dataclasses
-import time
 from typing import Any
 
 import numpy as np
@@ -19,7 +18,7 @@ import traitlets
 
 import neuron_groups.display.state as view
 from neuron_groups.display.base import WidgetBase
-from neuron_groups.display.jobs import Job, wait_all
+from neuron_groups.display.jobs import Job
 from neuron_groups.display.palette import Palette
 from neuron_groups.display.state import ViewState
 from neuron_groups.result import LayerGroups, NeuronGroupsResult
@@ -146,23 +145,8 @@ class SessionView(WidgetBase, ViewState):
                     ],
                 )
 
-    def wait(self, timeout: float | None = None) -> bool:
-        """Block until the background work (icons, measures) has ended; see the base class."""
-        start = time.monotonic()
-        if not super().wait(timeout):
-            return False
-        left = None if timeout is None else max(0.0, timeout - (time.monotonic() - start))
-        if not wait_all([self._measuring], left):
-            return False
-        if self._failure is not None:
-            raise self._failure
-        return True
-
-    def close(self) -> None:
-        """Close the widget and stop its background work."""
-        if self._measuring is not None:
-            self._measuring.stop(wait=False)
-        super().close()
+    def _side_jobs(self) -> list[Job | None]:
+        return [self._measuring]
 
     def _snapshots(self, result: NeuronGroupsResult) -> dict[str, np.ndarray]:
         """The icons being optimized for a layer of ``result`` that has none of its own."""

@@ -1712,8 +1712,8 @@ function curveElement(doc, c, { names, label }) {
     /** @type {SVGTitleElement} */
     doc.createElementNS(SVG_NS2, "title")
   );
-  title.textContent = `${from} → ${to}: ${formatValue(c.value)}${c.disagrees ? `
-${DISAGREEMENT_TEXT}` : ""}`;
+  const why = c.disagrees ? "\n" + DISAGREEMENT_TEXT : "";
+  title.textContent = `${from} → ${to}: ${formatValue(c.value)}` + why;
   path.append(title);
   path.setAttribute("class", c.disagrees ? "ng-curve is-disagreeing" : "ng-curve");
   if (c.disagrees) path.dataset.disagrees = "true";
@@ -2169,8 +2169,11 @@ function createStatus(doc) {
 var CAPTION = "Effect of neuron groups on output classes";
 function tableCaption(method) {
   if (!method) return CAPTION;
-  return `${CAPTION} (${/** @type {Record<string, string>} */
-  METHOD_CAPTIONS[method] ?? method})`;
+  const captions = (
+    /** @type {Record<string, string>} */
+    METHOD_CAPTIONS
+  );
+  return `${CAPTION} (${captions[method] ?? method})`;
 }
 function valueCell(doc, v, j, name, maxAbs, disagrees) {
   const finite = Number.isFinite(v);
@@ -2180,8 +2183,7 @@ function valueCell(doc, v, j, name, maxAbs, disagrees) {
     "data-class": name,
     "data-value": finite ? String(v) : null,
     "data-disagrees": disagrees ? "true" : null,
-    title: disagrees ? `${said}
-${DISAGREEMENT_TEXT}` : said,
+    title: disagrees ? said + "\n" + DISAGREEMENT_TEXT : said,
     "aria-label": disagrees ? `${formatValue(v)}, disagreement: ${DISAGREEMENT_TEXT}` : null,
     text: formatValue(v)
   });
