@@ -7,12 +7,17 @@ autograd: a hook swaps the module's output for a detached copy that requires a g
 so one forward pass gives the layer's activations, everything after them, and a graph from
 them to the logits (nothing before the layer is differentiated).
 
-Layouts. Convolutional outputs (B, C, H, W) are returned channels-last, (H, W, C).
-A Vision Transformer's token outputs (B, N, D) (timm's ``VisionTransformer``, torchvision's
-``VisionTransformer``) are laid out on their patch grid, (gh, gw, D); the prefix tokens
-(the class token, and timm's register or distillation tokens: ``num_prefix_tokens``) are
-left out of what is read, and kept unchanged inside the network. Vector outputs (B, C) are
-(C,).
+Layouts (:mod:`neuron_groups.backends.torch.layouts`). Image maps are returned
+channels-last, (H, W, C), whether the module gives them channels-first (B, C, H, W), as
+convolutions do, or channels-last (B, H, W, C), as ConvNeXt's block MLPs do: the probe pass
+tells them apart by which sides scale with the image (a map whose sides are all equal is
+settled by a second, wider probe pass). A Vision Transformer's token outputs (B, N, D)
+(timm's ``VisionTransformer``, torchvision's ``VisionTransformer``) are laid out on their
+patch grid, (gh, gw, D); the prefix tokens (the class token, and timm's register or
+distillation tokens: ``num_prefix_tokens``) are left out of what is read, and kept
+unchanged inside the network. Vector outputs (B, C) are (C,). An output that is a tuple
+or an output object is read at its first tensor (the hidden states), and only that is
+swapped.
 
 State. Each pass puts the module in eval mode and turns off its weights' gradients, and
 puts both back as they were when the last pass running ends (passes may overlap: icons
@@ -46,6 +51,16 @@ from neuron_groups.backends.torch.common import (
     pick_classes,
     to_readout,
 )
+from neuron_groups.backends.torch.layouts import (
+    NO_TOKENS,
+    Geometry,
+    Layout,
+    candidate_layouts,
+    first_tensor,
+    moved_axis,
+    shape_of,
+    square,
+)
 from neuron_groups.errors import ImageError, LayerError, ModelError, NeuronGroupsError, did_you_mean
 
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
@@ -56,28 +71,15 @@ LOGITS = "logits"
 """The name of the module's output (the pre-softmax class scores) in the layer listing."""
 
 
-# -- how a module's output is laid out ------------------------------------------------------
-@dataclasses.dataclass(frozen=True)
-class TokenLayout:
-    """Where a Vision Transformer's tokens sit: ``prefix`` tokens, then the patch grid."""
-
-    prefix: int
-    patch: tuple[int, int]
-
-    def grid(self, hw: tuple[int, int]) -> tuple[int, int]:
-        """The patch grid (gh, gw) of an input of (H, W)."""
-        return hw[0] // self.patch[0], hw[1] // self.patch[1]
-
-
-def token_layout(net: torch.nn.Module) -> TokenLayout | None:
-    """The token layout of a timm or torchvision Vision Transformer; None for other nets."""
+# -- where a network's tokens sit ------------------------------------------------------------
+def token_geometry(net: torch.nn.Module) -> Geometry:
+    """The tokens of a timm or torchvision Vision Transformer; :data:`NO_TOKENS` otherwise."""
     patch_embed = getattr(net, "patch_embed", None)
     if patch_embed is not None and hasattr(net, "num_prefix_tokens"):  # timm
-        patch = tuple(int(p) for p in np.broadcast_to(patch_embed.patch_size, 2))
-        return TokenLayout(int(net.num_prefix_tokens), patch)
+        return Geometry(int(net.num_prefix_tokens), (square(patch_embed.patch_size),))
     if all(hasattr(net, a) for a in ("class_token", "patch_size", "encoder")):  # torchvision
-        return TokenLayout(1, (int(net.patch_size), int(net.patch_size)))
-    return None
+        return Geometry(1, (square(net.patch_size),))
+    return NO_TOKENS
 
 
 def fixed_size_of(net: torch.nn.Module) -> tuple[int, int] | None:
@@ -91,58 +93,6 @@ def fixed_size_of(net: torch.nn.Module) -> tuple[int, int] | None:
     if all(hasattr(net, a) for a in ("class_token", "patch_size", "image_size")):
         return int(net.image_size), int(net.image_size)
     return None
-
-
-@dataclasses.dataclass(frozen=True)
-class Layout:
-    """How one layer's output maps to channels-first activations (B, C, H, W) or (B, C)."""
-
-    kind: str  # "map" (B, C, H, W), "tokens" (B, N, D), "vector" (B, C), "pooled" (B, C, 1, 1)
-    prefix: int = 0  # tokens only: how many leading tokens are not patches
-
-    def to_acts(self, out: torch.Tensor, grid: tuple[int, int]) -> torch.Tensor:
-        """The module's output as activations: tokens (B, N, D) -> (B, D, gh, gw)."""
-        if self.kind == "pooled":
-            return out.flatten(1)  # (B, C)
-        if self.kind != "tokens":
-            return out
-        patches = out[:, self.prefix :, :]  # (B, gh*gw, D)
-        return patches.unflatten(1, grid).permute(0, 3, 1, 2)  # (B, D, gh, gw)
-
-    def to_output(self, acts: torch.Tensor, out: torch.Tensor) -> torch.Tensor:
-        """Activations back in the module's layout, with ``out``'s prefix tokens."""
-        if self.kind == "pooled":
-            return acts.reshape(out.shape)
-        if self.kind != "tokens":
-            return acts
-        patches = acts.flatten(2).transpose(1, 2)  # (B, gh*gw, D)
-        return torch.cat([out[:, : self.prefix, :], patches], dim=1)  # (B, N, D)
-
-
-def layout_of(out: object, tokens: TokenLayout | None, grid: tuple[int, int]) -> Layout | None:
-    """The layout of one output of a probe pass, or None when it is not readable."""
-    if not isinstance(out, torch.Tensor) or not out.is_floating_point():
-        return None
-    if out.ndim == 2:
-        return Layout("vector")
-    if out.ndim == 4 and out.shape[2:] == (1, 1):
-        return Layout("pooled")  # a global pool's output: one position, nothing to split
-    if out.ndim == 4:
-        # In a ViT only the patch embedding's (B, D, gh, gw) is an image; attention's
-        # (B, heads, N, d) is not.
-        return Layout("map") if tokens is None or tuple(out.shape[2:]) == grid else None
-    if out.ndim == 3 and tokens is not None:
-        patches = grid[0] * grid[1]
-        for prefix in (tokens.prefix, 0):
-            if out.shape[1] == prefix + patches:
-                return Layout("tokens", prefix)
-    return None
-
-
-def shape_of(out: torch.Tensor, layout: Layout, grid: tuple[int, int]) -> tuple[int, ...]:
-    """A layer's shape above the seam: (H, W, C) or (C,)."""
-    acts = layout.to_acts(out, grid)
-    return (*(int(d) for d in acts.shape[2:]), int(acts.shape[1]))
 
 
 # -- the device and the module's state ----------------------------------------------------
@@ -238,6 +188,37 @@ class _Reached(Exception):  # noqa: N818 - control flow: the layer asked for was
         self.acts = acts
 
 
+# -- one probe pass ---------------------------------------------------------------------------
+@dataclasses.dataclass
+class Probed:
+    """What one probe pass saw: each module's first output and how often it ran."""
+
+    outputs: dict[str, object]
+    calls: dict[str, int]
+    result: object
+
+
+def probe_pass(net: torch.nn.Module, run: Callable[[], object]) -> Probed:
+    """Run ``run()`` with every named module of ``net`` recording its output."""
+    seen: dict[str, object] = {}
+    calls: dict[str, int] = {}
+
+    def record(name: str) -> Callable:
+        def hook(module, inputs, out):
+            calls[name] = calls.get(name, 0) + 1
+            seen.setdefault(name, out)
+
+        return hook
+
+    handles = [hook_here(m, record(n)) for n, m in net.named_modules() if n]
+    try:
+        result = run()
+    finally:
+        for handle in handles:
+            handle.remove()
+    return Probed(seen, calls, result)
+
+
 # -- the VisionModel ------------------------------------------------------------------------
 class TorchModuleModel(TorchVisionModel):
     """An ``nn.Module`` classifier taking (B, 3, H, W) images, readable at its modules.
@@ -246,7 +227,7 @@ class TorchModuleModel(TorchVisionModel):
     ----------
     net : torch.nn.Module
         A classifier: its output for one image is a tensor of logits (1, K).
-    value_range : (float, float)
+    value_range : (float, float), optional
         The pixel range the network wants; an image ``x`` in [0, 1] becomes
         ``lo + x * (hi - lo)`` before ``mean`` and ``std``. Default (0, 1).
     mean, std : sequence of 3 floats, optional
@@ -271,13 +252,24 @@ class TorchModuleModel(TorchVisionModel):
     ModelError
         If the module is not a classifier (its output is not one logits tensor (1, K)),
         cannot run on the probe image, the options do not fit, or the device is missing.
+
+    Notes
+    -----
+    A subclass for another kind of module (:mod:`neuron_groups.backends.torch.huggingface`)
+    changes how the module is called (:meth:`_call`), where its logits are in what it
+    returns (:meth:`_logits_of`, checked once by :meth:`_check_output`), its defaults
+    (:meth:`_preset`, :meth:`_default_normalization`, :meth:`_class_names`) and where its
+    tokens sit (:meth:`_geometry`, :meth:`_fixed_size`).
     """
+
+    RUN_ERRORS: tuple[type[BaseException], ...] = (RuntimeError, AssertionError)
+    """What a pass that fails on an image raises (reported as an ImageError)."""
 
     def __init__(
         self,
         net: torch.nn.Module,
         *,
-        value_range: tuple[float, float] = (0.0, 1.0),
+        value_range: tuple[float, float] | None = None,
         mean: Sequence[float] | None = None,
         std: Sequence[float] | None = None,
         class_names: Sequence[str] | Sequence[Sequence[str]] | None = None,
@@ -289,22 +281,66 @@ class TorchModuleModel(TorchVisionModel):
             raise ModelError(f"Expected a torch.nn.Module; got {type(net).__name__}.")
         self.module = net
         self.frozen = FrozenWhileRunning(net)
-        config = getattr(net, "pretrained_cfg", None) or {}
-        self.name = name or config.get("architecture") or type(net).__name__
-        self.value_range = check_value_range(value_range)
-        self.mean = _check_triple("mean", _given(mean, config.get("mean"), IMAGENET_MEAN))
-        self.std = _check_triple("std", _given(std, config.get("std"), IMAGENET_STD))
+        preset = self._preset()
+        self.name = name or preset.get("name") or type(net).__name__
+        self.value_range = check_value_range(_given(value_range, preset.get("range"), (0, 1)))
+        if mean is None or std is None:
+            default_mean, default_std = self._default_normalization(preset)
+            mean, std = _given(mean, default_mean), _given(std, default_std)
+        self.mean, self.std = _check_triple("mean", mean), _check_triple("std", std)
         if np.any(np.asarray(self.std) == 0):
             raise ModelError(f"std has a zero: {self.std}; it divides the pixels.")
         self._to_device(device)
-        self.tokens = token_layout(net)
-        self._fixed = fixed_size_of(net)
-        self.probe_size = _probe_size(input_size, self._fixed, config)
+        self._fixed = self._fixed_size()
+        self.probe_size = _probe_size(input_size, self._fixed, preset.get("size"))
         self.default_size = self.probe_size[0]
         self.logits_layer = LOGITS
         self._layers, self._layouts, self._shared = self._probe()
         n_logits = self._layers[-1].channels
-        self.class_names, self.class_synonyms = _class_names(class_names, n_logits)
+        self.class_names, self.class_synonyms = self._class_names(class_names, n_logits)
+
+    # -- what a kind of module changes -------------------------------------------------------
+    def _preset(self) -> dict:
+        """Defaults the module carries: ``name``, ``range``, ``mean``, ``std``, ``size`` (H, W).
+
+        timm's ``pretrained_cfg``; missing keys fall back to the documented defaults.
+        """
+        config = getattr(self.module, "pretrained_cfg", None) or {}
+        size = config.get("input_size")  # timm: (3, H, W)
+        return {
+            "name": config.get("architecture"),
+            "mean": config.get("mean"),
+            "std": config.get("std"),
+            "size": (int(size[-2]), int(size[-1])) if size else None,
+        }
+
+    def _default_normalization(self, preset: dict) -> tuple[Sequence[float], Sequence[float]]:
+        """(mean, std) when not given: the preset's, else ImageNet's."""
+        return _given(preset.get("mean"), IMAGENET_MEAN), _given(preset.get("std"), IMAGENET_STD)
+
+    def _fixed_size(self) -> tuple[int, int] | None:
+        """The one (H, W) the module takes (a ViT with a fixed ``img_size``), or None."""
+        return fixed_size_of(self.module)
+
+    def _geometry(self, probed: Probed) -> Geometry:
+        """Where the module's tokens sit (timm's and torchvision's ViTs); the probe pass seen."""
+        return token_geometry(self.module)
+
+    def _call(self, inputs: torch.Tensor) -> object:
+        """The module's output for normalized inputs (B, 3, H, W)."""
+        return self.module(inputs)
+
+    def _logits_of(self, output: object) -> torch.Tensor:
+        """The logits (B, K) in the module's output."""
+        return output
+
+    def _check_output(self, output: object) -> torch.Tensor:
+        """The probe pass's logits (1, K), or a ModelError saying why there are none."""
+        return self._check_classifier(output)
+
+    def _class_names(self, class_names, n_logits: int):
+        """(display names, synonyms) of each logit (see :func:`_class_names`)."""
+        return _class_names(class_names, n_logits)
 
     # -- construction ----------------------------------------------------------------------
     def _to_device(self, device: str | torch.device | None) -> None:
@@ -321,46 +357,61 @@ class TorchModuleModel(TorchVisionModel):
         if wanted != current:
             self.module.to(wanted)
 
+    def _probe_at(self, hw: tuple[int, int]) -> Probed:
+        """One forward pass of a grey image of (H, W) ``hw`` with every module recorded."""
+        image = torch.full((1, 3, *hw), 0.5, device=self.device)
+        with self.frozen, torch.no_grad():
+            return probe_pass(self.module, lambda: self._call(self.normalize(image)))
+
     def _probe(self) -> tuple[list[LayerInfo], dict[str, Layout], dict[str, int]]:
         """One forward pass at :attr:`probe_size`: every module's output shape, in order."""
-        height, width = self.probe_size
-        grid = self.tokens.grid((height, width)) if self.tokens else (0, 0)
-        seen: dict[str, object] = {}
-        calls: dict[str, int] = {}
-
-        def record(name: str) -> Callable:
-            def hook(module, inputs, out):
-                calls[name] = calls.get(name, 0) + 1
-                seen.setdefault(name, out)
-
-            return hook
-
-        modules = [(n, m) for n, m in self.module.named_modules() if n]
-        handles = [hook_here(m, record(n)) for n, m in modules]
-        image = torch.full((1, 3, height, width), 0.5, device=self.device)
+        hw = self.probe_size
         try:
-            with self.frozen, torch.no_grad():
-                output = self.module(self.normalize(image))
+            probed = self._probe_at(hw)
         except (RuntimeError, AssertionError, ValueError, TypeError) as exc:
             raise ModelError(
-                f"{self.name!r} could not run on a {height}x{width} probe image "
+                f"{self.name!r} could not run on a {hw[0]}x{hw[1]} probe image "
                 f"({_first_line(exc)}). Pass input_size= the size it takes."
             ) from None
-        finally:
-            for handle in handles:
-                handle.remove()
-        logits = self._check_classifier(output)
-        infos, layouts = [], {}
-        for name, out in seen.items():
-            layout = layout_of(out, self.tokens, grid)
-            if layout is None or calls[name] > 1:
-                continue
-            layouts[name] = layout
-            infos.append(LayerInfo(name, shape_of(out, layout, grid)))
+        logits = self._check_output(probed.result)
+        self.geometry = self._geometry(probed)
+        candidates = {
+            name: candidate_layouts(out, self.geometry, hw)
+            for name, out in probed.outputs.items()
+            if probed.calls[name] == 1
+        }
+        layouts = self._settle(candidates, probed)
+        infos = [LayerInfo(n, shape_of(probed.outputs[n], lay, hw)) for n, lay in layouts.items()]
         layouts[LOGITS] = Layout("vector")
         infos.append(LayerInfo(LOGITS, (int(logits.shape[1]),)))
-        shared = {name: count for name, count in calls.items() if count > 1}
+        shared = {name: count for name, count in probed.calls.items() if count > 1}
         return infos, layouts, shared
+
+    def _settle(self, candidates: dict[str, list[Layout]], probed: Probed) -> dict[str, Layout]:
+        """One layout per readable output; a map whose sides are all alike asks a wider pass.
+
+        Such a map (B, n, n, n) could be channels-first or channels-last: the axis that
+        widens with the input is its width. Without that pass (a network of one size, or
+        one that fails at the wider size) it is read channels-first.
+        """
+        unsure = [name for name, found in candidates.items() if len(found) > 1]
+        wider: dict[str, object] = {}
+        if unsure and self._fixed is None:
+            height, width = self.probe_size
+            try:
+                wider = self._probe_at((height, width + max(width // 2, 1))).outputs
+            except (RuntimeError, AssertionError, ValueError, TypeError):
+                wider = {}
+        layouts = {}
+        for name, found in candidates.items():
+            if not found:
+                continue
+            layout = found[0]
+            if name in unsure and name in wider:
+                moved = moved_axis(_shape(probed.outputs[name]), _shape(wider[name]))
+                layout = dataclasses.replace(moved, nested=layout.nested) if moved else layout
+            layouts[name] = layout
+        return layouts
 
     def _check_classifier(self, output: object) -> torch.Tensor:
         what = f"{self.name!r} is not a classifier: a classifier returns one logits tensor (B, K)"
@@ -484,28 +535,25 @@ class TorchModuleModel(TorchVisionModel):
         if layer == later:
             return acts
         rows = images.expand(len(acts), -1, -1, -1)  # (B, 3, H, W), no copy
-        grid = self._grid(rows)
+        hw = tuple(rows.shape[2:])
         layout = self._layouts[layer]
 
         def swap(module, args, out):
-            return layout.to_output(acts.to(out.dtype), out)
+            return layout.to_output(acts.to(self.dtype), out)
 
         def stop(module, args, out):
-            raise _Reached(self._layouts[later].to_acts(out, grid))
+            raise _Reached(self._layouts[later].to_acts(out, hw))
 
         handles = [hook_here(self._module(layer), swap)]
         if later != LOGITS:
             handles.append(hook_here(self._module(later), stop))
         try:
-            return self.module(self.normalize(rows))
+            return self._logits_of(self._call(self.normalize(rows)))
         except _Reached as reached:
             return reached.acts
         finally:
             for handle in handles:
                 handle.remove()
-
-    def _grid(self, images: torch.Tensor) -> tuple[int, int]:
-        return self.tokens.grid(tuple(images.shape[2:])) if self.tokens else (0, 0)
 
     def _module(self, name: str) -> torch.nn.Module:
         return self.module.get_submodule(name)
@@ -521,15 +569,15 @@ class TorchModuleModel(TorchVisionModel):
             images = F.interpolate(images, size=self._fixed, mode="bilinear", align_corners=False)
         inputs = self.normalize(images)
         if name == LOGITS:
-            return self.module(inputs)
-        layout, grid = self._layouts[name], self._grid(images)
+            return self._logits_of(self._call(inputs))
+        layout, hw = self._layouts[name], tuple(images.shape[2:])
 
         def stop(module, args, out):
-            raise _Reached(layout.to_acts(out, grid))
+            raise _Reached(layout.to_acts(out, hw))
 
         handle = hook_here(self._module(name), stop)
         try:
-            self.module(inputs)
+            self._call(inputs)
         except _Reached as reached:
             return reached.acts
         finally:
@@ -542,17 +590,17 @@ class TorchModuleModel(TorchVisionModel):
         With ``want_grad`` the activations at ``layer`` are a leaf that requires a gradient
         and that everything after the layer is computed from.
         """
-        grid = self._grid(batch)
+        hw = tuple(batch.shape[2:])
         found: dict[str, torch.Tensor] = {}
 
         def swap(module, args, out):
             layout = self._layouts[layer]
-            acts = layout.to_acts(out, grid).detach().requires_grad_(want_grad)
+            acts = layout.to_acts(out, hw).detach().requires_grad_(want_grad)
             found["acts"] = acts
             return layout.to_output(acts, out)
 
         def keep(module, args, out):
-            found["later"] = self._layouts[later].to_acts(out, grid)
+            found["later"] = self._layouts[later].to_acts(out, hw)
 
         handles = []
         if layer != LOGITS:
@@ -561,7 +609,7 @@ class TorchModuleModel(TorchVisionModel):
             handles.append(hook_here(self._module(later), keep))
         try:
             with torch.set_grad_enabled(want_grad):
-                logits = self.module(self.normalize(batch))  # (1, K)
+                logits = self._logits_of(self._call(self.normalize(batch)))  # (1, K)
         finally:
             for handle in handles:
                 handle.remove()
@@ -611,7 +659,7 @@ class TorchModuleModel(TorchVisionModel):
             return fn()
         except NeuronGroupsError:
             raise
-        except (RuntimeError, AssertionError) as exc:
+        except self.RUN_ERRORS as exc:
             height, width = batch.shape[2:]
             size = f"{self.probe_size[0]}x{self.probe_size[1]}"
             raise ImageError(
@@ -638,9 +686,14 @@ def _outermost(names: list[str]) -> list[str]:
     return [n for n in names if not has_listed_ancestor(n)]
 
 
-def _given(value: object, configured: object, default: object) -> object:
-    """The first of these that is not None."""
-    return next(v for v in (value, configured, default) if v is not None)
+def _given(*values: object) -> object:
+    """The first of these that is not None (None if all are)."""
+    return next((v for v in values if v is not None), None)
+
+
+def _shape(out: object) -> tuple[int, ...]:
+    tensor = out if isinstance(out, torch.Tensor) else first_tensor(out)
+    return tuple(tensor.shape) if isinstance(tensor, torch.Tensor) else ()
 
 
 def _check_triple(what: str, values: object) -> tuple[float, ...]:
@@ -654,13 +707,12 @@ def _check_triple(what: str, values: object) -> tuple[float, ...]:
 
 
 def _probe_size(
-    input_size: int | tuple[int, int] | None, fixed: tuple[int, int] | None, config: dict
+    input_size: int | tuple[int, int] | None,
+    fixed: tuple[int, int] | None,
+    preset: tuple[int, int] | None,
 ) -> tuple[int, int]:
     if input_size is None:
-        if fixed is not None:
-            return fixed
-        size = config.get("input_size")  # timm: (3, H, W)
-        return (int(size[-2]), int(size[-1])) if size else (DEFAULT_SIZE, DEFAULT_SIZE)
+        return fixed or preset or (DEFAULT_SIZE, DEFAULT_SIZE)
     sizes = np.broadcast_to(np.asarray(input_size), 2) if np.ndim(input_size) <= 1 else ()
     if len(sizes) != 2 or not all(float(s).is_integer() and s >= 1 for s in sizes):
         raise ModelError(f"input_size is a side or (H, W) in pixels; got {input_size!r}.")
@@ -695,5 +747,6 @@ __all__ = [
     "TorchModuleModel",
     "available_devices",
     "check_device",
-    "token_layout",
+    "probe_pass",
+    "token_geometry",
 ]
