@@ -1,4 +1,4 @@
-"""Choosing a vision model: InceptionV1 by name, any Keras or PyTorch classifier, or a VisionModel.
+"""Choosing a vision model: InceptionV1 by name, any Keras or PyTorch model, or a VisionModel.
 
 TensorFlow is imported only when a TensorFlow model is built, PyTorch only for a PyTorch one.
 """
@@ -36,6 +36,8 @@ def load_model(
     std: Sequence[float] | None = None,
     input_size: int | tuple[int, int] | None = None,
     device: object = None,
+    processor: object = None,
+    output: object = None,
 ) -> VisionModel:
     """Return a :class:`~neuron_groups.backends.base.VisionModel` to read images with.
 
@@ -48,8 +50,11 @@ def load_model(
         :class:`~neuron_groups.backends.tensorflow.keras_model.KerasVisionModel`; a
         ``torch.nn.Module`` classifier taking (B, 3, H, W) images (torchvision, timm, your
         own) in a :class:`~neuron_groups.backends.torch.module.TorchModuleModel`, read at
-        its module paths (``"layer3"``, ``"blocks.6"``); the same module with no options
-        gives the same wrapper. A VisionModel is returned as it is.
+        its module paths (``"layer3"``, ``"blocks.6"``); a Hugging Face ``transformers``
+        vision model (a classifier, a backbone such as DINOv2, or CLIP) in a
+        :class:`~neuron_groups.backends.torch.huggingface.HuggingFaceModel`, also read at
+        its module paths. The same module with no options gives the same wrapper. A
+        VisionModel is returned as it is.
     value_range : (float, float), optional
         Keras and PyTorch models: the input range the network wants (default (0, 1)).
     class_names : list of str, or list of lists of str, optional
@@ -70,6 +75,17 @@ def load_model(
         else 224).
     device : str or torch.device, optional
         PyTorch models only: where to run (default: where the module's weights are).
+    processor : image processor or processor, optional
+        Hugging Face models only: the checkpoint's (``AutoImageProcessor`` or
+        ``AutoProcessor.from_pretrained(name)``), for the input's normalization and size,
+        and for a CLIP or SigLIP model the tokenizer that turns text classes into
+        directions. Needed where the config does not say the normalization (ViT, BEiT,
+        CLIP, SigLIP), unless ``mean`` and ``std`` are given.
+    output : str or callable, optional
+        Hugging Face models only: the embedding of a model without a classifier, a field
+        of its output (``"image_embeds"``, ``"pooler_output"``) or a function of it giving
+        (B, E). Default: the logits of a classifier; else ``image_embeds``, else the
+        pooled output, else the class token of the last hidden state.
 
     Raises
     ------
@@ -86,6 +102,8 @@ def load_model(
         "std": std,
         "input_size": input_size,
         "device": device,
+        "processor": processor,
+        "output": output,
     }
     given = [key for key, value in options.items() if value is not None]
     if model is None:
@@ -100,6 +118,9 @@ def load_model(
         if _backend(backend) == "torch":
             return _inceptionv1_torch(*folders)
         return _inceptionv1(*folders)
+    if _is_huggingface_model(model):
+        _refuse_options([k for k in given if k not in HF_OPTIONS], "a Hugging Face model")
+        return _torch_module_model(model, {key: options[key] for key in given}, huggingface=True)
     if _is_torch_module(model):
         _refuse_options([k for k in given if k not in TORCH_OPTIONS], "a PyTorch module")
         return _torch_module_model(model, {key: options[key] for key in given})
@@ -136,6 +157,7 @@ def _canonical_name(name: str) -> str:
 
 KERAS_OPTIONS = ("value_range", "class_names", "logits_layer")
 TORCH_OPTIONS = ("value_range", "class_names", "mean", "std", "input_size", "device")
+HF_OPTIONS = (*TORCH_OPTIONS, "processor", "output")
 
 
 def _refuse_options(given: list[str], what: str) -> None:
@@ -143,7 +165,8 @@ def _refuse_options(given: list[str], what: str) -> None:
         raise ModelError(
             f"{', '.join(given)} cannot be set for {what}. value_range and class_names are "
             f"for a Keras model or a PyTorch module, logits_layer for a Keras model, "
-            f"{', '.join(TORCH_OPTIONS[2:])} for a PyTorch module."
+            f"{', '.join(TORCH_OPTIONS[2:])} for a PyTorch module, processor and output for "
+            "a Hugging Face model."
         )
 
 
@@ -156,17 +179,28 @@ def _is_torch_module(model: object) -> bool:
     return isinstance(model, torch.nn.Module)
 
 
+def _is_huggingface_model(model: object) -> bool:
+    # A transformers model is a PyTorch module whose class comes from transformers.
+    classes = type(model).__mro__
+    return any(c.__module__.startswith("transformers.") for c in classes) and _is_torch_module(
+        model
+    )
+
+
 _torch_wrappers: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 """The wrapper of each module loaded without options, so that passing it again is cheap."""
 
 
-def _torch_module_model(net: object, options: dict) -> VisionModel:
-    from neuron_groups.backends.torch.module import TorchModuleModel
+def _torch_module_model(net: object, options: dict, huggingface: bool = False) -> VisionModel:
+    if huggingface:
+        from neuron_groups.backends.torch.huggingface import HuggingFaceModel as Wrapper
+    else:
+        from neuron_groups.backends.torch.module import TorchModuleModel as Wrapper
 
     if options:
-        return TorchModuleModel(net, **options)
+        return Wrapper(net, **options)
     if net not in _torch_wrappers:
-        _torch_wrappers[net] = TorchModuleModel(net)
+        _torch_wrappers[net] = Wrapper(net)
     return _torch_wrappers[net]
 
 

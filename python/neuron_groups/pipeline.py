@@ -13,6 +13,7 @@ from typing import Any
 
 from neuron_groups.attribution import DEFAULT_METHOD, check_method
 from neuron_groups.backends.base import NO_HOOKS, IconHooks, IconSettings
+from neuron_groups.directions import aim
 from neuron_groups.images import load_image
 from neuron_groups.models import load_model
 from neuron_groups.reading import (
@@ -75,6 +76,8 @@ def neuron_groups(
     icon_settings: IconSettings | None = None,
     icon_cache: Any = True,
     hooks: IconHooks = NO_HOOKS,
+    processor: Any = None,
+    target_image: Any = None,
 ) -> NeuronGroupsResult:
     """Find the neuron groups of an image at one layer, or at several linked by flows.
 
@@ -89,11 +92,14 @@ def neuron_groups(
     n_groups : int or list of int, optional
         Number of groups (default 6, at most 16); with several layers one number for all or
         one per layer.
-    classes : list of str or int, optional
+    classes : list of str or int, or dict, optional
         Classes to attribute at the last layer (names, any synonym, or indices); default:
-        the top 5.
+        the top 5. For a model without a classifier (DINOv2, CLIP), directions in its
+        embedding: ``{name: vector}``, or texts for CLIP or SigLIP (embedded by its text
+        tower); see :mod:`neuron_groups.directions`.
     model : str, VisionModel, keras.Model or torch.nn.Module, optional
-        Default: InceptionV1 (see :func:`neuron_groups.load_model`).
+        Default: InceptionV1 (see :func:`neuron_groups.load_model`); a Hugging Face
+        ``transformers`` model goes in as it is.
     method : str, sklearn estimator or SharedGroups
         Factorization (default NMF; sign-split NMF for signed activations such as a ViT's,
         see :mod:`neuron_groups.factorization`), or groups fitted on many images
@@ -117,6 +123,11 @@ def neuron_groups(
         Where icons are cached (True: the user cache; False: no cache).
     hooks : IconHooks, optional
         Progress, snapshots and stop for the icon optimization.
+    processor : image processor or processor, optional
+        A Hugging Face model's processor (see :func:`neuron_groups.load_model`).
+    target_image : image, optional
+        For a model without a classifier: another image, whose embedding is one more
+        direction, ``"target image"`` (which groups make the two images look alike).
 
     Returns
     -------
@@ -125,7 +136,8 @@ def neuron_groups(
         stability (:mod:`neuron_groups.quality`).
     """
     check_method(attribution)
-    vision_model = load_model(model)
+    vision_model = load_model(model, processor=processor)
+    vision_model, classes = aim(vision_model, classes, target_image)  # directions as classes
     layers = check_layers(vision_model, layer)  # bad layers and counts cost no pass
     check_counts(n_groups, layers, given_counts(vision_model, method, layers))
     reading = ImageReading(vision_model, load_image(image), layers, classes)  # the one pass

@@ -39,6 +39,7 @@ from neuron_groups.attribution import (
     check_method,
 )
 from neuron_groups.backends.base import Targets, VisionModel
+from neuron_groups.directions import aim
 from neuron_groups.errors import ClassNameError, GroupCountError, LayerError
 from neuron_groups.factorization import GroupSource, factorize
 from neuron_groups.labels import resolve_classes
@@ -215,8 +216,12 @@ class ImageReading:
         RGB floats in [0, 1].
     layers : str or list of str
         One spatial layer, or 1..MAX_LAYERS of them input to output.
-    classes : list of str or int, optional
+    classes : list of str or int, or dict, optional
         Classes for the last layer's table (default: the top 5), read in the first pass.
+        For a model without a classifier, directions in its embedding (a dict of vectors,
+        or texts for CLIP): see :func:`~neuron_groups.directions.aim`.
+    target_image : image, optional
+        For a model without a classifier: another image, whose embedding is a direction.
     """
 
     def __init__(
@@ -225,12 +230,15 @@ class ImageReading:
         image: np.ndarray,
         layers: str | Sequence[str],
         classes: Sequence[str | int] | None = None,
+        target_image: Any = None,
     ):
+        model, classes = aim(model, classes, target_image)  # directions become classes
         self.model = model
         self.image = image
         self.layers = check_layers(model, layers)
         asked = self._resolve_names(classes)
-        targets = Targets.top_classes(TOP_K) if asked is None else Targets.classes(asked)
+        top = Targets.top_classes(min(TOP_K, model.n_classes))
+        targets = top if asked is None else Targets.classes(asked)
         readout = model.read(image, self.layer, targets)  # the class pass
         self.acts: dict[str, np.ndarray] = {self.layer: readout.acts}  # (h, w, C) each
         self.logits = readout.logits  # (K,)

@@ -23,11 +23,11 @@ import contextlib
 import dataclasses
 import hashlib
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 
 import numpy as np
 
-from neuron_groups.errors import Cancelled, LayerError, did_you_mean
+from neuron_groups.errors import Cancelled, ClassNameError, LayerError, ModelError, did_you_mean
 
 
 @dataclasses.dataclass(frozen=True)
@@ -479,6 +479,63 @@ class VisionModel(ABC):
     def logits(self, image: np.ndarray) -> np.ndarray:
         """Pre-softmax class scores of one image, shape (K,)."""
         return self.read(image, self.logits_layer).logits
+
+    # -- models without a classifier ---------------------------------------------------
+    embedding_size: int | None = None
+    """For a model whose output is an embedding (no classifier): its size E; else None.
+
+    Such a model's "logits" are the embedding's components along named directions in its
+    space, ``<embedding, v / |v|>`` (:meth:`toward`): the directions are unit vectors, the
+    embedding is not normalized. :attr:`class_names` are the directions' names, so every
+    target, table and flow works on them as on classes. For one image the directions rank
+    as by cosine similarity (the embedding's norm is common to all of them).
+    """
+
+    def embed(self, image: np.ndarray) -> np.ndarray:
+        """The embedding (E,) of one image, RGB floats in [0, 1], (H, W, 3).
+
+        Raises
+        ------
+        ModelError
+            For a classifier (the default).
+        """
+        raise ModelError(
+            f"{self.name!r} is a classifier: its output is class logits, not an embedding "
+            "to compare images in. Pass a model without a classifier (a backbone such as "
+            "DINOv2 or CLIP's image tower) for target_image=."
+        )
+
+    def toward(self, directions: Mapping[str, np.ndarray]) -> VisionModel:
+        """The model with its logits the embedding's components along ``directions``.
+
+        ``directions`` maps each name to a vector (E,) in the embedding's space (normalized
+        here); the new model's :attr:`class_names` are the names, in order. The model
+        itself is unchanged (the new one shares its network).
+
+        Raises
+        ------
+        ClassNameError
+            For a classifier (the default), or directions of another size than E.
+        """
+        raise ClassNameError(
+            f"{self.name!r} is a classifier: its targets are its own classes, named by "
+            "name or index. Directions (classes={name: vector}) are targets for a model "
+            "without a classifier, whose output is an embedding."
+        )
+
+    def embed_texts(self, texts: Sequence[str]) -> np.ndarray:
+        """Embeddings (T, E) of ``texts`` in the image embedding's space (a text tower's).
+
+        Raises
+        ------
+        ClassNameError
+            For a model without a text tower (the default), or one whose tokenizer is missing.
+        """
+        raise ClassNameError(
+            f"{self.name!r} has no text tower to embed {list(texts)!r} with (CLIP and SigLIP "
+            "have one). Give each class as a vector in its embedding's space, "
+            "classes={name: vector}: e.g. text embeddings computed with another model."
+        )
 
     # -- feature visualization ---------------------------------------------------------
     @abstractmethod

@@ -7,7 +7,7 @@ from inside one. numpy only.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 
@@ -216,6 +216,61 @@ def check_targets(model: VisionModel, layer: LayerInfo, targets: Targets) -> Lay
     return later
 
 
+def check_directions(
+    directions: object, size: int, model_name: str
+) -> tuple[list[str], np.ndarray]:
+    """Named directions in an embedding of ``size`` numbers, as (names, unit vectors (K, E)).
+
+    ``directions`` maps each name (a non-empty string) to a vector (E,), or (1, E), of
+    finite numbers that are not all zero (a numpy array, a list, or a tensor).
+
+    Raises
+    ------
+    ClassNameError
+        For anything else; a vector of another size names both sizes.
+    """
+    if not isinstance(directions, Mapping):
+        raise ClassNameError(
+            f"Directions are a dict of names and vectors, {{name: vector}}; got "
+            f"{type(directions).__name__}."
+        )
+    names, rows = [], []
+    for name, vector in directions.items():
+        if not isinstance(name, str) or not name.strip():
+            raise ClassNameError(f"A direction is named by a non-empty string; got {name!r}.")
+        row = _as_vector(name, vector)
+        if row.size != size:
+            raise ClassNameError(
+                f"Direction {name!r} has {row.size} numbers, but the embedding of "
+                f"{model_name!r} has {size}: a direction lives in the space of the model's "
+                "output (for CLIP, the projected image embedding: get_image_features)."
+            )
+        norm = float(np.linalg.norm(row))
+        if not np.isfinite(norm) or norm == 0:
+            raise ClassNameError(f"Direction {name!r} is zero or not finite; it has no direction.")
+        names.append(name)
+        rows.append(row / norm)
+    matrix = np.stack(rows).astype(np.float32) if rows else np.zeros((0, size), np.float32)
+    return names, matrix
+
+
+def _as_vector(name: str, vector: object) -> np.ndarray:
+    """One direction as float64 (E,): from (E,) or (1, E), a list, an array or a tensor."""
+    if hasattr(vector, "detach"):  # a tensor: off its device, out of the graph
+        vector = vector.detach().cpu().float().numpy()
+    try:
+        array = np.asarray(vector, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise ClassNameError(
+            f"Direction {name!r} is a vector of numbers; got {type(vector).__name__}."
+        ) from None
+    if array.ndim == 2 and array.shape[0] == 1:
+        array = array[0]
+    if array.ndim != 1:
+        raise ClassNameError(f"Direction {name!r} is one vector (E,); got shape {array.shape}.")
+    return array
+
+
 def check_evaluation_targets(
     model: VisionModel, layer: LayerInfo, targets: Targets
 ) -> LayerInfo | None:
@@ -279,6 +334,7 @@ __all__ = [
     "ceil_div",
     "check_acts",
     "check_class_indices",
+    "check_directions",
     "check_evaluation_targets",
     "check_fixed_size",
     "check_image",

@@ -29,6 +29,7 @@ import numpy as np
 import traitlets
 
 import neuron_groups.models as models
+from neuron_groups.directions import aim
 from neuron_groups.display.base import error_message
 from neuron_groups.display.fallback import static_fallback, with_fallback
 from neuron_groups.display.jobs import Job
@@ -56,10 +57,13 @@ class GroupWidget(SessionView):
     n_groups : int or list of int
         Number of groups (default 6, at most 16); with several layers, one number for all or
         one per layer.
-    classes : list of str or int, optional
-        Classes for the attribution table; default: the top 5 predicted.
+    classes : list of str or int, or dict, optional
+        Classes for the attribution table; default: the top 5 predicted. For a model
+        without a classifier, directions in its embedding (``{name: vector}``, or texts for
+        CLIP); the class picker offers their names.
     model : str, VisionModel, keras.Model or torch.nn.Module, optional
-        Default: InceptionV1 (see :func:`~neuron_groups.load_model`).
+        Default: InceptionV1 (see :func:`~neuron_groups.load_model`); a Hugging Face
+        ``transformers`` model goes in as it is.
     method : str, sklearn estimator or SharedGroups
         Factorization (default NMF), or groups fitted on many images, used at their layer.
     seed : int or None
@@ -84,6 +88,11 @@ class GroupWidget(SessionView):
         The table (and flows) shown first: ``"integrated"`` (default), ``"linear"`` (the
         article's) or ``"ablation"`` (measured). All three are computed; the switch in the
         widget, or ``w.attribution_method = ...``, changes it at once.
+    processor : image processor or processor, optional
+        A Hugging Face model's processor (see :func:`~neuron_groups.load_model`).
+    target_image : image, optional
+        For a model without a classifier: another image, whose embedding is one more
+        direction, ``"target image"``.
 
     Notes
     -----
@@ -120,6 +129,8 @@ class GroupWidget(SessionView):
         title: str = "",
         groups: Any = None,
         attribution: str = "integrated",
+        processor: Any = None,
+        target_image: Any = None,
         **kwargs: Any,
     ):
         super().__init__(
@@ -134,6 +145,7 @@ class GroupWidget(SessionView):
             return  # e.g. from_result
         method = groups if groups is not None else method
         self._attribution = attribution
+        self._processor, self._target_image = processor, target_image
         choices = (img, layer, n_groups, classes, model, method, seed)
         if is_built(model):
             try:
@@ -155,7 +167,11 @@ class GroupWidget(SessionView):
         from neuron_groups.data import example_names
 
         self._set_quietly(classes=class_list(classes))
-        vision_model = models.load_model("inceptionv1" if model is None else model)
+        vision_model = models.load_model(
+            "inceptionv1" if model is None else model, processor=self._processor
+        )
+        vision_model, classes = aim(vision_model, classes, self._target_image)  # directions
+        self._set_quietly(classes=class_list(classes))
         if job is not None:
             job.check()  # the interpreter may be exiting
         self.status = "computing"

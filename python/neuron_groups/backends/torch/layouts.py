@@ -239,6 +239,33 @@ def moved_axis(before: tuple[int, ...], after: tuple[int, ...]) -> Layout | None
     return None
 
 
+def settle(
+    candidates: Mapping[str, list[Layout]],
+    outputs: Mapping[str, object],
+    wider: Mapping[str, object],
+) -> dict[str, Layout]:
+    """One layout per output that has any, in order: the likeliest, or the one a wider pass shows.
+
+    ``outputs`` are the probe pass's, ``wider`` a pass's on a wider input (may be empty);
+    an output with two candidate layouts takes the one :func:`moved_axis` finds.
+    """
+    layouts = {}
+    for name, found in candidates.items():
+        if not found:
+            continue
+        layout = found[0]
+        if len(found) > 1 and name in wider:
+            moved = moved_axis(_shape(outputs[name]), _shape(wider[name]))
+            layout = dataclasses.replace(moved, nested=layout.nested) if moved else layout
+        layouts[name] = layout
+    return layouts
+
+
+def _shape(out: object) -> tuple[int, ...]:
+    tensor = out if isinstance(out, torch.Tensor) else first_tensor(out)
+    return tuple(tensor.shape) if isinstance(tensor, torch.Tensor) else ()
+
+
 def shape_of(out: object, layout: Layout, hw: Pair) -> tuple[int, ...]:
     """A layer's shape above the seam: (H, W, C) or (C,)."""
     acts = layout.to_acts(out, hw)
@@ -260,6 +287,7 @@ __all__ = [
     "grid_of",
     "moved_axis",
     "replace_first",
+    "settle",
     "shape_of",
     "square",
 ]

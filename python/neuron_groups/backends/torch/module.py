@@ -56,8 +56,7 @@ from neuron_groups.backends.torch.layouts import (
     Geometry,
     Layout,
     candidate_layouts,
-    first_tensor,
-    moved_axis,
+    settle,
     shape_of,
     square,
 )
@@ -128,6 +127,23 @@ def check_device(device: str | torch.device) -> torch.device:
             f"Devices here: {', '.join(here)}."
         )
     return wanted
+
+
+def move_to(
+    net: torch.nn.Module, current: torch.device, device: str | torch.device | None, name: str
+) -> None:
+    """Check the device of ``net``'s weights, and move it to ``device`` if one is named."""
+    if current.type == "meta":
+        raise ModelError(
+            f"The weights of {name!r} are on the 'meta' device (not loaded); load "
+            "them (e.g. load_state_dict or to_empty) first."
+        )
+    if device is None:
+        check_device(current)
+        return
+    wanted = check_device(device)
+    if wanted != current:
+        net.to(wanted)
 
 
 class FrozenWhileRunning:
@@ -290,7 +306,7 @@ class TorchModuleModel(TorchVisionModel):
         self.mean, self.std = _check_triple("mean", mean), _check_triple("std", std)
         if np.any(np.asarray(self.std) == 0):
             raise ModelError(f"std has a zero: {self.std}; it divides the pixels.")
-        self._to_device(device)
+        move_to(self.module, self.device, device, self.name)
         self._fixed = self._fixed_size()
         self.probe_size = _probe_size(input_size, self._fixed, preset.get("size"))
         self.default_size = self.probe_size[0]
@@ -336,27 +352,13 @@ class TorchModuleModel(TorchVisionModel):
 
     def _check_output(self, output: object) -> torch.Tensor:
         """The probe pass's logits (1, K), or a ModelError saying why there are none."""
-        return self._check_classifier(output)
+        return check_classifier(self.name, output)
 
     def _class_names(self, class_names, n_logits: int):
         """(display names, synonyms) of each logit (see :func:`_class_names`)."""
         return _class_names(class_names, n_logits)
 
     # -- construction ----------------------------------------------------------------------
-    def _to_device(self, device: str | torch.device | None) -> None:
-        current = self.device
-        if current.type == "meta":
-            raise ModelError(
-                f"The weights of {self.name!r} are on the 'meta' device (not loaded); load "
-                "them (e.g. load_state_dict or to_empty) first."
-            )
-        if device is None:
-            check_device(current)
-            return
-        wanted = check_device(device)
-        if wanted != current:
-            self.module.to(wanted)
-
     def _probe_at(self, hw: tuple[int, int]) -> Probed:
         """One forward pass of a grey image of (H, W) ``hw`` with every module recorded."""
         image = torch.full((1, 3, *hw), 0.5, device=self.device)
@@ -373,8 +375,8 @@ class TorchModuleModel(TorchVisionModel):
                 f"{self.name!r} could not run on a {hw[0]}x{hw[1]} probe image "
                 f"({_first_line(exc)}). Pass input_size= the size it takes."
             ) from None
-        logits = self._check_output(probed.result)
         self.geometry = self._geometry(probed)
+        logits = self._check_output(probed.result)
         candidates = {
             name: candidate_layouts(out, self.geometry, hw)
             for name, out in probed.outputs.items()
@@ -391,52 +393,18 @@ class TorchModuleModel(TorchVisionModel):
         """One layout per readable output; a map whose sides are all alike asks a wider pass.
 
         Such a map (B, n, n, n) could be channels-first or channels-last: the axis that
-        widens with the input is its width. Without that pass (a network of one size, or
-        one that fails at the wider size) it is read channels-first.
+        widens with the input is its width (:func:`~neuron_groups.backends.torch.layouts.
+        settle`). Without that pass (a network of one size, or one that fails at the wider
+        size) it is read channels-first.
         """
-        unsure = [name for name, found in candidates.items() if len(found) > 1]
         wider: dict[str, object] = {}
-        if unsure and self._fixed is None:
+        if any(len(found) > 1 for found in candidates.values()) and self._fixed is None:
             height, width = self.probe_size
             try:
                 wider = self._probe_at((height, width + max(width // 2, 1))).outputs
             except (RuntimeError, AssertionError, ValueError, TypeError):
                 wider = {}
-        layouts = {}
-        for name, found in candidates.items():
-            if not found:
-                continue
-            layout = found[0]
-            if name in unsure and name in wider:
-                moved = moved_axis(_shape(probed.outputs[name]), _shape(wider[name]))
-                layout = dataclasses.replace(moved, nested=layout.nested) if moved else layout
-            layouts[name] = layout
-        return layouts
-
-    def _check_classifier(self, output: object) -> torch.Tensor:
-        what = f"{self.name!r} is not a classifier: a classifier returns one logits tensor (B, K)"
-        if isinstance(output, (tuple, list, dict)):
-            raise ModelError(
-                f"{what}, but it returns a {type(output).__name__} of {len(output)} items. Wrap "
-                "it in a module whose forward returns the logits alone."
-            )
-        if not isinstance(output, torch.Tensor):
-            raise ModelError(f"{what}, but it returns a {type(output).__name__}.")
-        shape = tuple(output.shape)
-        if output.ndim != 2 or shape[0] != 1:
-            kind = " (a feature map: a backbone without its head?)" if output.ndim == 4 else ""
-            raise ModelError(
-                f"{what}, but for one image it returns shape {shape}{kind}. Pass the whole "
-                "classifier, or add a head (pooling and a linear layer) that gives (B, K)."
-            )
-        rows = output.float()
-        if bool((rows >= 0).all()) and abs(float(rows.sum()) - 1.0) < 1e-4 and shape[1] > 1:
-            warnings.warn(
-                f"The output of {self.name!r} sums to 1 (a softmax?): attributions will be of "
-                "probabilities, not logits. Pass the network without its final softmax.",
-                stacklevel=4,
-            )
-        return output
+        return settle(candidates, probed.outputs, wider)
 
     # -- layers ----------------------------------------------------------------------------
     def layers(self) -> list[LayerInfo]:
@@ -669,6 +637,33 @@ class TorchModuleModel(TorchVisionModel):
             ) from None
 
 
+def check_classifier(name: str, output: object) -> torch.Tensor:
+    """The logits (1, K) a classifier returns for one image, or a ModelError saying why not."""
+    what = f"{name!r} is not a classifier: a classifier returns one logits tensor (B, K)"
+    if isinstance(output, (tuple, list, dict)):
+        raise ModelError(
+            f"{what}, but it returns a {type(output).__name__} of {len(output)} items. Wrap "
+            "it in a module whose forward returns the logits alone."
+        )
+    if not isinstance(output, torch.Tensor):
+        raise ModelError(f"{what}, but it returns a {type(output).__name__}.")
+    shape = tuple(output.shape)
+    if output.ndim != 2 or shape[0] != 1:
+        kind = " (a feature map: a backbone without its head?)" if output.ndim == 4 else ""
+        raise ModelError(
+            f"{what}, but for one image it returns shape {shape}{kind}. Pass the whole "
+            "classifier, or add a head (pooling and a linear layer) that gives (B, K)."
+        )
+    rows = output.float()
+    if bool((rows >= 0).all()) and abs(float(rows.sum()) - 1.0) < 1e-4 and shape[1] > 1:
+        warnings.warn(
+            f"The output of {name!r} sums to 1 (a softmax?): attributions will be of "
+            "probabilities, not logits. Pass the network without its final softmax.",
+            stacklevel=5,
+        )
+    return output
+
+
 # -- options ---------------------------------------------------------------------------------
 def _first_line(exc: BaseException) -> str:
     text = str(exc).strip()
@@ -689,11 +684,6 @@ def _outermost(names: list[str]) -> list[str]:
 def _given(*values: object) -> object:
     """The first of these that is not None (None if all are)."""
     return next((v for v in values if v is not None), None)
-
-
-def _shape(out: object) -> tuple[int, ...]:
-    tensor = out if isinstance(out, torch.Tensor) else first_tensor(out)
-    return tuple(tensor.shape) if isinstance(tensor, torch.Tensor) else ()
 
 
 def _check_triple(what: str, values: object) -> tuple[float, ...]:
