@@ -308,17 +308,19 @@ sys.meta_path[:] = [Hiding(finder) for finder in sys.meta_path]
 
 
 def test_the_module_tests_pass_without_tensorflow(tmp_path):
-    # The whole of test_torch_module.py (ResNet-50, ViTs, widget, page) with TensorFlow
-    # made unimportable; a sitecustomize.py hides them before anything runs.
+    # The whole of test_torch_module.py (ResNet-50, ViTs, widget, page) and of
+    # test_torch_huggingface.py (transformers' models) with TensorFlow made unimportable; a
+    # sitecustomize.py hides them before anything runs.
     (tmp_path / "sitecustomize.py").write_text(NO_TENSORFLOW, encoding="utf-8")
     paths = [str(tmp_path), str(REPO / "python"), str(REPO), os.environ.get("PYTHONPATH", "")]
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in paths if p)}
     command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"]
-    command += [str(REPO / "tests" / "torch" / "test_torch_module.py")]
+    modules = ("test_torch_module.py", "test_torch_huggingface.py")
+    command += [str(REPO / "tests" / "torch" / module) for module in modules]
     done = subprocess.run(command, env=env, cwd=REPO, capture_output=True, text=True, timeout=900)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-2000:]
     passed = re.search(r"\b(\d+) passed", done.stdout)
-    assert passed and int(passed.group(1)) >= 15, done.stdout[-500:]
+    assert passed and int(passed.group(1)) >= 40, done.stdout[-500:]
     blocked = subprocess.run(
         [sys.executable, "-c", "import tensorflow"], env=env, capture_output=True, text=True
     )

@@ -195,9 +195,10 @@ class HuggingFaceModel(TorchModuleModel):
         auto = "AutoProcessor" if self.dual else "AutoImageProcessor"
         raise ModelError(
             f"{type(self.module).__name__} ({self.model_type or 'a Hugging Face model'}) does "
-            "not say how its input is normalized, and checkpoints of its kind differ in it. "
-            f"Pass processor={auto}.from_pretrained({path!r}) (the checkpoint's own), or "
-            "mean= and std=."
+            "not say how its input is normalized: its config has no mean and std, and "
+            "checkpoints of its kind do not all use ImageNet's. Pass "
+            f"processor={auto}.from_pretrained({path!r}) (the checkpoint's own), or mean= "
+            "and std=."
         )
 
     def _fixed_size(self) -> tuple[int, int] | None:
