@@ -26,7 +26,7 @@ A new method is one function ``method(probe, spatial, channel) -> Attribution`` 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 import numpy as np
 
@@ -321,6 +321,11 @@ def sign_disagreements(linear: np.ndarray, measured: np.ndarray, strong: float =
     return opposite & (np.abs(measured) >= strong * largest)
 
 
-def attribute_all(probe: Probe, spatial: np.ndarray, channel: np.ndarray) -> dict[str, Attribution]:
-    """Every method's table for these groups."""
-    return {name: method(probe, spatial, channel) for name, method in METHODS.items()}
+def attribute_all(
+    probe: Probe,
+    spatial: np.ndarray,
+    channel: np.ndarray,
+    methods: Sequence[str] = tuple(METHODS),
+) -> dict[str, Attribution]:
+    """These methods' tables (default: every method's) for these groups."""
+    return {name: METHODS[name](probe, spatial, channel) for name in methods}
