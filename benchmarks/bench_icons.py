@@ -265,6 +265,7 @@ class Trace:
     seed: int
     seconds: list = dataclasses.field(default_factory=list)  # per step
     first_of_phase: list = dataclasses.field(default_factory=list)  # per step: traced
+    phases: list = dataclasses.field(default_factory=list)  # per step: which compiled step
     marks: list = dataclasses.field(default_factory=list)  # (steps done, scores (n,))
 
     def warm_seconds(self) -> np.ndarray:
@@ -272,6 +273,12 @@ class Trace:
         t, first = np.array(self.seconds), np.array(self.first_of_phase)
         typical = np.median(t[~first]) if (~first).any() else 0.0
         return np.concatenate([[0.0], np.cumsum(np.where(first, typical, t))])
+
+    def step_ms(self) -> str:
+        """The median ms of a step in each phase (e.g. coarse, then full size): 'a/b'."""
+        t, first, phases = (np.array(v) for v in (self.seconds, self.first_of_phase, self.phases))
+        medians = [np.median(t[(phases == p) & ~first]) * 1e3 for p in np.unique(phases)]
+        return "/".join(f"{m:.0f}" for m in medians)
 
     def cold_seconds(self) -> np.ndarray:
         return np.concatenate([[0.0], np.cumsum(self.seconds)])
@@ -291,6 +298,7 @@ def race(runs: list[tuple[Run, int]], score, every: int) -> list[Trace]:
             t.run.step()
             t.seconds.append(time.perf_counter() - start)
             t.first_of_phase.append(t.run.done == 1 or t.run.phase != phase)
+            t.phases.append(t.run.phase)
             if t.run.done % every == 0 or t.run.done == t.run.steps:
                 t.marks.append((t.run.done, score(t.run.images())))
         if traces[0].run.done % 64 == 0:
@@ -337,11 +345,10 @@ def quality(model, directions, crops, seeds, names, steps) -> dict:
         f"{np.round(faithful, 1).tolist()}" + ("" if steps == 513 else " (NOT 513 steps)")
     )
     print("   step, seconds without traces (with); 'look': mixed3b cosine of the final icons to")
-    print(
-        "   today's (default seed 0), 'photo': to the image regions (today's icons: see 'default')"
-    )
+    print("   today's (default seed 0), 'photo': to the image regions (today's icons: see")
+    print("   'default'); ms/step: the median step of each phase (a coarse one first)")
     head = f"  {'run':<27}{'seed':>4}{'90% mean':>22}{'90% every icon':>22}{'95% every icon':>22}"
-    print(head + f"{'final: mean':>13}{'min':>7}{'look':>6}{'photo':>7}")
+    print(head + f"{'final: mean':>13}{'min':>7}{'look':>6}{'photo':>7}{'ms/step':>9}")
     rows = {}
     for t in traces:
         share = np.array([m[1] for m in t.marks]) / faithful  # (k, n)
@@ -357,6 +364,7 @@ def quality(model, directions, crops, seeds, names, steps) -> dict:
             f"  {t.run.name:<27}{t.seed:>4}"
             + "".join(f"{fmt(h):>22}" for h in hits)
             + f"{final.mean():>13.3f}{final.min():>7.3f}{look:>6.2f}{photo:>7.2f}"
+            + f"{t.step_ms():>9}"
         )
     summary(rows, names, seeds)
     return {name: by_name[(name, seeds[0])].run.images() for name in names}
