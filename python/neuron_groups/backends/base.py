@@ -78,10 +78,11 @@ class IconSettings:
         Adam's decay of the squared-gradient average (0.999, Lucid's: TF1's default).
     beta1 : float
         Adam's decay of the gradient average, its momentum (0.9, Lucid's: TF1's default).
-        0.7 with ``beta2=0.99`` reaches 90% of the faithful score sooner (on the demo, over
-        seeds 0-2: every icon in about a quarter fewer steps, the mean in a third fewer) but
-        ends at other local optima, so it is an option, not the default
-        (``benchmarks/bench_icons.py`` measures it).
+        0.7 with ``beta2=0.99`` reaches 90% of the faithful score about a fifth sooner (the
+        demo over seeds 0-2: 0.78x the default's seconds for every icon, 0.80x for the
+        mean) and ends as high on average, but each icon at another local optimum (the
+        lowest 0.93 of the faithful score, as another seed of the default gives 0.91-0.98),
+        so it is an option, not the default (``benchmarks/bench_icons.py`` measures it).
 
     Notes
     -----
