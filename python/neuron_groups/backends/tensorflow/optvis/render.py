@@ -119,12 +119,13 @@ def trajectory_key(directions: np.ndarray, settings: IconSettings) -> tuple:
     The directions, the seed, the learning rate, ``beta2`` and ``beta1``: not the step
     count, so two runs with the same key agree on every step both make.
     """
-<<<<<<< HEAD
-    return (directions_digest(directions), settings.seed, settings.learning_rate, settings.beta2)
-=======
-    digest = hashlib.sha256(np.ascontiguousarray(directions, np.float32).tobytes()).hexdigest()
-    return (digest, settings.seed, settings.learning_rate, settings.beta2, settings.beta1)
->>>>>>> icons
+    return (
+        directions_digest(directions),
+        settings.seed,
+        settings.learning_rate,
+        settings.beta2,
+        settings.beta1,
+    )
 
 
 def draw_sequence(transforms: Compose, seed: int, steps: int) -> np.ndarray:
