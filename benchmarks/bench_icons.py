@@ -1,7 +1,8 @@
 """Time the group icons of the demo: 6 icons, 80x80, mixed4d, on InceptionV1.
 
 Usage: python benchmarks/bench_icons.py [--rounds N] [--no-quality] [--png PATH]
-                                        [--inter-op N] [--intra-op N]
+                                        [--inter-op N] [--intra-op N] [--seeds S ...]
+                                        [--variants NAME ...] [--groups N] [--steps N]
 
 Prints, in one run and side by side:
 
@@ -10,20 +11,31 @@ Prints, in one run and side by side:
    sizes the step's transforms actually hand the network), and the step by stage
    (parameterization, transforms, network, Adam, host round trip), each forward and
    backward, timed in interleaved rounds (median) so that other load hits all alike.
-2. Seconds to 90% / 95% / 100% of the faithful score, for the default run, the fast
-   preset (:meth:`IconSettings.fast`) and the widget's preview (the default run's own
-   snapshots, every 16 steps). The score is each icon's direction score at mixed4d on the
-   icon itself, without transforms, as a share of the faithful (513-step) icon's; "mean"
-   averages the icons, "all" waits for the lowest.
+2. Issue 22's race: today's default and the variants tried to get there sooner
+   (:data:`VARIANTS`, built in ``icon_variants.py``: Adam's betas, the fast preset, coarse
+   to fine, a smaller tiled canvas, a start from each group's strongest image region, MACO),
+   each over the seeds asked for, all interleaved one step at a time in one process, so
+   that the load on the machine hits all alike. The score is each icon's direction score
+   at mixed4d on the icon itself (full size, no transforms) as a share of the faithful
+   score: the default's (seed 0, 513-step) icon's, computed in the same race. Printed per
+   run: the step and seconds at which the mean over icons and every icon reach 90% (every
+   icon 95%), seconds without the traces (a compiled step's first call; with them in
+   brackets); the final shares (mean, lowest); how the final icons look beside today's and
+   beside the image regions (the cosine of their mean mixed3b activations: different seeds
+   of the default give the yardstick). Then per variant over the seeds, against the
+   default's: the goal is 90% on every icon in at least 35% fewer seconds (0.65x) with a
+   final score of at least 0.99 of the faithful one on every icon.
 3. The second call with the same shape: no trace.
 
-The directions are the NMF channel factors of dog_cat at mixed4d, as the demo computes them.
-Set NEURON_GROUPS_DATA to read the data offline.
+The directions are the NMF channel factors of dog_cat at mixed4d, as the demo computes them
+(``--groups`` fewer, for a short run; ``--steps`` fewer makes the default's last step the
+reference: not the faithful score). Set NEURON_GROUPS_DATA to read the data offline.
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 import time
 
@@ -32,26 +44,46 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import numpy as np
 import tensorflow as tf
 from bench_pipeline import cpu_description
+from icon_variants import (
+    CoarseToFine,
+    Maco,
+    Plain,
+    Run,
+    Tiled,
+    natural_magnitude,
+    region_start,
+    self_check,
+)
 
 from neuron_groups import load_model
-from neuron_groups.backends.base import IconHooks, IconSettings
+from neuron_groups.backends.base import IconSettings
 from neuron_groups.backends.tensorflow.optvis import Renderer
 from neuron_groups.backends.tensorflow.optvis.render import Adam, draw_sequence
+from neuron_groups.data import data_path
 from neuron_groups.factorization import factorize
 from neuron_groups.images import load_image
+from neuron_groups.peak_crops import peak_crops
 
 LAYER = "mixed4d"
-SHARES = (0.9, 0.95, 1.0)
-PREVIEW_EVERY = 16
-"""The widget's default ``snapshot_every``."""
+EXAMPLES = ("dog_cat", "flowers", "chair", "bicycle", "chameleon", "faucet", "rooster")
+EXAMPLES += ("spoonbill", "sunglasses_tux", "trombone")
+"""The example images whose crops give MACO its fixed magnitude."""
 
 
 def demo_directions(model) -> np.ndarray:
     """The demo's 6 NMF channel factors of dog_cat at mixed4d, ordered left to right."""
-    from neuron_groups.data import data_path
+    return demo_groups(model)[0]
 
-    acts = model.activations(load_image(data_path("images/dog_cat.png")), LAYER)
-    return factorize(acts, 6, layer=LAYER).channel
+
+def demo_groups(model, groups: int = 6) -> tuple[np.ndarray, np.ndarray]:
+    """The demo's channel factors (n, C) and each group's strongest 80-px region (n, 80, 80, 3).
+
+    ``groups`` below 6 keeps the first of the demo's 6 groups.
+    """
+    image = load_image(data_path("images/dog_cat.png"))
+    found = factorize(model.activations(image, LAYER), 6, layer=LAYER)
+    crops = np.stack([c.crop for c in peak_crops(image, found.spatial[:groups], 80)])
+    return found.channel[:groups], crops
 
 
 def direction_scores(model, icons: np.ndarray, directions: np.ndarray) -> np.ndarray:
@@ -139,9 +171,9 @@ def per_step(model, directions, rounds: int) -> None:
     settings = IconSettings()
     renderer = Renderer(forward, directions, settings)
     draws = draw_sequence(renderer.transforms, 1, 64)  # (64, n_draws)
-    lr, beta2 = np.float32(settings.learning_rate), np.float32(settings.beta2)
+    rates = np.float32([settings.learning_rate, settings.beta2, settings.beta1])
     for i in range(settings.redirect_relu_steps + 3):  # past the redirection steps
-        renderer.train_step(draws[i], lr, beta2).numpy()
+        renderer.train_step(draws[i], *rates).numpy()
     sizes = seen_sizes(renderer, draws)
     n = len(directions)
     rng = np.random.default_rng(0)
@@ -153,7 +185,7 @@ def per_step(model, directions, rounds: int) -> None:
     parameterization, transforms, adam, host = stage_functions(renderer)
     pick = len(draws)
     candidates = {
-        "step (ours)": lambda i: renderer.train_step(draws[i % pick], lr, beta2).numpy(),
+        "step (ours)": lambda i: renderer.train_step(draws[i % pick], *rates).numpy(),
         "floor at 80 px": lambda i: floor(images[80]).numpy(),
         "floor at 104 px": lambda i: floor(images[104]).numpy(),
         "floor at the sizes seen": lambda i: floor(images[sizes[i % pick]]).numpy(),
@@ -179,63 +211,187 @@ def per_step(model, directions, rounds: int) -> None:
     print("  PyTorch and Lucent 0.1.8 on the same weights: benchmarks/bench_torch.py")
 
 
-# -- 2. seconds to a share of the faithful score ---------------------------------------------
-def timed_run(model, directions, settings, every: int):
-    """Run with snapshots every ``every`` steps; return (steps, seconds, scores (k, n)).
+# -- 2. seconds to a share of the faithful score, the variants raced -------------------------
+VARIANTS = {
+    "default": lambda c, s: Plain("default", c.forward, c.directions, c.settings(seed=s)),
+    "beta1 .7, beta2 .99": lambda c, s: Plain(
+        "beta1 .7, beta2 .99", c.forward, c.directions, c.settings(seed=s, beta1=0.7, beta2=0.99)
+    ),
+    "fast preset": lambda c, s: Plain(
+        "fast preset", c.forward, c.directions, IconSettings.fast(seed=s, steps=c.steps // 2)
+    ),
+    "coarse 40 px x96": lambda c, s: CoarseToFine(
+        "coarse 40 px x96", c.forward, c.directions, c.settings(seed=s), 40, 96
+    ),
+    "tiled 40 px x64": lambda c, s: Tiled(
+        "tiled 40 px x64", c.forward, c.directions, c.settings(seed=s), 40, 64
+    ),
+    "start: region": lambda c, s: c.region_run("start: region", s, 1.0),
+    "start: region x.5 + noise": lambda c, s: c.region_run("start: region x.5 + noise", s, 0.5),
+    "MACO, lr .2": lambda c, s: Maco(
+        "MACO, lr .2", c.forward, c.directions, c.settings(seed=s, learning_rate=0.2), c.magnitude
+    ),
+}
+"""The runs raced in section 2 (each over every seed asked for); see icon_variants.py."""
 
-    Seconds count from the call (tracing included) to each snapshot, without the time
-    spent scoring the snapshots.
-    """
 
-    def forward(images, relu):
-        return model.forward_to(images, LAYER, relu)
+@dataclasses.dataclass
+class Context:
+    """What the variants are built from: the demo's model, directions, crops and steps."""
 
-    marks, scores, scoring = [], [], [0.0]
-    start = time.perf_counter()
+    model: object
+    directions: np.ndarray
+    crops: np.ndarray  # (n, 80, 80, 3) each group's strongest region of the image
+    steps: int
+    magnitude: np.ndarray | None = None
 
-    def snapshot(step, images):
-        now = time.perf_counter()
-        marks.append((step + 1, now - start - scoring[0]))
-        scores.append(direction_scores(model, images, directions))
-        scoring[0] += time.perf_counter() - now
+    def forward(self, images, relu):
+        return self.model.forward_to(images, LAYER, relu)
 
-    Renderer(forward, directions, settings).run(IconHooks(snapshot=snapshot, snapshot_every=every))
-    steps, seconds = (np.array(v) for v in zip(*marks, strict=True))
-    return steps, seconds, np.array(scores)
+    def settings(self, **changes) -> IconSettings:
+        return IconSettings(steps=self.steps, **changes)
+
+    def region_run(self, name: str, seed: int, weight: float) -> Plain:
+        run = Plain(name, self.forward, self.directions, self.settings(seed=seed))
+        run.renderer.param.spectrum.assign(region_start(run.renderer, self.crops, weight))
+        return run
 
 
-def reached(shares: np.ndarray, steps, seconds, target: float) -> str:
-    """When a share (k,) first reaches ``target``: 'step (seconds)', or 'never'."""
+@dataclasses.dataclass
+class Trace:
+    """One run's race: the seconds of each step and its scores every few steps."""
+
+    run: Run
+    seed: int
+    seconds: list = dataclasses.field(default_factory=list)  # per step
+    first_of_phase: list = dataclasses.field(default_factory=list)  # per step: traced
+    phases: list = dataclasses.field(default_factory=list)  # per step: which compiled step
+    marks: list = dataclasses.field(default_factory=list)  # (steps done, scores (n,))
+
+    def warm_seconds(self) -> np.ndarray:
+        """Seconds up to each step, a phase's first step (its trace) counted as a median one."""
+        t, first = np.array(self.seconds), np.array(self.first_of_phase)
+        typical = np.median(t[~first]) if (~first).any() else 0.0
+        return np.concatenate([[0.0], np.cumsum(np.where(first, typical, t))])
+
+    def step_ms(self) -> str:
+        """The median ms of a step in each phase (e.g. coarse, then full size): 'a/b'."""
+        t, first, phases = (np.array(v) for v in (self.seconds, self.first_of_phase, self.phases))
+        medians = [np.median(t[(phases == p) & ~first]) * 1e3 for p in np.unique(phases)]
+        return "/".join(f"{m:.0f}" for m in medians)
+
+    def cold_seconds(self) -> np.ndarray:
+        return np.concatenate([[0.0], np.cumsum(self.seconds)])
+
+
+def race(runs: list[tuple[Run, int]], score, every: int) -> list[Trace]:
+    """Step every run in turn, one step each per round; score each every ``every`` steps."""
+    traces = [Trace(run, seed) for run, seed in runs]
+    for t in traces:
+        t.marks.append((0, score(t.run.images())))
+    loads = [os.getloadavg()[0]]
+    while any(t.run.done < t.run.steps for t in traces):
+        for t in traces:
+            if t.run.done >= t.run.steps:
+                continue
+            phase, start = t.run.phase, time.perf_counter()
+            t.run.step()
+            t.seconds.append(time.perf_counter() - start)
+            t.first_of_phase.append(t.run.done == 1 or t.run.phase != phase)
+            t.phases.append(t.run.phase)
+            if t.run.done % every == 0 or t.run.done == t.run.steps:
+                t.marks.append((t.run.done, score(t.run.images())))
+        if traces[0].run.done % 64 == 0:
+            loads.append(os.getloadavg()[0])
+    print(f"  load average (1 min) during the race: {min(loads):.1f} to {max(loads):.1f}")
+    return traces
+
+
+def first_reach(trace: Trace, shares: np.ndarray, target: float):
+    """(step, warm seconds, cold seconds) when ``shares`` (k,) first reach ``target``, or None."""
     hit = np.flatnonzero(shares >= target - 1e-6)
-    return f"{steps[hit[0]]:>4d} ({seconds[hit[0]]:5.1f} s)" if hit.size else "     never  "
+    if not hit.size:
+        return None
+    step = trace.marks[hit[0]][0]
+    return step, trace.warm_seconds()[step], trace.cold_seconds()[step]
 
 
-def quality(model, directions) -> np.ndarray:
-    default = timed_run(model, directions, IconSettings(), every=8)
-    faithful = default[2][-1]  # (n,) the 513-step icons' scores
-    fast = timed_run(model, directions, IconSettings.fast(), every=8)
-    rows = {
-        "default (snapshots every 8)": default,
-        "fast preset (256, beta2 .99)": fast,
-        f"preview (every {PREVIEW_EVERY} steps)": tuple(v[1::2] for v in default),
-    }
-    print("\n2. step (seconds, tracing included) at which the icons reach a share of the")
-    print("   faithful score; mean over icons / every icon")
-    print(f"  {'run':<30}" + "".join(f"{f'{s:.0%} mean':>14}{f'{s:.0%} all':>14}" for s in SHARES))
-    for name, (steps, seconds, scores) in rows.items():
-        share = scores / faithful  # (k, n)
-        cells = [
-            reached(agg(share, axis=1), steps, seconds, s)
-            for s in SHARES
-            for agg in (np.mean, np.min)
-        ]
-        print(f"  {name:<30}" + "".join(f"{c:>14}" for c in cells))
-    final = fast[2][-1] / faithful
+def fmt(hit) -> str:
+    return f"{hit[0]:>4d} {hit[1]:5.1f} s ({hit[2]:5.1f})" if hit else f"{'never':>21}"
+
+
+def looks(model, icons: np.ndarray, others: np.ndarray) -> np.ndarray:
+    """Per icon, the cosine of mixed3b's mean activations (a texture descriptor) of two sets."""
+    a = tf.reduce_mean(model.forward_to(tf.constant(icons), "mixed3b"), axis=(1, 2)).numpy()
+    b = tf.reduce_mean(model.forward_to(tf.constant(others), "mixed3b"), axis=(1, 2)).numpy()
+    return np.sum(a * b, 1) / (np.linalg.norm(a, axis=1) * np.linalg.norm(b, axis=1))
+
+
+def quality(model, directions, crops, seeds, names, steps) -> dict:
+    """Race the variants; print when each reaches 90% / 95% of the faithful score."""
+    images = [load_image(data_path(f"images/{name}.png")) for name in EXAMPLES]
+    context = Context(model, directions, crops, steps, natural_magnitude(images, 80))
+    self_check()
+    runs = [(VARIANTS[name](context, seed), seed) for name in names for seed in seeds]
+    print(f"\n2. The variants raced: {len(runs)} runs of {len(directions)} icons, one step of")
+    print("   each in turn; each run's icons scored every 8 steps (not timed)")
+    traces = race(runs, lambda icons: direction_scores(model, icons, directions), every=8)
+    by_name = {(t.run.name, t.seed): t for t in traces}
+    faithful_trace = by_name[("default", seeds[0])]
+    faithful = faithful_trace.marks[-1][1]  # (n,)
+    today = faithful_trace.run.images()
     print(
-        f"  fast preset's final icons: {final.mean():.3f} of the faithful score on average, "
-        f"lowest icon {final.min():.3f}, in {fast[1][-1]:.1f} s vs {default[1][-1]:.1f} s"
+        f"   faithful score: the default's {steps}-step icons (seed {seeds[0]}), per icon "
+        f"{np.round(faithful, 1).tolist()}" + ("" if steps == 513 else " (NOT 513 steps)")
     )
-    return default[2][-1]
+    print("   step, seconds without traces (with); 'look': mixed3b cosine of the final icons to")
+    print("   today's (default seed 0), 'photo': to the image regions (today's icons: see")
+    print("   'default'); ms/step: the median step of each phase (a coarse one first)")
+    head = f"  {'run':<27}{'seed':>4}{'90% mean':>22}{'90% every icon':>22}{'95% every icon':>22}"
+    print(head + f"{'final: mean':>13}{'min':>7}{'look':>6}{'photo':>7}{'ms/step':>9}")
+    rows = {}
+    for t in traces:
+        share = np.array([m[1] for m in t.marks]) / faithful  # (k, n)
+        hits = [
+            first_reach(t, share.mean(1), 0.9),
+            first_reach(t, share.min(1), 0.9),
+            first_reach(t, share.min(1), 0.95),
+        ]
+        final, icons = share[-1], t.run.images()
+        look, photo = looks(model, icons, today).mean(), looks(model, icons, crops).mean()
+        rows[(t.run.name, t.seed)] = (hits, final)
+        print(
+            f"  {t.run.name:<27}{t.seed:>4}"
+            + "".join(f"{fmt(h):>22}" for h in hits)
+            + f"{final.mean():>13.3f}{final.min():>7.3f}{look:>6.2f}{photo:>7.2f}"
+            + f"{t.step_ms():>9}"
+        )
+    summary(rows, names, seeds)
+    return {name: by_name[(name, seeds[0])].run.images() for name in names}
+
+
+def summary(rows: dict, names: list[str], seeds: list[int]) -> None:
+    """Per variant over the seeds: mean warm seconds to 90% on every icon, against default's."""
+    print("\n   over the seeds: mean seconds to 90% on every icon and on the mean (without")
+    print("   traces), as a share of the default's ('never': some seed did not get there);")
+    print("   the lowest final share of any icon in any seed")
+
+    def mean_seconds(name, which):
+        got = [rows[(name, s)][0][which] for s in seeds]
+        if any(g is None for g in got):
+            return f"never in {sum(g is None for g in got)}/{len(got)}", None
+        seconds = float(np.mean([g[1] for g in got]))
+        return f"{seconds:5.1f} s", seconds
+
+    base = {which: mean_seconds("default", which)[1] for which in (0, 1)}
+    for name in names:
+        cells = []
+        for which, label in ((1, "every icon"), (0, "mean")):
+            text, seconds = mean_seconds(name, which)
+            ratio = f"({seconds / base[which]:.2f}x)" if seconds and base[which] else ""
+            cells.append(f"{label} {text:>14} {ratio:<8}")
+        lowest = min(rows[(name, s)][1].min() for s in seeds)
+        print(f"  {name:<27} " + "  ".join(cells) + f"  lowest final {lowest:.3f}")
 
 
 # -- 3. the second call ----------------------------------------------------------------------
@@ -254,24 +410,49 @@ def second_call(model, directions) -> None:
     )
 
 
-def save_grid(icons: np.ndarray, path: str, scale: int = 3) -> None:
+def save_grid(rows: dict[str, np.ndarray], path: str, scale: int = 2) -> None:
+    """Save each row of icons (n, S, S, 3) side by side, one row under another, as a PNG."""
     from PIL import Image
 
-    row = np.concatenate(
-        [np.pad(i, ((2, 2), (2, 2), (0, 0)), constant_values=1) for i in icons], axis=1
-    )
-    image = Image.fromarray((row * 255).round().astype(np.uint8))
+    def strip(icons):
+        return np.concatenate(
+            [np.pad(i, ((2, 2), (2, 2), (0, 0)), constant_values=1) for i in icons], axis=1
+        )
+
+    grid = np.concatenate([strip(icons) for icons in rows.values()], axis=0)
+    image = Image.fromarray((grid * 255).round().astype(np.uint8))
     image.resize((image.width * scale, image.height * scale), Image.NEAREST).save(path)
+    print(f"\nfinal icons (seed 0), one row each, top to bottom: {', '.join(rows)}: {path}")
+
+
+def arguments() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=40, help="timing rounds per figure")
+    parser.add_argument("--no-quality", action="store_true", help="skip the race (section 2)")
+    parser.add_argument("--png", help="save the race's final icons (seed 0) to this PNG")
+    parser.add_argument("--inter-op", type=int, default=0, help="TF inter-op threads (0: TF's)")
+    parser.add_argument("--intra-op", type=int, default=0, help="TF intra-op threads (0: TF's)")
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0], help="seeds of every run")
+    parser.add_argument(
+        "--variants",
+        nargs="+",
+        default=list(VARIANTS),
+        choices=list(VARIANTS),
+        metavar="NAME",
+        help=f"runs to race besides the default (all): {', '.join(VARIANTS)}",
+    )
+    parser.add_argument("--groups", type=int, default=6, choices=range(1, 7), help="icons (6)")
+    parser.add_argument("--steps", type=int, default=513, help="steps of the default run (513)")
+    args = parser.parse_args()
+    args.variants = ["default", *(v for v in args.variants if v != "default")]
+    if args.seeds[0] != 0:
+        parser.error("the first seed gives the faithful score: start --seeds with 0")
+    return args
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rounds", type=int, default=40, help="timing rounds per figure")
-    parser.add_argument("--no-quality", action="store_true", help="skip the 513-step runs")
-    parser.add_argument("--png", help="save the faithful icons side by side to this PNG")
-    parser.add_argument("--inter-op", type=int, default=0, help="TF inter-op threads (0: TF's)")
-    parser.add_argument("--intra-op", type=int, default=0, help="TF intra-op threads (0: TF's)")
-    args = parser.parse_args()
+    args = arguments()
+    tf.get_logger().setLevel("ERROR")  # each run has its own compiled step: no retrace warnings
     tf.config.threading.set_inter_op_parallelism_threads(args.inter_op)
     tf.config.threading.set_intra_op_parallelism_threads(args.intra_op)
 
@@ -283,17 +464,17 @@ def main() -> None:
     )
     print(f"load average (1, 5, 15 min) at the start: {os.getloadavg()}")
     model = load_model("inceptionv1")
-    directions = demo_directions(model)
+    directions, crops = demo_groups(model, args.groups)
     print(f"demo: {len(directions)} icons, 80x80, {LAYER}")
 
-    per_step(model, directions, args.rounds)
+    if args.rounds:
+        per_step(model, directions, args.rounds)
     if not args.no_quality:
-        quality(model, directions)
+        finals = quality(model, directions, crops, args.seeds, args.variants, args.steps)
+        if args.png:
+            save_grid({"image regions": crops, **finals}, args.png)
     second_call(model, directions)
     print(f"\nload average (1, 5, 15 min) at the end: {os.getloadavg()}")
-    if args.png:
-        save_grid(model.render_icons(LAYER, directions), args.png)
-        print(f"icons saved to {args.png}")
 
 
 if __name__ == "__main__":

@@ -12,8 +12,9 @@ the groups into a table ``(T, n)``:
   ``ig[t, g] = <avg_grad_t, P_g>`` with ``avg_grad_t`` the gradient of ``f_t`` averaged over
   ``s a`` for s in [0, 1], and ``rest[t] = <avg_grad_t, a - R>``, the evidence the groups do
   not explain. Completeness: ``sum_g ig[t, g] + rest[t] = f_t(a) - f_t(0)``; the path is
-  refined until it holds within :data:`COMPLETENESS` (1%). After the one batched pass for
-  the average, it costs what the linear table costs, for any group count.
+  refined until it holds within :data:`COMPLETENESS` (1%), where the path turns most (see
+  :class:`_Path`). After those batched passes for the average, it costs what the linear
+  table costs, for any group count.
 - ``"ablation"`` (measured): ``abl[t, g] = f_t(a) - f_t(a - min(a, P_g))``, the drop when
   the group's part is removed with the activations kept >= 0 (for signed activations, such
   as a ViT's, ``a - P_g``).
@@ -25,7 +26,7 @@ A new method is one function ``method(probe, spatial, channel) -> Attribution`` 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 import numpy as np
 
@@ -35,8 +36,8 @@ from neuron_groups.errors import NeuronGroupsError
 COMPLETENESS = 0.01
 """How closely the integrated table and its rest add up to ``f(a) - f(0)`` (relative)."""
 
-FIRST_STEPS, MAX_STEPS = 16, 256
-"""The path's first number of intervals, doubled until complete, and the most it takes."""
+FIRST_STEPS, MAX_STEPS, REFINE = 16, 256, 8
+"""The path's first intervals (even), the most it takes, and how many are split at a time."""
 
 CHUNK = 32
 """The most activations evaluated in one backend call (memory: CHUNK x T gradients)."""
@@ -153,18 +154,17 @@ class Probe:
         return self._path
 
     def _integrate(self) -> PathGradient:
-        # Trapezoid rule on s = k / m, k = 0..m; doubling m reuses every point computed.
-        steps = FIRST_STEPS
-        values, grads = self._evaluate(self._on_path(np.linspace(0, 1, steps + 1)), True)
-        change = values[-1] - values[0]  # (T,)
-        weighted = _trapezoid_sum(grads)  # (T, h, w, C), sum of the rule's weighted points
+        path = _Path(self.acts, np.linspace(0.0, 1.0, FIRST_STEPS + 1), self._sample)
         while True:
-            path = PathGradient((weighted / steps).astype(np.float32), change, steps)
-            if steps >= MAX_STEPS or np.all(path.completeness_error(self.acts) <= COMPLETENESS):
-                return path
-            middles = (np.arange(steps) + 0.5) / steps  # the new points between the old ones
-            weighted = weighted + self._evaluate(self._on_path(middles), True)[1].sum(axis=0)
-            steps *= 2
+            found = path.average()
+            done = np.all(found.completeness_error(self.acts) <= COMPLETENESS)
+            if done or found.steps >= MAX_STEPS:
+                return found
+            path.refine(REFINE)
+
+    def _sample(self, fractions: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Values (P, T) and gradients (P, T, h, w, C) of the targets at ``fractions * a``."""
+        return self._evaluate(self._on_path(fractions), True)
 
     def _on_path(self, fractions: np.ndarray) -> np.ndarray:
         return fractions[:, None, None, None].astype(np.float32) * self.acts[None]  # (B, h, w, C)
@@ -182,9 +182,51 @@ class Probe:
         return np.concatenate(values), stacked
 
 
-def _trapezoid_sum(grads: np.ndarray) -> np.ndarray:
-    """Sum of the gradients on s = 0, 1/m, ..., 1 with the ends weighted 1/2: (T, h, w, C)."""
-    return grads[1:-1].sum(axis=0) + 0.5 * (grads[0] + grads[-1])
+class _Path:
+    """Points ``s a`` on the straight path, refined where the trapezoid rule is off.
+
+    Along the path the targets change by ``f(s_r a) - f(s_l a)`` over an interval, which the
+    values give exactly; the trapezoid rule estimates it as ``(s_r - s_l) / 2`` times the sum
+    of the endpoints' slopes ``<grad f(s a), a>``. Their difference is each interval's own
+    error, so refining splits the intervals that are most off (a ReLU network's path often
+    turns sharply near 0) instead of all of them.
+    """
+
+    def __init__(self, acts: np.ndarray, fractions: np.ndarray, sample: Callable) -> None:
+        self.acts, self.sample = acts, sample
+        self.fractions = np.zeros(0)
+        self.values = self.slopes = np.zeros((0, 0))
+        self.grads = np.zeros((0, 0, *acts.shape), np.float32)
+        self._add(fractions)
+
+    def _add(self, fractions: np.ndarray) -> None:
+        values, grads = self.sample(fractions)  # (P, T), (P, T, h, w, C)
+        slopes = np.einsum("pthwc,hwc->pt", grads, self.acts, optimize=True)  # (P, T)
+        order = np.argsort(np.concatenate([self.fractions, fractions]), kind="stable")
+        self.fractions = np.concatenate([self.fractions, fractions])[order]
+        self.values = np.concatenate([self.values.reshape(-1, values.shape[1]), values])[order]
+        self.slopes = np.concatenate([self.slopes.reshape(-1, slopes.shape[1]), slopes])[order]
+        self.grads = np.concatenate([self.grads.reshape(-1, *grads.shape[1:]), grads])[order]
+
+    def _weights(self) -> np.ndarray:
+        """The trapezoid rule's weight of each point on the (uneven) grid: (P,)."""
+        widths = np.diff(self.fractions)
+        return np.concatenate([widths, [0.0]]) / 2 + np.concatenate([[0.0], widths]) / 2
+
+    def average(self) -> PathGradient:
+        mean = np.einsum("p,pthwc->thwc", self._weights(), self.grads, optimize=True)
+        change = self.values[-1] - self.values[0]  # (T,)
+        return PathGradient(mean.astype(np.float32), change, len(self.fractions) - 1)
+
+    def refine(self, most: int) -> None:
+        """Split the ``most`` intervals whose trapezoid is furthest from the values' change."""
+        widths = np.diff(self.fractions)[:, None]  # (P-1, 1)
+        estimate = widths / 2 * (self.slopes[:-1] + self.slopes[1:])  # (P-1, T)
+        exact = np.diff(self.values, axis=0)  # (P-1, T)
+        scale = _scale(self.values[-1] - self.values[0])
+        off = (np.abs(estimate - exact) / scale).max(axis=1)  # (P-1,)
+        worst = np.argsort(-off, kind="stable")[:most]
+        self._add((self.fractions[worst] + self.fractions[worst + 1]) / 2)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -279,6 +321,11 @@ def sign_disagreements(linear: np.ndarray, measured: np.ndarray, strong: float =
     return opposite & (np.abs(measured) >= strong * largest)
 
 
-def attribute_all(probe: Probe, spatial: np.ndarray, channel: np.ndarray) -> dict[str, Attribution]:
-    """Every method's table for these groups."""
-    return {name: method(probe, spatial, channel) for name, method in METHODS.items()}
+def attribute_all(
+    probe: Probe,
+    spatial: np.ndarray,
+    channel: np.ndarray,
+    methods: Sequence[str] = tuple(METHODS),
+) -> dict[str, Attribution]:
+    """These methods' tables (default: every method's) for these groups."""
+    return {name: METHODS[name](probe, spatial, channel) for name in methods}

@@ -3,7 +3,8 @@
 :func:`peak_crop` cuts a square of the image around the cell where a group's spatial map
 peaks, at the image's own scale (one crop pixel per image pixel when the image is large
 enough), and says where that cell lies in the crop, so that a front end can outline it.
-The icons' optimizer can start from the same crops (``IconSettings.start``).
+(Starting the icons' optimization from these crops was tried for issue 22 and not kept:
+``benchmarks/icon_variants.py``.)
 
 Unlike :func:`neuron_groups.datasets.regions.region_crop` (a fixed number of layer cells
 resampled to 64 pixels, for a dataset's gallery), the window here is given in image pixels:

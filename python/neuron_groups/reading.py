@@ -40,7 +40,7 @@ from neuron_groups.attribution import (
 )
 from neuron_groups.backends.base import Targets, VisionModel
 from neuron_groups.directions import aim
-from neuron_groups.errors import ClassNameError, GroupCountError, LayerError
+from neuron_groups.errors import ClassNameError, GroupCountError, LayerError, NeuronGroupsError
 from neuron_groups.factorization import GroupSource, factorize
 from neuron_groups.labels import resolve_classes
 from neuron_groups.quality import REFITS, explained_variance, explained_variance_by_count, stability
@@ -303,8 +303,15 @@ class ImageReading:
             return np.zeros((0, *self.acts[self.layer].shape), np.float32)
         return np.stack([self._class_grads[i] for i in class_indices])
 
-    def class_probe(self, class_indices: Sequence[int]) -> Probe:
-        """The passes for these classes' tables at the last layer, cached per class."""
+    def class_probe(self, class_indices: Sequence[int], paths: bool = True) -> Probe:
+        """The passes for these classes' tables at the last layer, cached per class.
+
+        ``paths``: integrate the path gradients now (else only when a table needs them).
+        """
+        if not paths:
+            return self._probe(
+                self.layer, Targets.classes(class_indices), self.gradients(class_indices)
+            )
         missing = [i for i in dict.fromkeys(class_indices) if i not in self._paths]
         if missing:
             found = self._probe(self.layer, Targets.classes(missing)).path_gradient()
@@ -345,12 +352,16 @@ class ImageReading:
             self._flow_probes[key] = self._probe(layer, targets, readout.grads)  # (n_B, ...)
         return self._flow_probes[key]
 
-    def _flow(self, a: LayerGroups, b: LayerGroups) -> dict[str, Attribution]:
-        """Every method's flows from a's groups to b's, tables (n_B, n_A); cached."""
-        key = (a.layer, a.n_groups, b.layer, b.n_groups)
-        if key not in self._flows:
-            self._flows[key] = attribute_all(self.flow_probe(a.layer, b), a.spatial, a.channel)
-        return self._flows[key]
+    def _flow(
+        self, a: LayerGroups, b: LayerGroups, methods: Sequence[str]
+    ) -> dict[str, Attribution]:
+        """The methods' flows from a's groups to b's, tables (n_B, n_A); cached."""
+        found = self._flows.setdefault((a.layer, a.n_groups, b.layer, b.n_groups), {})
+        missing = [m for m in methods if m not in found]
+        if missing:
+            probe = self.flow_probe(a.layer, b)
+            found.update(attribute_all(probe, a.spatial, a.channel, missing))
+        return found
 
     # -- the analysis ----------------------------------------------------------------------
     def analyze(
@@ -360,6 +371,7 @@ class ImageReading:
         method: Any = "nmf",
         seed: int | None = 0,
         attribution: str = DEFAULT_METHOD,
+        methods: Sequence[str] = tuple(METHODS),
     ) -> NeuronGroupsResult:
         """Groups at every layer, the classes at the last, the flows and every table.
 
@@ -381,11 +393,18 @@ class ImageReading:
             The method ``attributions`` and ``flows`` show (every method is computed and
             kept in ``tables`` and ``flow_tables``): ``"integrated"`` (default),
             ``"linear"`` (the article's) or ``"ablation"``.
+        methods : sequence of str
+            The methods computed (default: all); ``attribution`` must be one of them. Fewer
+            cost less where many images are read for one number (the gallery's classes).
 
         The explained variance of each layer is measured too; the curve over counts and the
         stability take longer and come from :meth:`measure`.
         """
-        check_method(attribution)
+        methods = [check_method(m) for m in methods]
+        if check_method(attribution) not in methods:
+            raise NeuronGroupsError(
+                f"attribution={attribution!r} is not among the methods computed {methods}."
+            )
         counts = check_counts(n_groups, self.layers, given_counts(self.model, method, self.layers))
         class_indices = self.resolve(classes)  # fail on a bad class before any work
         self._forget_if_changed(method, seed)
@@ -395,9 +414,9 @@ class ImageReading:
             a, b = self.layers[i], self.layers[i + 1]
             self.flow_probe(a, groups[b])  # reads the activations at a
             groups[a] = self._layer_groups(a, counts[i], method, seed)
-            flows[(a, b)] = self._flow(groups[a], groups[b])
+            flows[(a, b)] = self._flow(groups[a], groups[b], methods)
         last = groups[self.layer]
-        tables = self._class_tables(class_indices, last)
+        tables = self._class_tables(class_indices, last, methods)
         pairs = list(reversed(flows))
         result = NeuronGroupsResult(
             image=self.image,
@@ -410,21 +429,20 @@ class ImageReading:
             model_name=self.model.name,
             attribution_method=attribution,
             tables={name: found.table for name, found in tables.items()},
-            rest=tables["integrated"].rest,
-            flow_tables={
-                name: {pair: flows[pair][name].table.T.copy() for pair in pairs} for name in METHODS
-            }
-            if pairs
-            else {},
-            flow_rest={pair: flows[pair]["integrated"].rest for pair in pairs},
+            rest=tables["integrated"].rest if "integrated" in tables else None,
+            flow_tables=_flow_tables(flows, pairs, methods),
+            flow_rest={p: flows[p]["integrated"].rest for p in pairs if "integrated" in methods},
         )
         return result.use(attribution)
 
-    def _class_tables(self, class_indices: list[int], last: LayerGroups) -> dict[str, Attribution]:
+    def _class_tables(
+        self, class_indices: list[int], last: LayerGroups, methods: Sequence[str]
+    ) -> dict[str, Attribution]:
         if not class_indices:
             empty = np.zeros((0, last.n_groups), np.float32)
-            return {name: Attribution(empty, np.zeros(0, np.float32)) for name in METHODS}
-        return attribute_all(self.class_probe(class_indices), last.spatial, last.channel)
+            return {name: Attribution(empty, np.zeros(0, np.float32)) for name in methods}
+        probe = self.class_probe(class_indices, paths="integrated" in methods)
+        return attribute_all(probe, last.spatial, last.channel, methods)
 
     def measure(self, result: NeuronGroupsResult, refits: int = REFITS) -> NeuronGroupsResult:
         """Add each layer's explained variance over counts and its groups' stability.
@@ -485,3 +503,12 @@ class ImageReading:
                 explained_variance=explained_variance(acts, found.spatial, found.channel),
             )
         return self._groups[key]
+
+
+def _flow_tables(
+    flows: dict[Pair, dict[str, Attribution]], pairs: list[Pair], methods: Sequence[str]
+) -> dict[str, dict[Pair, np.ndarray]]:
+    """Each method's flows by pair, (n_A, n_B) each; {} for one layer."""
+    if not pairs:
+        return {}
+    return {name: {pair: flows[pair][name].table.T.copy() for pair in pairs} for name in methods}

@@ -10,6 +10,12 @@ def _model_loaded_once(inception):
     return inception
 
 
+def table_rows(out: str) -> list[str]:
+    """The rows of the printed class table (after its title and header, before its note)."""
+    lines = out.split("output classes")[1].splitlines()[2:]
+    return lines[: next(i for i, line in enumerate(lines) if not line.strip() or ":" in line)]
+
+
 def test_demo_prints_top5_and_table_and_writes_files(tmp_path, capsys):
     npz, page = tmp_path / "demo.npz", tmp_path / "demo.html"
     code = cli.main(["demo", "--no-icons", "--save", str(npz), "--out", str(page)])
@@ -17,11 +23,28 @@ def test_demo_prints_top5_and_table_and_writes_files(tmp_path, capsys):
     assert code == 0
     assert "1. golden retriever" in out and "2. Labrador retriever" in out
     table = out.split("output classes")[1].splitlines()
+    assert "by integrated gradients" in table[0] and table[1].split()[-1] == "rest"
     assert table[2].startswith("Labrador retriever") and table[3].startswith("tiger cat")
     result = load(npz)
-    assert result.attributions.shape == (2, 6)
-    assert f"{result.attributions[0, 0]:.3f}" in table[2]
+    assert result.attributions.shape == (2, 6) and result.attribution_method == "integrated"
+    cells = [f"{v:.3f}" for v in (*result.attributions[0], result.rest[0])]
+    assert table[2].split()[2:] == cells
+    assert "mixed4d: 6 groups explain" in out and "stability of each group" in out
     assert "<html" in page.read_text()
+
+
+def test_the_linear_table_is_the_articles_and_disagreements_are_warned(tmp_path, capsys):
+    npz = tmp_path / "linear.npz"
+    args = ["dog_cat", "--layer", "mixed4a", "--groups", "6", "--attribution", "linear"]
+    assert cli.main([*args, "--no-icons", "--save", str(npz)]) == 0
+    out = capsys.readouterr().out
+    result = load(npz)
+    assert "by linear attribution (the article's)" in out and "rest" not in table_rows(out)[0]
+    np.testing.assert_array_equal(result.attributions, result.tables["linear"])
+    from neuron_groups.attribution import sign_disagreements
+
+    expected = sign_disagreements(result.tables["linear"], result.tables["ablation"]).sum()
+    assert out.count("warning: for ") == expected
 
 
 def test_the_command_reads_uncompiled_and_gets_the_compiled_numbers(
@@ -56,7 +79,7 @@ def test_options_and_default_classes(capsys):
     assert cli.main(["flowers", "--groups", "3", "--layer", "mixed4c", "--no-icons"]) == 0
     out = capsys.readouterr().out
     assert "1. lemon" in out
-    assert len(out.split("output classes")[1].strip().splitlines()) == 7  # title, header, top 5
+    assert len(table_rows(out)) == 5  # the top 5
 
 
 def test_bad_input_is_one_line_not_a_traceback(capsys):
@@ -72,7 +95,7 @@ def test_bad_input_is_one_line_not_a_traceback(capsys):
 def test_classes_by_index(capsys):
     assert cli.main(["dog_cat", "--classes", "208", "282", "--no-icons", "--groups", "2"]) == 0
     out = capsys.readouterr().out
-    rows = out.split("output classes")[1].strip().splitlines()[2:]
+    rows = table_rows(out)
     assert [r.split()[0] for r in rows] == ["Labrador", "tiger"]
     assert np.isfinite([float(v) for v in rows[0].split()[2:]]).all()
 
@@ -147,7 +170,7 @@ def test_cached_icons_are_said_to_come_from_the_cache(monkeypatch, tmp_path, cap
 
 def test_a_class_named_twice_is_one_row(capsys):
     assert cli.main(["dog_cat", "--classes", "Labrador retriever", "208", "--no-icons"]) == 0
-    rows = capsys.readouterr().out.split("output classes")[1].strip().splitlines()[2:]
+    rows = table_rows(capsys.readouterr().out)
     assert [r.split()[0] for r in rows] == ["Labrador"]
 
 
@@ -163,8 +186,11 @@ def test_demo_layers_prints_flows_and_writes_every_layer(tmp_path, capsys):
     assert saved.classes == ["Labrador retriever", "tiger cat"]
     table = out.split("output classes")[1].splitlines()
     assert table[2].startswith("Labrador retriever") and table[3].startswith("tiger cat")
-    flows = out.split("Flows from the groups at mixed4a to the groups at mixed4d (largest 10):")
-    rows = flows[1].strip().splitlines()
+    flows = out.split(
+        "Flows from the groups at mixed4a to the groups at mixed4d by integrated gradients "
+        "(largest 10):"
+    )
+    rows = flows[1].strip().split("\n\n")[0].splitlines()
     assert rows[0].split() == ["from", "to", "flow"] and len(rows) == 11
     values = saved.flows[("mixed4a", "mixed4d")]
     i, j = np.unravel_index(np.abs(values).argmax(), values.shape)

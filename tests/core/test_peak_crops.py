@@ -14,9 +14,8 @@ pytestmark = pytest.mark.core
 def coordinates_image(height: int, width: int) -> np.ndarray:
     """An image whose pixels say where they are: R = row / H, G = column / W, B = 0.5."""
     rows, cols = np.mgrid[0:height, 0:width]
-    return np.stack([rows / height, cols / width, np.full((height, width), 0.5)], axis=-1).astype(
-        np.float32
-    )
+    planes = [rows / height, cols / width, np.full((height, width), 0.5)]
+    return np.stack(planes, axis=-1).astype(np.float32)
 
 
 def one_hot_map(h: int, w: int, y: int, x: int) -> np.ndarray:

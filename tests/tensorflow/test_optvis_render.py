@@ -163,6 +163,21 @@ def test_adam_is_tf1s_with_epsilon_outside_the_bias_correction():
     np.testing.assert_allclose(var.numpy(), x, rtol=1e-5, atol=1e-6)
 
 
+def test_adam_takes_its_betas_per_call():
+    """``apply`` given beta1 and beta2 (as the compiled step feeds them) uses them."""
+    rng = np.random.default_rng(1)
+    var = tf.Variable(rng.normal(size=5).astype(np.float32))
+    adam = Adam(var, learning_rate=0.05)
+    x, m, v = var.numpy().astype(np.float64), 0.0, 0.0
+    for t in range(1, 6):
+        g = rng.normal(size=5)
+        adam.apply(tf.constant(g, tf.float32), tf.constant(t - 1), 0.05, 0.99, 0.7)
+        m = 0.7 * m + 0.3 * g
+        v = 0.99 * v + 0.01 * g * g
+        x -= 0.05 * np.sqrt(1 - 0.99**t) / (1 - 0.7**t) * m / (np.sqrt(v) + 1e-8)
+    np.testing.assert_allclose(var.numpy(), x, rtol=1e-5, atol=1e-6)
+
+
 class TinyModel(TFVisionModel):
     """The tiny net behind the VisionModel seam (only what icons need)."""
 

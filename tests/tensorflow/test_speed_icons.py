@@ -55,14 +55,17 @@ def test_the_defaults_are_lucids_and_the_fast_preset_is_apart():
     default = IconSettings()
     assert (default.size, default.steps, default.learning_rate, default.seed) == (80, 513, 0.05, 0)
     assert (default.transforms, default.redirect_relu_steps) == ("standard", 17)
-    assert default.beta2 == 0.999
+    assert default.beta2 == 0.999 and default.beta1 == 0.9
     assert "beta2" not in default.key()  # keys of icons cached before it still match
+    assert "beta1" not in default.key() and IconSettings(beta1=0.7).key()["beta1"] == 0.7
     fast = IconSettings.fast()
     assert fast.steps < default.steps and fast.beta2 != default.beta2
     assert fast.key() != default.key() and fast.key()["beta2"] == fast.beta2
     assert IconSettings.fast(size=40).size == 40
     with pytest.raises(ValueError, match="beta2"):
         check_directions(DIRECTIONS, IconSettings(beta2=1.0))
+    with pytest.raises(ValueError, match=r"beta1 must be in \[0, 1\)"):
+        check_directions(DIRECTIONS, IconSettings(beta1=-0.1))
 
 
 @pytest.mark.slow
@@ -86,11 +89,11 @@ def test_the_default_icons_objectives_are_pinned(inception):
         np.testing.assert_allclose(seen[step], expected, rtol=0.1, err_msg=f"step {step}")
 
 
-def test_the_fast_preset_is_not_the_default_result():
+def test_the_fast_preset_and_another_beta1_are_not_the_default_result():
     forward = tiny_net()
     default = render_directions(forward, DIRECTIONS, SMALL)
-    fast = IconSettings.fast(size=24, steps=12)
-    assert not np.allclose(render_directions(forward, DIRECTIONS, fast), default, atol=1e-3)
+    for other in (IconSettings.fast(size=24, steps=12), IconSettings(size=24, steps=12, beta1=0.7)):
+        assert not np.allclose(render_directions(forward, DIRECTIONS, other), default, atol=1e-3)
 
 
 # -- traced once per process and shape -----------------------------------------------------
@@ -170,7 +173,11 @@ def test_a_stopped_run_resumes_where_it_stopped():
 def test_other_settings_or_fewer_steps_start_anew():
     model = TinyModel()
     model.render_icons("conv2", DIRECTIONS, SMALL)
-    for settings in (IconSettings(size=24, steps=6), IconSettings(size=24, steps=12, seed=3)):
+    for settings in (
+        IconSettings(size=24, steps=6),
+        IconSettings(size=24, steps=12, seed=3),
+        IconSettings(size=24, steps=12, beta1=0.7),
+    ):
         steps: list[int] = []
         hooks = IconHooks(progress=lambda s, o, steps=steps: steps.append(s))
         icons = model.render_icons("conv2", DIRECTIONS, settings, hooks)

@@ -125,7 +125,8 @@ def test_redirected_relu_matches(redirect):
     assert redirect == bool(np.any(ref[1] != 0))
 
 
-def test_adam_is_tf1s():
+@pytest.mark.parametrize("beta1", [0.9, 0.7])
+def test_adam_is_tf1s(beta1):
     rng = np.random.default_rng(5)
     start = rng.normal(size=(4, 5)).astype(np.float32)
     grads = rng.normal(size=(6, 4, 5)).astype(np.float32)
@@ -134,8 +135,8 @@ def test_adam_is_tf1s():
     mine = torch.from_numpy(start.copy())
     adam = pt.Adam(mine)
     for step, grad in enumerate(grads):
-        ref.apply(tf.constant(grad), step, 0.05, 0.99)
-        adam.apply(torch.from_numpy(grad), step, 0.05, 0.99)
+        ref.apply(tf.constant(grad), step, 0.05, 0.99, beta1)
+        adam.apply(torch.from_numpy(grad), step, 0.05, 0.99, beta1)
     np.testing.assert_allclose(mine.numpy(), v.numpy(), rtol=1e-6, atol=1e-7)
     assert not np.allclose(mine.numpy(), start)
 

@@ -33,7 +33,7 @@ def check_directions(directions: np.ndarray, settings: IconSettings) -> np.ndarr
     ------
     ValueError
         For directions not of shape (n, C) or not finite, unknown transforms, an icon side
-        below 8 pixels, a negative step count or a ``beta2`` outside [0, 1).
+        below 8 pixels, a negative step count or a ``beta1`` or ``beta2`` outside [0, 1).
     """
     directions = np.asarray(directions, dtype=np.float32)
     if directions.ndim != 2 or directions.shape[0] < 1 or directions.shape[1] < 1:
@@ -48,8 +48,10 @@ def check_directions(directions: np.ndarray, settings: IconSettings) -> np.ndarr
         raise ValueError(f"Icon size must be at least 8 pixels; got {settings.size}.")
     if settings.steps < 0:
         raise ValueError(f"steps must be >= 0; got {settings.steps}.")
-    if not 0.0 <= settings.beta2 < 1.0:
-        raise ValueError(f"beta2 must be in [0, 1); got {settings.beta2}.")
+    for name in ("beta1", "beta2"):
+        value = getattr(settings, name)
+        if not 0.0 <= value < 1.0:
+            raise ValueError(f"{name} must be in [0, 1); got {value}.")
     return directions
 
 

@@ -214,8 +214,9 @@ class SharedGroups:
         is read through the model at its own size (enlarged to the layer's smallest input
         where the crop is smaller; one forward and backward pass, for the
         crop's top 5 classes) and seen through these groups (:meth:`factorize`), which gives
-        ``A_r[k, g]``: the attribution of group g to class k in crop r (the gradient of logit
-        k contracted with the group's NNLS map times its channel factor, as for one image),
+        ``A_r[k, g]``: the linear attribution of group g to class k in crop r (the gradient of
+        logit k contracted with the group's NNLS map times its channel factor, the article's
+        table; the other methods would cost a path or an ablation per crop),
         taken as 0 for a class not among the crop's top 5. The effect of group g on class k
         is the mean of ``A_r[k, g]`` over g's m regions. Cost: one read per region
         (``n_groups * top_k``), on crops of 64 x 64 pixels.
@@ -247,7 +248,9 @@ class SharedGroups:
             for crop in crops:
                 done += 1
                 reading = ImageReading(vision_model, square_image(crop / 255, side), self.layer)
-                result = reading.analyze(None, method=self)
+                result = reading.analyze(
+                    None, method=self, attribution="linear", methods=["linear"]
+                )
                 for row, k in enumerate(result.class_indices):
                     sums[int(k)] = sums.get(int(k), 0.0) + float(result.attributions[row, g])
                     names[int(k)] = result.classes[row]

@@ -8,7 +8,7 @@ https://github.com/tensorflow/lucid; this is written anew.
 
 Speed: the whole step (parameterization, transforms, network, loss, gradient, Adam update) is
 one ``tf.function``, traced once per :class:`Renderer`: the random choices and Adam's
-learning rate and ``beta2`` come in as tensors, the directions, the step counter and the
+learning rate, ``beta2`` and ``beta1`` come in as tensors, the directions, the step counter and the
 optimizer's state are variables, and the random scale's 11 input sizes all run through one
 graph with unknown spatial size. A :class:`RendererPool` keeps one renderer per (layer, icon
 count, channels, size, transforms, ReLU redirection), so a process traces each of these
@@ -66,8 +66,8 @@ class Adam:
     ----------
     var : tf.Variable
     learning_rate, beta1, beta2, epsilon : float
-        Lucid's defaults: 0.05, 0.9, 0.999, 1e-8. ``learning_rate`` and ``beta2`` are
-        used when :meth:`apply` is given none.
+        Lucid's defaults: 0.05, 0.9, 0.999, 1e-8. ``learning_rate``, ``beta2`` and
+        ``beta1`` are used when :meth:`apply` is given none.
     """
 
     def __init__(self, var, learning_rate=0.05, beta1=0.9, beta2=0.999, epsilon=1e-8):
@@ -81,23 +81,26 @@ class Adam:
         self.m.assign(tf.zeros_like(self.m))
         self.v.assign(tf.zeros_like(self.v))
 
-    def apply(self, grad: tf.Tensor, step: tf.Tensor, learning_rate=None, beta2=None) -> None:
+    def apply(
+        self, grad: tf.Tensor, step: tf.Tensor, learning_rate=None, beta2=None, beta1=None
+    ) -> None:
         """Update the variable with ``grad``; ``step`` is the 0-based update count.
 
-        ``learning_rate`` and ``beta2`` (float32 scalar tensors or floats) default to the
-        constructor's.
+        ``learning_rate``, ``beta2`` and ``beta1`` (float32 scalar tensors or floats)
+        default to the constructor's.
         """
         t = tf.cast(step, tf.float32) + 1.0
         lr = tf.convert_to_tensor(self.lr if learning_rate is None else learning_rate, tf.float32)
         beta2 = tf.convert_to_tensor(self.beta2 if beta2 is None else beta2, tf.float32)
+        beta1 = tf.convert_to_tensor(self.beta1 if beta1 is None else beta1, tf.float32)
         tf.raw_ops.ResourceApplyAdam(
             var=self.var.handle,
             m=self.m.handle,
             v=self.v.handle,
-            beta1_power=self.beta1**t,
+            beta1_power=beta1**t,
             beta2_power=beta2**t,
             lr=lr,
-            beta1=tf.constant(self.beta1, tf.float32),
+            beta1=beta1,
             beta2=beta2,
             epsilon=tf.constant(self.epsilon, tf.float32),
             grad=grad,
@@ -113,10 +116,16 @@ def graph_key(directions: np.ndarray, settings: IconSettings) -> tuple:
 def trajectory_key(directions: np.ndarray, settings: IconSettings) -> tuple:
     """What fixes the sequence of images an optimization goes through, step by step.
 
-    The directions, the seed, the learning rate and ``beta2``: not the step count, so two
-    runs with the same key agree on every step both make.
+    The directions, the seed, the learning rate, ``beta2`` and ``beta1``: not the step
+    count, so two runs with the same key agree on every step both make.
     """
-    return (directions_digest(directions), settings.seed, settings.learning_rate, settings.beta2)
+    return (
+        directions_digest(directions),
+        settings.seed,
+        settings.learning_rate,
+        settings.beta2,
+        settings.beta1,
+    )
 
 
 def draw_sequence(transforms: Compose, seed: int, steps: int) -> np.ndarray:
@@ -158,7 +167,7 @@ class Renderer:
         self.relu = redirected_relu(self.step, settings.redirect_relu_steps)
         self.adam = Adam(self.param.spectrum, settings.learning_rate)
         spec = [tf.TensorSpec([self.transforms.n_draws], tf.int32)]
-        spec += [tf.TensorSpec([], tf.float32)] * 2  # learning rate, beta2
+        spec += [tf.TensorSpec([], tf.float32)] * 3  # learning rate, beta2, beta1
         self.train_step = tf.function(self.train_step, input_signature=spec, autograph=False)
         self.images = tf.function(self.param.__call__, autograph=False)
         self.reset(directions, settings)
@@ -189,8 +198,8 @@ class Renderer:
     def continues(self, directions: np.ndarray, settings: IconSettings) -> bool:
         """Whether running to ``settings.steps`` from the current state gives a fresh run's result.
 
-        True when the directions, seed, learning rate and ``beta2`` are those of the
-        current run and it has not gone past ``settings.steps``.
+        True when the directions, seed, learning rate, ``beta2`` and ``beta1`` are those
+        of the current run and it has not gone past ``settings.steps``.
         """
         return (
             graph_key(directions, settings) == self.key
@@ -205,7 +214,9 @@ class Renderer:
         else:
             self.reset(directions, settings)
 
-    def train_step(self, draws: tf.Tensor, learning_rate: tf.Tensor, beta2: tf.Tensor) -> tf.Tensor:
+    def train_step(
+        self, draws: tf.Tensor, learning_rate: tf.Tensor, beta2: tf.Tensor, beta1: tf.Tensor
+    ) -> tf.Tensor:
         """One update; ``draws`` (from ``transforms.draw``) are this step's random choices.
 
         Returns each batch item's objective (n,) on this step's transformed images.
@@ -216,7 +227,7 @@ class Renderer:
             scores = self.objective(self.forward(seen, self.relu))  # (n,)
             loss = -objectives.total(scores)
         grad = tape.gradient(loss, self.param.spectrum)  # (2, n, 3, S, S // 2 + 1)
-        self.adam.apply(grad, self.step, learning_rate, beta2)
+        self.adam.apply(grad, self.step, learning_rate, beta2, beta1)
         self.step.assign_add(1)
         return scores
 
@@ -236,9 +247,10 @@ class Renderer:
         start = int(self.step.numpy())
         draws = draw_sequence(self.transforms, self.settings.seed, steps)  # (steps, n_draws)
         rate, beta2 = np.float32(self.settings.learning_rate), np.float32(self.settings.beta2)
+        beta1 = np.float32(self.settings.beta1)
         for i in range(start, steps):
             hooks.before_step(i, steps)
-            scores = self.train_step(draws[i], rate, beta2)
+            scores = self.train_step(draws[i], rate, beta2, beta1)
             hooks.after_step(i, steps, scores.numpy(), lambda: self.images().numpy())
         return self.images().numpy()
 
@@ -322,7 +334,8 @@ def render_directions(
     directions : array, shape (n, C)
         Batch item i maximizes the mean over positions of ``acts[i] . directions[i]``.
     settings : IconSettings
-        Size, steps, learning rate, seed, transforms, ReLU redirection, Adam's ``beta2``.
+        Size, steps, learning rate, seed, transforms, ReLU redirection, Adam's ``beta2``
+        and ``beta1``.
     hooks : IconHooks
         ``progress(step, scores)`` after each step, ``scores`` (n,) being the batch items'
         objectives at that step (on its transformed images, before its update);

@@ -32,15 +32,22 @@ Forward = Callable[[torch.Tensor, Callable[[torch.Tensor], torch.Tensor]], torch
 class Adam:
     """Adam with TF1's ``ApplyAdam`` kernel (epsilon outside the bias correction), in place."""
 
-    def __init__(self, var: torch.Tensor, beta1: float = 0.9, epsilon: float = 1e-8):
-        self.var, self.beta1, self.epsilon = var, beta1, epsilon
+    def __init__(self, var: torch.Tensor, epsilon: float = 1e-8):
+        self.var, self.epsilon = var, epsilon
         self.m = torch.zeros_like(var)
         self.v = torch.zeros_like(var)
 
-    def apply(self, grad: torch.Tensor, step: int, learning_rate: float, beta2: float) -> None:
+    def apply(
+        self,
+        grad: torch.Tensor,
+        step: int,
+        learning_rate: float,
+        beta2: float,
+        beta1: float = 0.9,
+    ) -> None:
         """Update the variable with ``grad``; ``step`` is the 0-based update count."""
         t = np.float32(step + 1)
-        b1, b2 = np.float32(self.beta1), np.float32(beta2)
+        b1, b2 = np.float32(beta1), np.float32(beta2)
         alpha = np.float32(learning_rate) * np.sqrt(np.float32(1) - b2**t) / (np.float32(1) - b1**t)
         with torch.no_grad():
             self.m += (grad - self.m) * float(np.float32(1) - b1)
@@ -55,6 +62,7 @@ def trajectory_key(directions: np.ndarray, settings: IconSettings) -> tuple:
         shared.directions_digest(directions),
         tuple(sorted(settings_key.items())),
         settings.beta2,
+        settings.beta1,
     )
 
 
@@ -89,7 +97,8 @@ class Renderer:
             acts = self.forward(seen, relu)  # (n, C, h, w)
             scores = objectives.direction_scores(acts, self.directions)  # (n,)
             (grad,) = torch.autograd.grad(-objectives.total(scores), spectrum)
-        self.adam.apply(grad, self.step, self.settings.learning_rate, self.settings.beta2)
+        settings = self.settings
+        self.adam.apply(grad, self.step, settings.learning_rate, settings.beta2, settings.beta1)
         self.step += 1
         return scores.detach().cpu().numpy()
 
