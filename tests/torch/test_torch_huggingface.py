@@ -26,6 +26,7 @@ tokenizers = pytest.importorskip("tokenizers")
 from torch.nn.attention import SDPBackend, sdpa_kernel  # noqa: E402
 
 from neuron_groups import load_model  # noqa: E402
+from neuron_groups.attribution import Probe  # noqa: E402
 from neuron_groups.backends.base import IconSettings, Targets  # noqa: E402
 from neuron_groups.backends.torch import HuggingFaceModel  # noqa: E402
 from neuron_groups.directions import TARGET_IMAGE, aim  # noqa: E402
@@ -75,6 +76,15 @@ def deit():
         image_size=SIDE, patch_size=16, num_hidden_layers=2, num_labels=4, **TINY
     )
     return seeded(lambda: transformers.DeiTForImageClassificationWithTeacher(config))
+
+
+@pytest.fixture(scope="module")
+def beit():
+    config = transformers.BeitConfig(
+        image_size=SIDE, patch_size=16, num_hidden_layers=2, num_labels=4,
+        use_relative_position_bias=True, **TINY,
+    )  # fmt: skip
+    return seeded(lambda: transformers.BeitForImageClassification(config))
 
 
 @pytest.fixture(scope="module")
@@ -181,6 +191,24 @@ def along_parts(model, image, layer, acts, parts, scales) -> np.ndarray:
     return derivative.numpy().reshape(count, n, -1)
 
 
+def path_points(model, image, layer, rows) -> list[np.ndarray]:
+    """The fractions s of the path at which a reading evaluates these classes' gradients."""
+    taken = []
+    sample = Probe._sample
+
+    def recording(probe, fractions):
+        taken.append(np.asarray(fractions, np.float64))
+        return sample(probe, fractions)
+
+    classes = [int(row) for row in rows]
+    Probe._sample = recording
+    try:
+        ImageReading(model, image, layer, classes).class_probe(classes).path_gradient()
+    finally:
+        Probe._sample = sample
+    return taken
+
+
 def check_tables(model, image, layer, result) -> None:
     """Each table of ``result`` (its last layer) against forward mode and the model's logits."""
     acts = model.read(image, layer).acts  # (h, w, C)
@@ -191,12 +219,10 @@ def check_tables(model, image, layer, result) -> None:
     assert scale > 0
     np.testing.assert_allclose(result.tables["linear"], linear, rtol=1e-4, atol=1e-4 * scale)
     # The integrated table: the trapezoid rule on the path from 0 to acts, at the points the
-    # reading took (it doubles them until the table and its rest add up).
-    classes = [int(row) for row in rows]
-    steps = ImageReading(model, image, layer, classes).class_probe(classes).path_gradient().steps
-    weights = np.full(steps + 1, 1.0 / steps)
-    weights[[0, -1]] /= 2
-    points = np.linspace(0, 1, steps + 1)
+    # reading took (it adds points where the rule is off until the table and its rest add up).
+    points = np.sort(np.concatenate(path_points(model, image, layer, rows)))
+    widths = np.diff(points)
+    weights = np.concatenate([widths, [0]]) / 2 + np.concatenate([[0], widths]) / 2
     along = along_parts(model, image, layer, acts, parts, points)  # (S, n, K)
     integrated = np.einsum("s,snk->nk", weights, along)[:, rows].T
     table = result.tables["integrated"]
@@ -399,6 +425,7 @@ def test_siglip_has_no_class_token(siglip, siglip_processor, image):
 CASES = {
     "vit": ("vit.layers.0", {"processor": "vit_processor"}),
     "deit": ("deit.layers.0", {}),
+    "beit": ("beit.layers.1", {"processor": "vit_processor"}),
     "swin": ("swin.encoder.layers.0", {}),
     "convnext": ("convnext.encoder.stages.2", {}),
     "dinov2": ("encoder.layer.0", {"classes": "directions"}),
