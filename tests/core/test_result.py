@@ -98,20 +98,18 @@ def test_a_missing_result_file_says_so(tmp_path):
 
 
 def test_a_truncated_multi_layer_result_names_the_file(tmp_path):
-    from neuron_groups.layers import MultiLayerReading
-    from neuron_groups.layers import load as load_layers
-
+    from neuron_groups.reading import ImageReading
     from tests.core.damage import assert_every_damage_is_refused
     from tests.fakes import FakeModel
 
     image = np.random.default_rng(0).random((28, 28, 3)).astype(np.float32)
-    result = MultiLayerReading(FakeModel(), image, ["conv", "conv2"]).analyze([3, 4])
+    result = ImageReading(FakeModel(), image, ["conv", "conv2"]).analyze([3, 4])
     path = result.save(tmp_path / "flows.npz")
 
     def same(back):
         return np.array_equal(back.flows[("conv", "conv2")], result.flows[("conv", "conv2")])
 
-    assert assert_every_damage_is_refused(path, load_layers, same) >= 40  # of 55
+    assert assert_every_damage_is_refused(path, load, same) >= 40  # of 55
 
 
 def test_damage_that_numpy_alone_would_read_past_is_refused(tmp_path):
