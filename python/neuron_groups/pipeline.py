@@ -136,7 +136,7 @@ def neuron_groups(
         stability (:mod:`neuron_groups.quality`).
     """
     check_method(attribution)
-    vision_model = load_model(model, processor=processor)
+    vision_model = load_model(model, **({"processor": processor} if processor is not None else {}))
     vision_model, classes = aim(vision_model, classes, target_image)  # directions as classes
     layers = check_layers(vision_model, layer)  # bad layers and counts cost no pass
     check_counts(n_groups, layers, given_counts(vision_model, method, layers))

@@ -167,9 +167,8 @@ class GroupWidget(SessionView):
         from neuron_groups.data import example_names
 
         self._set_quietly(classes=class_list(classes))
-        vision_model = models.load_model(
-            "inceptionv1" if model is None else model, processor=self._processor
-        )
+        given = {"processor": self._processor} if self._processor is not None else {}
+        vision_model = models.load_model("inceptionv1" if model is None else model, **given)
         vision_model, classes = aim(vision_model, classes, self._target_image)  # directions
         self._set_quietly(classes=class_list(classes))
         if job is not None:
