@@ -7,7 +7,7 @@ array is channels-last, (H, W, C), as with TensorFlow. Feature visualization liv
 :class:`TorchModuleModel` wraps a user's classifier (:mod:`neuron_groups.backends.torch.module`).
 """
 
-from neuron_groups.backends.lazy import lazy_exports
+from neuron_groups.lazy import lazy_exports
 
 __getattr__, __all__ = lazy_exports(
     __name__, common="TorchVisionModel", inceptionv1="InceptionV1", module="TorchModuleModel"
