@@ -49,8 +49,8 @@ class GalleryState(WidgetState):
     """Every value the gallery's front end reads (kernel to front end unless marked).
 
     Its own traits; the others (title, model_name, layer, group_colors, icons, icon_size,
-    explained_variance, stability,
-    status, progress, progress_text, error, selected_group) are :class:`WidgetState`'s.
+    explained_variance, stability, status, progress, progress_text, error, selected_group)
+    are :class:`WidgetState`'s.
     """
 
     view = traitlets.Unicode(
