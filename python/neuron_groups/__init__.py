@@ -5,11 +5,9 @@ what it looks for, and how much it pushes each class; at several layers, how muc
 feeds each group of the next layer (the flows).
 
 The numpy core is imported here; the display layer (:class:`GroupWidget`,
-:class:`GalleryWidget`, :func:`save_page`) only when first used (the names in ``_LAZY``), so
-that importing the package imports neither anywidget nor a deep-learning framework.
+:class:`GalleryWidget`, :func:`save_page`) only when first used (:func:`~neuron_groups.lazy.
+lazy_exports`), so that importing the package imports neither anywidget nor a framework.
 """
-
-import importlib
 
 from neuron_groups.attribution import group_attributions
 from neuron_groups.backends.base import IconHooks, IconSettings, LayerInfo, Targets, VisionModel
@@ -17,24 +15,21 @@ from neuron_groups.datasets import SharedGroups, fit_groups, load_groups
 from neuron_groups.errors import NeuronGroupsError
 from neuron_groups.factorization import factorize
 from neuron_groups.images import load_image
+from neuron_groups.lazy import lazy_exports
 from neuron_groups.models import load_model
 from neuron_groups.pipeline import add_icons, neuron_groups
 from neuron_groups.reading import ImageReading
 from neuron_groups.result import LayerGroups, NeuronGroupsResult, load
+from neuron_groups.session import Session
 
-_LAZY = {
-    "GroupWidget": "neuron_groups.display.widget",
-    "GalleryWidget": "neuron_groups.display.gallery",
-    "save_page": "neuron_groups.display.page",
-}
-"""Names imported on first use, and the module each comes from."""
-
-
-def __getattr__(name: str):
-    if name in _LAZY:
-        return getattr(importlib.import_module(_LAZY[name]), name)
-    raise AttributeError(f"module 'neuron_groups' has no attribute {name!r}")
-
+__getattr__, _display_names = lazy_exports(
+    __name__,
+    **{
+        "display.widget": "GroupWidget",
+        "display.gallery": "GalleryWidget",
+        "display.page": "save_page",
+    },
+)
 
 __version__ = "0.1.0"
 __all__ = [
@@ -47,6 +42,7 @@ __all__ = [
     "LayerInfo",
     "NeuronGroupsError",
     "NeuronGroupsResult",
+    "Session",
     "SharedGroups",
     "Targets",
     "VisionModel",

@@ -154,7 +154,8 @@ class Probe:
         return self._path
 
     def _integrate(self) -> PathGradient:
-        path = _Path(self.acts, np.linspace(0.0, 1.0, FIRST_STEPS + 1), self._sample)
+        # Denser near zero, where a ReLU network's path turns most: s = u^2 for even u.
+        path = _Path(self.acts, np.linspace(0.0, 1.0, FIRST_STEPS + 1) ** 2, self._sample)
         while True:
             found = path.average()
             done = np.all(found.completeness_error(self.acts) <= COMPLETENESS)

@@ -292,3 +292,17 @@ def _reconstruction(
 def _relative_error(flat: np.ndarray, approx: np.ndarray) -> float:
     norm = np.linalg.norm(flat)
     return float(np.linalg.norm(flat - approx) / norm) if norm > 0 else 0.0
+
+
+def one_blas_thread():
+    """Run numpy's BLAS on one thread while the model's framework keeps its own threads.
+
+    Interleaved with TensorFlow's passes, OpenBLAS's threads and TensorFlow's contend for
+    the cores: on 2 cores the fit of 96 images at mixed4d took 2.15 s with 2 BLAS threads
+    and 0.27 s with 1 (``benchmarks/bench_datasets.py``), and the curve over counts and the
+    stability of one image took 23.8 s with 2 and 0.5 s with 1
+    (``benchmarks/bench_readouts.py``).
+    """
+    from threadpoolctl import threadpool_limits
+
+    return threadpool_limits(limits=1, user_api="blas")

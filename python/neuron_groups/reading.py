@@ -41,7 +41,7 @@ from neuron_groups.attribution import (
 from neuron_groups.backends.base import Targets, VisionModel
 from neuron_groups.directions import aim
 from neuron_groups.errors import ClassNameError, GroupCountError, LayerError, NeuronGroupsError
-from neuron_groups.factorization import GroupSource, factorize
+from neuron_groups.factorization import GroupSource, factorize, one_blas_thread
 from neuron_groups.labels import resolve_classes
 from neuron_groups.quality import REFITS, explained_variance, explained_variance_by_count, stability
 from neuron_groups.result import LayerGroups, NeuronGroupsResult, Pair
@@ -400,6 +400,10 @@ class ImageReading:
         The explained variance of each layer is measured too; the curve over counts and the
         stability take longer and come from :meth:`measure`.
         """
+        with one_blas_thread():  # numpy beside the framework's threads: see one_blas_thread
+            return self._analyze(n_groups, classes, method, seed, attribution, methods)
+
+    def _analyze(self, n_groups, classes, method, seed, attribution, methods) -> NeuronGroupsResult:
         methods = [check_method(m) for m in methods]
         if check_method(attribution) not in methods:
             raise NeuronGroupsError(
@@ -452,15 +456,19 @@ class ImageReading:
         groups keep the stability they came with (shared groups: split-half over their
         images) and have no curve.
         """
-        for groups in result.groups.values():
-            if groups.explained_variance_by_k is None and not self._is_given(groups.layer):
-                acts = self.acts[groups.layer]
-                groups.explained_variance_by_k = explained_variance_by_count(
-                    acts, known=lambda k, layer=groups.layer: self._cached(layer, k)
-                )
-            if groups.stability is None:
-                groups.stability = self._stability(groups, refits)
+        with one_blas_thread():  # the framework's threads may still hold the cores
+            for groups in result.groups.values():
+                self._measure_layer(groups, refits)
         return result
+
+    def _measure_layer(self, groups: LayerGroups, refits: int) -> None:
+        if groups.explained_variance_by_k is None and not self._is_given(groups.layer):
+            acts = self.acts[groups.layer]
+            groups.explained_variance_by_k = explained_variance_by_count(
+                acts, known=lambda k, layer=groups.layer: self._cached(layer, k)
+            )
+        if groups.stability is None:
+            groups.stability = self._stability(groups, refits)
 
     def _stability(self, groups: LayerGroups, refits: int) -> np.ndarray | None:
         if self._is_given(groups.layer):

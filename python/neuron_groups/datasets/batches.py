@@ -163,18 +163,6 @@ def load_square(source: Any, side: int) -> tuple[np.ndarray | None, str]:
         return None, str(exc)
 
 
-def one_blas_thread():
-    """Run numpy's BLAS on one thread while the model's framework keeps its own threads.
-
-    Interleaved with TensorFlow's passes, OpenBLAS's threads and TensorFlow's contend for
-    the cores: on 2 cores the fit of 96 images at mixed4d took 2.15 s with 2 BLAS threads
-    and 0.27 s with 1 (``benchmarks/bench_datasets.py``).
-    """
-    from threadpoolctl import threadpool_limits
-
-    return threadpool_limits(limits=1, user_api="blas")
-
-
 def fit_batch(
     estimators: FitEstimators,
     acts: np.ndarray,

@@ -45,7 +45,6 @@ from neuron_groups.datasets.batches import (
     fit_batch,
     load_square,
     new_estimator,
-    one_blas_thread,
     read_batch,
     restore_estimator,
 )
@@ -60,6 +59,7 @@ from neuron_groups.errors import (
     did_you_mean,
     plural,
 )
+from neuron_groups.factorization import one_blas_thread
 from neuron_groups.files import read_npz, write_atomically
 from neuron_groups.models import load_model
 from neuron_groups.quality import matched_cosines

@@ -305,7 +305,8 @@ class _Reducer:
         Returns (sources consumed, files skipped so far, stats): a few bytes, not the state.
         0 sources consumed: the dataset is done.
         """
-        from neuron_groups.datasets.batches import fit_batch, one_blas_thread
+        from neuron_groups.datasets.batches import fit_batch
+        from neuron_groups.factorization import one_blas_thread
 
         start = time.perf_counter()
         names, images, acts, consumed = [], [], [], 0

@@ -25,30 +25,14 @@ Nothing in the numpy core imports this package. Its modules, from the bottom up:
 Names are imported on first use, so that ``import neuron_groups.display`` stays light.
 """
 
-from __future__ import annotations
+from neuron_groups.lazy import lazy_exports
 
-import importlib
-from typing import Any
-
-_NAMES = {
-    "GroupWidget": "neuron_groups.display.widget",
-    "ViewState": "neuron_groups.display.state",
-    "FIELDS": "neuron_groups.display.state",
-    "GROUP_FIELDS": "neuron_groups.display.state",
-    "save_page": "neuron_groups.display.page",
-    "result_page": "neuron_groups.display.page",
-    "gallery_page": "neuron_groups.display.gallery",
-    "GalleryWidget": "neuron_groups.display.gallery",
-    "GalleryState": "neuron_groups.display.gallery",
-    "static_fallback": "neuron_groups.display.fallback",
-    "WidgetState": "neuron_groups.display.state",
-    "export_notebook": "neuron_groups.display.export",
-}
-
-__all__ = sorted(_NAMES)
-
-
-def __getattr__(name: str) -> Any:
-    if name in _NAMES:
-        return getattr(importlib.import_module(_NAMES[name]), name)
-    raise AttributeError(f"module 'neuron_groups.display' has no attribute {name!r}")
+__getattr__, __all__ = lazy_exports(
+    __name__,
+    widget="GroupWidget",
+    state=("ViewState", "WidgetState", "FIELDS", "GROUP_FIELDS"),
+    page=("save_page", "result_page"),
+    gallery=("gallery_page", "GalleryWidget", "GalleryState"),
+    fallback="static_fallback",
+    export="export_notebook",
+)

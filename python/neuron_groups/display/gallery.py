@@ -49,7 +49,8 @@ class GalleryState(WidgetState):
     """Every value the gallery's front end reads (kernel to front end unless marked).
 
     Its own traits; the others (title, model_name, layer, group_colors, icons, icon_size,
-    status, progress, progress_text, error, selected_group) are :class:`WidgetState`'s.
+    explained_variance, stability, status, progress, progress_text, error, selected_group)
+    are :class:`WidgetState`'s.
     """
 
     view = traitlets.Unicode(
@@ -64,18 +65,6 @@ class GalleryState(WidgetState):
         'while unknown), "regions": [{"image": str, "index": int, "y": int, "x": int, '
         '"value": float, "crop": JPEG bytes (b"" if none), "box": [top, left, bottom, right] '
         "(the cell in the crop, fractions)}] (strongest first)}. Default: [].",
-    ).tag(sync=True)
-    explained_variance = traitlets.Float(
-        None,
-        allow_none=True,
-        help="Share of the activations over the dataset the groups explain (as the fit "
-        "went); None when unknown (files from before). Default: None.",
-    ).tag(sync=True)
-    stability = traitlets.List(
-        traitlets.Float(),
-        [],
-        help="Split-half stability of each group in [0, 1] (its mean matched cosine with the "
-        "fits on the even and the odd batches); [] when unknown. Default: [].",
     ).tag(sync=True)
 
 

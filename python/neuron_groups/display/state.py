@@ -69,6 +69,20 @@ class WidgetState(traitlets.HasTraits):
         [],
         help="n colours [r, g, b], ints 0..255, one per group. Default: [].",
     ).tag(sync=True, group=True)
+    explained_variance = traitlets.Float(
+        None,
+        allow_none=True,
+        help="Share of the activations the groups explain, 1 - |a - R|^2 / |a|^2 (the image's "
+        "at the layer; a gallery's: over its dataset, as the fit went); None when unknown. "
+        "Default: None.",
+    ).tag(sync=True, group=True)
+    stability = traitlets.List(
+        traitlets.Float(),
+        [],
+        help="Each group's stability in [0, 1]: its mean matched cosine over refits on "
+        "resampled positions (a gallery's: with the fits on the even and the odd batches); "
+        "[] until measured. Default: [].",
+    ).tag(sync=True, group=True)
     status = traitlets.Enum(
         STATUSES, "computing", help="What the kernel is doing. Default: 'computing'."
     ).tag(sync=True)
@@ -131,24 +145,12 @@ class ViewState(WidgetState):
         "effect's on a strong cell (see neuron_groups.attribution.sign_disagreements); b'' "
         "when unknown. Default: b''.",
     ).tag(sync=True, group=True)
-    explained_variance = traitlets.Float(
-        None,
-        allow_none=True,
-        help="Share of the layer's activations the groups explain, 1 - |a - R|^2 / |a|^2; "
-        "None when unknown. Default: None.",
-    ).tag(sync=True, group=True)
     explained_variance_by_k = traitlets.List(
         traitlets.Float(),
         [],
         help="The explained variance for 1, 2, ... groups (entry k-1 for k); [] until "
         "measured (it comes a moment after the table). Default: [].",
     ).tag(sync=True)
-    stability = traitlets.List(
-        traitlets.Float(),
-        [],
-        help="Each group's stability in [0, 1] (mean matched cosine over refits); [] until "
-        "measured. Default: [].",
-    ).tag(sync=True, group=True)
     regions = traitlets.List(
         traitlets.Bytes(),
         [],

@@ -7,7 +7,7 @@ which only :class:`KerasVisionModel` imports. Feature visualization lives in the
 subpackage and is imported only when icons are rendered.
 """
 
-from neuron_groups.backends.lazy import lazy_exports
+from neuron_groups.lazy import lazy_exports
 
 __getattr__, __all__ = lazy_exports(
     __name__, common="TFVisionModel", inceptionv1="InceptionV1", keras_model="KerasVisionModel"

@@ -9,7 +9,7 @@ array is channels-last, (H, W, C), as with TensorFlow. Feature visualization liv
 (:mod:`neuron_groups.backends.torch.huggingface`).
 """
 
-from neuron_groups.backends.lazy import lazy_exports
+from neuron_groups.lazy import lazy_exports
 
 __getattr__, __all__ = lazy_exports(
     __name__,

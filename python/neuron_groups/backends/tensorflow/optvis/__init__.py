@@ -11,7 +11,7 @@ Lucid, by the Lucid Authors: https://github.com/tensorflow/lucid. Written anew; 
 is used.
 """
 
-from neuron_groups.backends.lazy import lazy_exports
+from neuron_groups.lazy import lazy_exports
 
 __getattr__, __all__ = lazy_exports(
     __name__, render=("Renderer", "RendererPool", "render_directions")

@@ -10,7 +10,7 @@ the loop, :class:`RendererPool`). Lucid, by the Lucid Authors: https://github.co
 Written anew; no Lucid code is used.
 """
 
-from neuron_groups.backends.lazy import lazy_exports
+from neuron_groups.lazy import lazy_exports
 
 __getattr__, __all__ = lazy_exports(
     __name__,

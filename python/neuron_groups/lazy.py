@@ -1,8 +1,9 @@
 """Names a package exports from its modules, imported on first use (one style everywhere).
 
-A framework's package (``backends/tensorflow``, ``backends/torch`` and their ``optvis``)
-lists its names and the modules they live in; importing the package then imports no
-framework, and the first use of a name imports its module.
+A package (the top level for the display layer, ``display``, ``backends/tensorflow``,
+``backends/torch`` and their ``optvis``) lists its names and the modules they live in;
+importing the package then imports neither anywidget nor a framework, and the first use of a
+name imports its module.
 """
 
 from __future__ import annotations
