@@ -51,26 +51,21 @@ class GroupWidget(SessionView):
     img : path, URL, example name, PIL image or array
         The image (see :func:`neuron_groups.load_image`).
     layer : str or list of str
-        Layer to factorize (default ``"mixed4d"``, or the layer of ``groups``); or 2..4
-        layers, input to output, to see the groups at each and the flows between
-        neighbouring layers.
+        Layer to factorize (default ``"mixed4d"``, or the layer of ``groups``); or 2..4 layers,
+        input to output, to see the groups at each and the flows between neighbours.
     n_groups : int or list of int
         Number of groups (default 6, at most 16); with several layers, one number for all or
         one per layer.
     classes : list of str or int, or dict, optional
-        Classes for the attribution table; default: the top 5 predicted. For a model
-        without a classifier, directions in its embedding (``{name: vector}``, or texts for
-        CLIP); the class picker offers their names.
+        Classes for the attribution table; default: the top 5 predicted.
     model : str, VisionModel, keras.Model or torch.nn.Module, optional
-        Default: InceptionV1 (see :func:`~neuron_groups.load_model`); a Hugging Face
-        ``transformers`` model goes in as it is.
+        Default: InceptionV1 (see :func:`~neuron_groups.load_model`).
     method : str, sklearn estimator or SharedGroups
         Factorization (default NMF), or groups fitted on many images, used at their layer.
     seed : int or None
         Seed of the factorization.
     icons : bool
-        Optimize each group's icon in the background (default True); with several layers,
-        the last layer's first.
+        Optimize each group's icon in the background (default True; the last layer's first).
     icon_settings : IconSettings, optional
         Feature-visualization settings (Lucid's defaults).
     icon_cache : bool or path
@@ -88,11 +83,8 @@ class GroupWidget(SessionView):
         The table (and flows) shown first: ``"integrated"`` (default), ``"linear"`` (the
         article's) or ``"ablation"`` (measured). All three are computed; the switch in the
         widget, or ``w.attribution_method = ...``, changes it at once.
-    processor : image processor or processor, optional
-        A Hugging Face model's processor (see :func:`~neuron_groups.load_model`).
-    target_image : image, optional
-        For a model without a classifier: another image, whose embedding is one more
-        direction, ``"target image"``.
+    processor, target_image
+        As for :func:`~neuron_groups.neuron_groups`, as are ``classes`` given as directions.
 
     Notes
     -----
@@ -144,8 +136,7 @@ class GroupWidget(SessionView):
         if img is None:
             return  # e.g. from_result
         method = groups if groups is not None else method
-        self._attribution = attribution
-        self._processor, self._target_image = processor, target_image
+        self._attribution, self._aim = attribution, (processor, target_image)
         choices = (img, layer, n_groups, classes, model, method, seed)
         if is_built(model):
             try:
@@ -167,10 +158,7 @@ class GroupWidget(SessionView):
         from neuron_groups.data import example_names
 
         self._set_quietly(classes=class_list(classes))
-        given = {"processor": self._processor} if self._processor is not None else {}
-        vision_model = models.load_model("inceptionv1" if model is None else model, **given)
-        vision_model, classes = aim(vision_model, classes, self._target_image)  # directions
-        self._set_quietly(classes=class_list(classes))
+        vision_model, classes = _aimed_model(model, classes, *self._aim)
         if job is not None:
             job.check()  # the interpreter may be exiting
         self.status = "computing"
@@ -455,6 +443,13 @@ class GroupWidget(SessionView):
             selected_layer=self.selected_layer,
             selected_group=self.selected_group,
         )
+
+
+def _aimed_model(model: Any, classes: Any, processor: Any, target_image: Any) -> tuple:
+    """The model to read with (InceptionV1 by default) and the classes, directions as classes."""
+    given = {"processor": processor} if processor is not None else {}
+    vision_model = models.load_model("inceptionv1" if model is None else model, **given)
+    return aim(vision_model, classes, target_image)
 
 
 def _picked_image(name: Any, filename: Any, buffers: list) -> Any:
