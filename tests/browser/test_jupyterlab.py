@@ -1,11 +1,13 @@
 """The example notebook in a real JupyterLab, in headless chromium driven by Playwright.
 
 One notebook run (module fixture ``notebook``) serves every test: open
-``examples/neuron_groups.ipynb``, "Run > Run All Cells", wait for every cell to finish. Then
-the tests hover and click the first widget (dog_cat) like a user, read ``w.selected_group``
-back in the kernel through new cells, take a screenshot (into a temporary folder; the README's
-``docs/widget.png`` is made by ``python docs/screenshot.py``), and check that the browser
-console saw no error. Run with ``pytest -m browser tests/browser``.
+``examples/neuron_groups.ipynb``, "Run > Run All Cells", wait for every cell to finish. While
+it runs, a script in the page (``TILE_WATCH``) notes when each tile first shows its image
+region and its icon. Then the tests hover and click the first widget (dog_cat) like a user,
+read ``w.selected_group`` and ``w.attribution_method`` back in the kernel through new cells,
+take a screenshot (into a temporary folder; the README's ``docs/widget.png`` is made by
+``python docs/screenshot.py``), and check that the browser console saw no error. Run with
+``pytest -m browser tests/browser``.
 """
 
 from __future__ import annotations
@@ -37,6 +39,36 @@ CELL_TIMEOUT = 60_000  # one small cell
 UI_TIMEOUT = 15_000  # the page reacting to a hover, a click or a trait change
 
 DONE_PROMPT = re.compile(r"^\[\d+\]:$")
+
+# Installed in the page before it loads: every 25 ms, for each tile of each widget (key "view
+# index|layer|group"), the first time (ms) its region was drawn (loaded, visible, with its
+# "region" tag), the first time its icon was, and how many times the tile held neither an
+# icon nor a region ("bare": its grey placeholder alone) once its groups were known (not while
+# the widget is "loading" the model or "computing" the groups: then its tiles are grey
+# stand-ins). Polling, because an image's load is no DOM change; 25 ms is far below the time
+# to the icons' first snapshot (seconds).
+TILE_WATCH = """(() => {
+  if (window.top !== window) return;
+  const seen = (window.__ngTiles = {});
+  const drawn = (img) => !!img && img.complete && img.naturalWidth > 0 && img.checkVisibility();
+  setInterval(() => {
+    document.querySelectorAll(".neuron-groups").forEach((view, v) => {
+      for (const tile of view.querySelectorAll(".ng-tile")) {
+        const key = `${v}|${tile.dataset.layer ?? ""}|${tile.dataset.group}`;
+        const t = (seen[key] ??= { region: null, icon: null, bare: 0 });
+        const icon = tile.querySelector("img.ng-icon");
+        const tag = tile.querySelector(".ng-region-tag");
+        const known = !["loading", "computing"].includes(view.dataset.status);
+        if (known && !icon?.getAttribute("src") && !tile.querySelector(".has-region img[src]")) {
+          t.bare++;
+        }
+        if (t.region === null && drawn(tile.querySelector("img.ng-tile-region")) &&
+            tag?.checkVisibility() && tag.textContent === "region") t.region = performance.now();
+        if (t.icon === null && drawn(icon)) t.icon = performance.now();
+      }
+    });
+  }, 25);
+})();"""
 
 
 @dataclass
@@ -97,6 +129,7 @@ def notebook_run(lab_server: LabServer, name: str, height: int = 1000) -> Iterat
 
     with browser() as chromium:
         context = chromium.new_context(viewport={"width": 1280, "height": height})
+        context.add_init_script(TILE_WATCH)
         page = context.new_page()
         nb = Notebook(page)
         page.on(
@@ -188,12 +221,77 @@ def test_every_cell_runs_and_both_widgets_render(notebook: Notebook) -> None:
     assert rows == ["Labrador retriever", "tiger cat"]
     expect(flowers.locator(".ng-table tbody th.ng-class-name")).to_have_count(5)  # the top 5
 
-    # The printed attribution table (cell output) matches the widget's table, to 3 decimals.
+    # The printed attribution table (cell output) matches the widget's table, to 3 decimals,
+    # with its rest (integrated gradients, the method shown by default).
     stdout = page.locator('.jp-OutputArea-output[data-mime-type="application/vnd.jupyter.stdout"]')
     printed = stdout.filter(has_text="tiger cat").first.inner_text()
     cells = widget.locator('.ng-table td[data-class="tiger cat"]').all_inner_texts()
+    cells += widget.locator('.ng-table td.ng-rest[data-row="1"]').all_inner_texts()
     printed_row = next(line for line in printed.splitlines() if line.startswith("tiger cat"))
     assert printed_row.split()[2:] == [c.strip() for c in cells]
+
+
+def tile_history(notebook: Notebook) -> dict[str, dict[str, float | None]]:
+    """What ``TILE_WATCH`` saw: per tile ("view|layer|group"), when its region and its icon
+    were first drawn (ms, None: never) and how often it was bare."""
+    return notebook.page.evaluate("() => window.__ngTiles")
+
+
+def check_tiles_were_never_bare(
+    notebook: Notebook, view: int, layers: dict[str, int], regions_first: bool = True
+) -> None:
+    """Each tile of widget ``view`` (``layers``: its group count per layer) always showed its
+    image region or its icon, never the bare placeholder, and now shows its icon alone.
+
+    ``regions_first``: each tile also drew its region before its icon's first snapshot (the
+    widget appeared before the snapshot; where they race, a tile that begins with its icon
+    needs no region).
+    """
+    from playwright.sync_api import expect
+
+    history = tile_history(notebook)
+    widget = notebook.page.locator(".neuron-groups").nth(view)
+    for layer, n in layers.items():
+        for j in range(n):
+            seen = history.get(f"{view}|{layer}|{j}")
+            where = (view, layer, j, seen)
+            assert seen and seen["bare"] == 0 and seen["icon"] is not None, where
+            if regions_first or seen["region"] is not None:
+                assert seen["region"] is not None and seen["region"] < seen["icon"], where
+    expect(widget.locator("img.ng-tile-region:visible")).to_have_count(0)
+    expect(widget.locator(".ng-region-tag:visible")).to_have_count(0)
+    assert widget.locator("img.ng-tile-region[src]").count() == 0
+
+
+def test_tiles_show_their_regions_until_the_icons_arrive(notebook: Notebook) -> None:
+    """Issue 22: both widgets compute their icons in the background after they appear; the
+    tiles show the image regions first, then the icons."""
+    check_tiles_were_never_bare(notebook, 0, {"mixed4d": 6})
+    check_tiles_were_never_bare(notebook, 1, {"mixed4d": 5})
+
+
+def test_the_method_switch_reaches_the_kernel(notebook: Notebook) -> None:
+    """A click on a method shows its table and sets ``w.attribution_method``; setting it in
+    Python moves the switch back."""
+    from playwright.sync_api import expect
+
+    widget = notebook.widget
+    table = widget.locator(".ng-table")
+    expect(table).to_have_attribute("data-method", "integrated")
+    expect(table.locator("td.ng-rest")).to_have_count(2)  # the rest of each class
+    integrated = table.locator("td[data-group]").all_inner_texts()
+    widget.locator('.ng-method-switch .ng-method[data-method="ablation"]').click()
+    expect(table).to_have_attribute("data-method", "ablation", timeout=UI_TIMEOUT)
+    expect(table.locator("td.ng-rest")).to_have_count(0)
+    assert table.locator("td[data-group]").all_inner_texts() != integrated
+    out = notebook.run_code(
+        'print("method =", w.attribution_method, w.result.attribution_method)\n'
+        'w.attribution_method = "integrated"'
+    )
+    assert "method = ablation ablation" in out, out
+    expect(table).to_have_attribute("data-method", "integrated", timeout=UI_TIMEOUT)
+    expect(widget.locator('.ng-method-input[value="integrated"]')).to_be_checked()
+    assert table.locator("td[data-group]").all_inner_texts() == integrated
 
 
 def _spotlight_range(widget) -> list[int]:

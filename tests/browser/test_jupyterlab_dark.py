@@ -88,8 +88,10 @@ _TEXT_CONTRASTS = (
     + _COLOUR_JS
     + """
   const out = [];
+  // Shown: laid out, visible and not fully transparent (the method switch's radios are
+  // opacity 0 under their labels: they draw no text).
   const shown = (el) => el.getClientRects().length > 0 &&
-      getComputedStyle(el).visibility !== 'hidden';
+      getComputedStyle(el).visibility !== 'hidden' && getComputedStyle(el).opacity !== '0';
   for (const el of [root, ...root.querySelectorAll('*')]) {
     const own = [...el.childNodes].filter((n) => n.nodeType === 3)
         .map((n) => n.textContent).join('').trim();

@@ -16,7 +16,13 @@ from pathlib import Path
 import pytest
 
 from .jupyterlab import LabServer
-from .test_jupyterlab import UI_TIMEOUT, Notebook, failed_cells, notebook_run
+from .test_jupyterlab import (
+    UI_TIMEOUT,
+    Notebook,
+    check_tiles_were_never_bare,
+    failed_cells,
+    notebook_run,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -50,6 +56,9 @@ def test_the_view_has_a_column_per_layer_and_curves(notebook: Notebook) -> None:
     expect(view.locator('.ng-tile[data-layer="mixed4d"]')).to_have_count(6)
     expect(view.locator('path.ng-curve[data-from-layer="mixed4a"]')).to_have_count(5 * 6)
     expect(view.locator(".ng-icon-placeholder:visible")).to_have_count(0)
+    # Issue 22: every tile, at both layers, showed its image region or its icon from the
+    # start (here mixed4d's first snapshot may arrive as the view appears).
+    check_tiles_were_never_bare(notebook, 0, {"mixed4a": 5, "mixed4d": 6}, regions_first=False)
     widths = [
         float(w)
         for w in view.locator('path.ng-curve[data-from-layer="mixed4a"]').evaluate_all(

@@ -1,8 +1,11 @@
 """The multi-layer standalone page (``save_page`` of a two-layer result) in headless chromium.
 
-dog_cat at mixed4a (5 groups) -> mixed4d (6 groups) -> Labrador retriever, tiger cat, read
-with the real model; the icons are noise (rendering real ones takes minutes on a CPU). The
-page is opened from disk in an offline context with every host but localhost unresolvable
+chameleon at mixed4a (5 groups) -> mixed4d (6 groups) -> African chameleon, green lizard, read
+with the real model; the icons are noise (rendering real ones takes minutes on a CPU). A real
+case where the article's linear attribution misleads: mixed4d's group 4 is linear evidence
+*against* "African chameleon" (about -1.4) while removing it lowers that logit by about 4,
+the largest measured effect, so its cell and its curve to the class are marked. The page is
+opened from disk in an offline context with every host but localhost unresolvable
 (``chromium.FLAGS``): every request it makes must be ``file:``, ``blob:`` or ``data:``.
 """
 
@@ -14,17 +17,27 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from neuron_groups.attribution import sign_disagreements
 from neuron_groups.display.page import save_page
+from neuron_groups.images import load_image
 from neuron_groups.reading import ImageReading
+from neuron_groups.result import NeuronGroupsResult
 
 from .chromium import browser
-from .test_standalone_page import LOAD_TIMEOUT, UI_TIMEOUT, open_page
+from .test_standalone_page import (
+    LOAD_TIMEOUT,
+    UI_TIMEOUT,
+    check_table,
+    choose_method,
+    open_page,
+)
 
 pytestmark = pytest.mark.browser
 
 LAYERS = ["mixed4a", "mixed4d"]
 COUNTS = [5, 6]
-CLASSES = ["Labrador retriever", "tiger cat"]
+IMAGE = "chameleon"
+CLASSES = ["African chameleon", "green lizard"]
 SELECTED = re.compile(r"\bis-selected\b")
 PINNED = re.compile(r"\bis-pinned\b")
 EMPHASIZED = re.compile(r"\bis-emphasized\b")
@@ -49,17 +62,30 @@ CURVE_ENDS = """path => {
   };
 }"""
 
+# Where the middle of a curve is on the page.
+MIDDLE = """p => {
+  const q = p.getPointAtLength(p.getTotalLength() / 2), m = p.getScreenCTM();
+  return [q.x * m.a + m.e, q.y * m.d + m.f];
+}"""
+
 
 @pytest.fixture(scope="module")
-def layers_page(tmp_path_factory, inception, dog_cat) -> Path:
-    """The two-layer demo's page, with noise icons at both layers."""
-    reading = ImageReading(inception, dog_cat, LAYERS, classes=CLASSES)
+def layers_result(inception, shared) -> NeuronGroupsResult:
+    """The two-layer reading, with noise icons at both layers."""
+    image = load_image(shared / "images" / f"{IMAGE}.png")
+    reading = ImageReading(inception, image, LAYERS, classes=CLASSES)
     result = reading.analyze(COUNTS, classes=CLASSES)
     rng = np.random.default_rng(0)
     for layer, n in zip(LAYERS, COUNTS, strict=True):
         result.groups[layer].icons = rng.random((n, 80, 80, 3)).astype(np.float32)
-    path = tmp_path_factory.mktemp("layers") / "dog_cat_layers.html"
-    save_page(result, path, title="dog_cat: mixed4a -> mixed4d")
+    return result
+
+
+@pytest.fixture(scope="module")
+def layers_page(tmp_path_factory, layers_result) -> Path:
+    """The two-layer reading's page."""
+    path = tmp_path_factory.mktemp("layers") / f"{IMAGE}_layers.html"
+    save_page(layers_result, path, title=f"{IMAGE}: mixed4a -> mixed4d")
     return path
 
 
@@ -138,10 +164,7 @@ def test_layers_page_offline(layers_page: Path) -> None:
 
         # Hovering a curve shows its value.
         curve = widget.locator('.ng-curve[data-from-layer="mixed4a"]:not(.is-hidden)').first
-        x, y = curve.evaluate(
-            """p => { const q = p.getPointAtLength(p.getTotalLength() / 2), m = p.getScreenCTM();
-                      return [q.x * m.a + m.e, q.y * m.d + m.f]; }"""
-        )
+        x, y = curve.evaluate(MIDDLE)
         page.mouse.move(x, y)
         tip = widget.locator(".ng-flow-tip")
         expect(tip).to_be_visible(timeout=UI_TIMEOUT)
@@ -184,6 +207,75 @@ def test_layers_page_offline(layers_page: Path) -> None:
         threshold.fill("0")
         assert widget.locator(".ng-curve:not(.is-hidden)").count() > drawn.count()
 
+        assert visit.remote_requests() == []
+        assert visit.errors == []
+        context.close()
+
+
+CURVES = """paths => paths.map((p) => [
+    Number(p.dataset.from), Number(p.dataset.to), Number(p.dataset.value),
+    Number(p.getAttribute("stroke-width")), p.dataset.disagrees === "true",
+    getComputedStyle(p).strokeDasharray, p.querySelector("title").textContent,
+])"""
+
+
+def check_curves(widget, expected: np.ndarray, disagree: np.ndarray, side: str) -> list[float]:
+    """The curves of one pair of columns (``side``: a selector of their paths) show the flows
+    ``expected`` (n_from, n_to), dashed and explained exactly where ``disagree``; returns their
+    widths in (from, to) order."""
+    curves = sorted(widget.locator(f"path.ng-curve{side}").evaluate_all(CURVES))
+    assert len(curves) == expected.size
+    for i, j, value, _, marked, dashes, title in curves:
+        assert value == float(np.float32(expected[i, j])), (i, j)
+        assert marked == bool(disagree[i, j]), (i, j)
+        assert (dashes != "none") == marked, (i, j, dashes)
+        assert ("disagree in sign" in title) == marked, title
+    return [width for _, _, _, width, *_ in curves]
+
+
+def test_the_switch_changes_the_table_and_the_flows(
+    layers_page: Path, layers_result: NeuronGroupsResult
+) -> None:
+    """Issue 19 offline: each method shows its table and its flows (the curves to the classes
+    are the table's); the marks sit where linear and measured effects disagree in sign."""
+    from playwright.sync_api import expect
+
+    result = layers_result
+    pair = (LAYERS[0], LAYERS[1])
+    marks = sign_disagreements(result.tables["linear"], result.tables["ablation"])  # (k, n)
+    assert marks.any(), "the page was chosen for a cell where linear and measured disagree"
+    flow_marks = sign_disagreements(
+        result.flow_tables["linear"][pair], result.flow_tables["ablation"][pair]
+    )
+    with browser() as chromium:
+        context = chromium.new_context(offline=True, viewport={"width": 1200, "height": 1400})
+        visit = open_page(context, layers_page.as_uri())
+        widget = visit.page.locator(".neuron-groups")
+        expect(widget.locator(".ng-column")).to_have_count(3, timeout=LOAD_TIMEOUT)
+        widths = {}
+        for method in ("linear", "ablation", "integrated"):
+            choose_method(widget, method)
+            check_table(widget, result, method)
+            between = check_curves(
+                widget,
+                result.flow_tables[method][pair],
+                flow_marks,
+                f'[data-from-layer="{LAYERS[0]}"]',
+            )
+            to_classes = check_curves(
+                widget, result.tables[method].T, marks.T, '[data-to-layer="classes"]'
+            )
+            widths[method] = between + to_classes
+        assert widths["linear"] != widths["integrated"] != widths["ablation"]
+
+        # A marked curve explains itself on hover, in the tip (a cell: in its title).
+        curve = widget.locator(".ng-curve.is-disagreeing:not(.is-hidden)").first
+        x, y = curve.evaluate(MIDDLE)
+        visit.page.mouse.move(x, y)
+        expect(widget.locator(".ng-curve.is-hovered")).to_have_attribute(
+            "data-disagrees", "true", timeout=UI_TIMEOUT
+        )
+        expect(widget.locator(".ng-flow-tip")).to_contain_text("disagree in sign")
         assert visit.remote_requests() == []
         assert visit.errors == []
         context.close()

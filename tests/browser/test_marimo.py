@@ -63,7 +63,8 @@ def test_the_widget_renders_and_its_icons_arrive(app: App) -> None:
     expect(widget.locator(".ng-tile")).to_have_count(6)
     expect(widget.locator(".ng-map")).to_be_visible()
     rows = widget.locator(".ng-table tbody th.ng-class-name")
-    expect(rows).to_have_text(["Labrador retriever", "tiger cat"])
+    # The model loads in the background (the frame shows at once): the rows follow.
+    expect(rows).to_have_text(["Labrador retriever", "tiger cat"], timeout=RUN_TIMEOUT)
     # The icons are sent from the kernel's background thread, after the cell has finished.
     expect(widget).to_have_attribute("data-status", "ready", timeout=RUN_TIMEOUT)
     icons = widget.locator("img.ng-icon")

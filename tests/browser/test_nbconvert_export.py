@@ -41,21 +41,24 @@ EVIL_CLASS = "</script><img src=x onerror=alert(1)>"
 # (The kernel runs outside the repository, so it builds the result itself.)
 FALLBACK_WIDGET = """
 import numpy as np
-from neuron_groups.result import NeuronGroupsResult
+from neuron_groups.result import LayerGroups, NeuronGroupsResult
 from neuron_groups.display.widget import GroupWidget
 
 rng = np.random.default_rng(0)
-result = NeuronGroupsResult(
-    image=rng.random((48, 48, 3)).astype(np.float32),
+groups = LayerGroups(
     layer="mixed4d",
     spatial=rng.random((4, 6, 6)).astype(np.float32),
     channel=rng.random((4, 8)).astype(np.float32),
+    icons=rng.random((4, 16, 16, 3)).astype(np.float32),
+)
+result = NeuronGroupsResult(
+    image=rng.random((48, 48, 3)).astype(np.float32),
+    groups=[groups],
     attributions=rng.normal(size=(2, 4)).astype(np.float32),
     classes=["tabby", CLASS],
     class_indices=np.array([0, 1]),
     logits=rng.normal(size=10).astype(np.float32),
     top5=["a", "b", "c", "d", "e"],
-    icons=rng.random((4, 16, 16, 3)).astype(np.float32),
 )
 w = GroupWidget.from_result(result, title="fallback")
 w

@@ -2,21 +2,29 @@
 
 The page is opened from disk with every host but localhost unresolvable (``chromium.FLAGS``),
 and again in a context with ``offline=True``; every request it makes must be ``file:``,
-``blob:`` or ``data:``. Results are real (dog_cat at mixed4d, 6 and 4 groups); the icons of
-the 6-group result are noise (rendering real ones takes minutes on a CPU).
+``blob:`` or ``data:``. Results are real (dog_cat at mixed4d, 6 and 4 groups, measured: the
+explained variance over counts and each group's stability); the icons of the 6-group result
+are noise (rendering real ones takes minutes on a CPU), the 4-group result has none (its tiles
+show the image regions). The helpers that check the attribution table against a result are
+shared with the multi-layer page's test.
 """
 
 from __future__ import annotations
 
+import io
 import re
 from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
 import numpy as np
 import pytest
 
+from neuron_groups.attribution import sign_disagreements
 from neuron_groups.display.page import result_page, save_page
+from neuron_groups.display.state import REGION_SIZE, format_value, region_pngs
 from neuron_groups.reading import ImageReading
+from neuron_groups.result import NeuronGroupsResult
 from tests.fakes import fake_result
 
 from .chromium import browser
@@ -102,12 +110,122 @@ def check_hover_and_pin(widget, page, n_groups: int, group: int = 2) -> None:
     expect(widget).to_have_attribute("data-selected", "-1", timeout=UI_TIMEOUT)
 
 
+# -- the attribution table in each method (shared with the multi-layer page's test) ----------
+
+METHODS = ("integrated", "linear", "ablation")
+"""The switch's methods, in its order."""
+
+TEXTS = "nodes => nodes.map((n) => n.textContent)"
+MARKS = """tds => tds.map((td) => [
+    td.classList.contains("has-disagreement"),
+    getComputedStyle(td, "::after").content,
+    td.title,
+])"""
+
+
+def choose_method(widget, method: str) -> None:
+    """Click ``method`` in the switch, as a person does; wait until the table shows it."""
+    from playwright.sync_api import expect
+
+    widget.locator(f'.ng-method-switch .ng-method[data-method="{method}"]').click()
+    expect(widget.locator(".ng-table")).to_have_attribute("data-method", method, timeout=UI_TIMEOUT)
+    expect(widget.locator(".ng-method-switch")).to_have_attribute("data-method", method)
+    expect(widget.locator(f'.ng-method-input[value="{method}"]')).to_be_checked()
+
+
+def check_table(widget, result: NeuronGroupsResult, method: str) -> None:
+    """The table shows ``result.tables[method]`` (as the page writes numbers), a rest column
+    for integrated gradients only, and a mark ("!", the explanation in the title) exactly on
+    the cells where the linear and the measured effects disagree in sign."""
+    from playwright.sync_api import expect
+
+    shown = np.asarray(result.tables[method], np.float32)  # (k, n): what the page decodes
+    cells = widget.locator(".ng-table tbody td[data-group]")  # row-major: class, then group
+    assert cells.evaluate_all(TEXTS) == [format_value(v) for v in shown.ravel()], method
+    rest = widget.locator(".ng-table td.ng-rest")
+    if method == "integrated":
+        expect(widget.locator(".ng-table th.ng-rest-head")).to_have_count(1)
+        expected = [format_value(v) for v in np.asarray(result.rest, np.float32)]
+        assert rest.evaluate_all(TEXTS) == expected
+    else:
+        expect(widget.locator(".ng-table th.ng-rest-head")).to_have_count(0)
+        expect(rest).to_have_count(0)
+    disagree = sign_disagreements(result.tables["linear"], result.tables["ablation"]).ravel()
+    marks = cells.evaluate_all(MARKS)
+    assert [marked for marked, _, _ in marks] == disagree.tolist(), method
+    for marked, after, title in marks:
+        assert (after == '"!"') == marked, (after, title)
+        assert ("disagree in sign" in title) == marked, title
+
+
+def to_fixed(v: float, digits: int) -> str:
+    """``v.toFixed(digits)`` as JavaScript writes it (ties away from zero, exact value)."""
+    return str(Decimal(float(v)).quantize(Decimal(1).scaleb(-digits), ROUND_HALF_UP))
+
+
+def png_mean(png: bytes) -> list[float]:
+    """The mean RGB of a PNG."""
+    import PIL.Image
+
+    with PIL.Image.open(io.BytesIO(png)) as picture:
+        return np.asarray(picture.convert("RGB"), np.float64).mean(axis=(0, 1)).tolist()
+
+
+SHOWN_MEAN = """img => {
+    const c = document.createElement("canvas");
+    c.width = img.naturalWidth; c.height = img.naturalHeight;
+    const g = c.getContext("2d");
+    g.drawImage(img, 0, 0);
+    const d = g.getImageData(0, 0, c.width, c.height).data;
+    const sum = [0, 0, 0];
+    for (let i = 0; i < d.length; i += 4) for (let k = 0; k < 3; k++) sum[k] += d[i + k];
+    return sum.map((s) => s / (d.length / 4));
+}"""
+
+
+def check_tiles(widget, result: NeuronGroupsResult) -> None:
+    """Each tile shows its group's stability; its icon when the result has icons, else its
+    region of the image (the right one, labelled "region"), never both."""
+    from playwright.sync_api import expect
+
+    tiles = widget.locator(".ng-tile")
+    expect(tiles).to_have_count(result.n_groups, timeout=UI_TIMEOUT)
+    regions = region_pngs(result.image, result.spatial) if result.icons is None else None
+    for j, stability in enumerate(result.last.stability):
+        tile = widget.locator(f'.ng-tile[data-group="{j}"]')
+        expect(tile).to_have_attribute("data-stability", to_fixed(stability, 2))
+        expect(tile.locator(".ng-tile-stability")).to_have_text(to_fixed(stability, 2))
+        expect(tile.locator(".ng-tile-stability")).to_have_attribute("title", re.compile("^stab"))
+        icon, region = tile.locator("img.ng-icon"), tile.locator("img.ng-tile-region")
+        tag = tile.locator(".ng-region-tag")
+        if regions is None:
+            expect(icon).to_be_visible()
+            expect(region).to_be_hidden()
+            expect(tag).to_be_hidden()
+            assert region.get_attribute("src") is None
+            continue
+        expect(icon).to_be_hidden()
+        expect(region).to_be_visible()
+        expect(tag).to_be_visible()
+        expect(tag).to_have_text("region")
+        region.evaluate("img => img.decode()")
+        assert region.evaluate("img => [img.naturalWidth, img.naturalHeight]") == [REGION_SIZE] * 2
+        assert region.evaluate(SHOWN_MEAN) == pytest.approx(png_mean(regions[j]), abs=0.5)
+
+
 @pytest.fixture(scope="module")
-def demo_page(tmp_path_factory, inception, dog_cat) -> Path:
-    """dog_cat at mixed4d with 6 groups (noise icons) and 4 groups cached."""
+def demo_results(inception, dog_cat) -> dict[int, NeuronGroupsResult]:
+    """dog_cat at mixed4d with 6 groups (noise icons) and 4 (no icons), both measured."""
     reading = ImageReading(inception, dog_cat, "mixed4d")
-    results = {n: reading.analyze(n) for n in (6, 4)}
+    results = {n: reading.measure(reading.analyze(n)) for n in (6, 4)}
     results[6].icons = np.random.default_rng(0).random((6, 80, 80, 3)).astype(np.float32)
+    return results
+
+
+@pytest.fixture(scope="module")
+def demo_page(tmp_path_factory, demo_results) -> Path:
+    """The page of the 6-group result, with the 4-group one as a variant."""
+    results = demo_results
     path = tmp_path_factory.mktemp("standalone") / "dog_cat.html"
     result_page(results[6], path, title="dog_cat at mixed4d", variants=[results[4]])
     return path
@@ -151,6 +269,67 @@ def test_page_is_interactive_without_network(demo_page: Path, offline: bool) -> 
         expect(widget.locator(".ng-tile")).to_have_count(6, timeout=UI_TIMEOUT)
         expect(widget.locator(".ng-icon:visible")).to_have_count(6)
         expect(widget.locator(".ng-error")).to_be_hidden()
+
+        assert visit.remote_requests() == []
+        assert visit.errors == []
+        context.close()
+
+
+def test_methods_curve_stability_and_regions(demo_page: Path, demo_results) -> None:
+    """Issue 19 and 22 offline: the switch changes the table, the curve marks the count shown
+    and follows it, the tiles show their stability, and the regions while there is no icon."""
+    from playwright.sync_api import expect
+
+    six, four = demo_results[6], demo_results[4]
+    with browser() as chromium:
+        context = chromium.new_context(offline=True, viewport={"width": 1200, "height": 900})
+        visit = open_page(context, demo_page.as_uri())
+        widget = visit.page.locator(".neuron-groups")
+        expect(widget.locator(".ng-tile")).to_have_count(6, timeout=LOAD_TIMEOUT)
+
+        switch = widget.locator(".ng-method-switch")
+        expect(switch).to_be_visible()
+        labels = switch.locator(".ng-method")
+        assert labels.evaluate_all("ls => ls.map((l) => l.dataset.method)") == list(METHODS)
+        expect(switch).to_have_attribute("data-method", six.attribution_method)
+        check_table(widget, six, six.attribution_method)
+        for method in ("linear", "ablation", "integrated"):
+            choose_method(widget, method)
+            check_table(widget, six, method)
+        check_tiles(widget, six)  # icons, no regions
+
+        # The explained-variance curve over counts, the count shown marked; a click on the
+        # point of another offered count (4) chooses it, and the mark moves there.
+        explained = widget.locator(".ng-explained")
+        curve = explained.locator("svg.ng-ev-curve")
+        expect(curve).to_be_visible()
+        by_k = six.last.explained_variance_by_k
+        points = curve.locator("circle.ng-ev-point")
+        expect(points).to_have_count(len(by_k))
+        assert [float(v) for v in points.evaluate_all("ps => ps.map((p) => p.dataset.k)")] == [
+            *range(1, len(by_k) + 1)
+        ]
+        ys = [float(y) for y in points.evaluate_all("ps => ps.map((p) => p.getAttribute('cy'))")]
+        assert np.argmin(ys) == np.argmax(by_k) and np.argmax(ys) == np.argmin(by_k)  # up: more
+        current = curve.locator("circle.ng-ev-current")
+        centre = "c => [c.getAttribute('cx'), c.getAttribute('cy')]"
+        for shown, result in ((6, six), (4, four)):
+            if shown == 4:
+                points.nth(3).click()
+                expect(widget.locator(".ng-tile")).to_have_count(4, timeout=UI_TIMEOUT)
+            expect(current).to_have_attribute("data-k", str(shown), timeout=UI_TIMEOUT)
+            expect(current).to_be_visible()
+            assert current.evaluate(centre) == points.nth(shown - 1).evaluate(centre)
+            value = float(explained.get_attribute("data-value"))
+            assert value == pytest.approx(result.last.explained_variance, abs=1e-12)
+            assert value == pytest.approx(by_k[shown - 1], abs=1e-6)
+        expect(widget.locator(".ng-groups-select")).to_have_value("4")
+
+        check_tiles(widget, four)  # no icons: the regions
+        check_table(widget, four, "integrated")  # the variant's table, in the method chosen
+        widget.locator(".ng-groups-select").select_option("6")
+        check_tiles(widget, six)  # the icons again, not the regions
+        expect(current).to_have_attribute("data-k", "6")
 
         assert visit.remote_requests() == []
         assert visit.errors == []

@@ -98,10 +98,11 @@ def test_both_widgets_are_displayed_and_saved_with_their_final_state(executed) -
 def test_the_attribution_tables_are_printed(executed) -> None:
     text = _stdout(executed)
     number = r"\s+-?\d+\.\d{3}"
-    header6 = "".join(rf"\s+group {g}" for g in range(6))
+    # Integrated gradients by default: each table ends with its rest column.
+    header6 = "".join(rf"\s+group {g}" for g in range(6)) + r"\s+rest"
     assert re.search(rf"^{header6}$", text, re.M), text
     for name in ("Labrador retriever", "tiger cat"):
-        assert re.search(rf"^{name}(?:{number}){{6}}$", text, re.M), text
-    header5 = "".join(rf"\s+group {g}" for g in range(5))
+        assert re.search(rf"^{name}(?:{number}){{7}}$", text, re.M), text
+    header5 = "".join(rf"\s+group {g}" for g in range(5)) + r"\s+rest"
     assert len(re.findall(rf"^{header5}$", text, re.M)) == 2, text  # widget and function
     assert re.search(r"^selected group: -1$", text, re.M), text
