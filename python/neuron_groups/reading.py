@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import itertools
 import threading
+import warnings
 from collections.abc import Sequence
 from typing import Any
 
@@ -197,6 +198,18 @@ def _is_whole(value: Any) -> bool:
     return isinstance(value, (int, np.integer)) and not isinstance(value, bool)
 
 
+def _warn_if_unreached(grads: np.ndarray, layer: str, model_name: str) -> None:
+    """Warn when no target depends on the layer's positions: every table would be zero."""
+    if grads.size and not np.any(grads):
+        warnings.warn(
+            f"No target of {model_name!r} depends on the positions of {layer!r} (every "
+            "gradient there is zero), so every attribution is 0. At a Vision Transformer's "
+            "last block, the output is read from the class token and the patch tokens no "
+            "longer reach it: read an earlier block.",
+            stacklevel=3,
+        )
+
+
 def unit_directions(channel: np.ndarray) -> np.ndarray:
     """Channel factors (n, C) divided by their norms: the directions of the group scores."""
     norms = np.linalg.norm(channel, axis=1, keepdims=True)  # (n, 1)
@@ -240,6 +253,7 @@ class ImageReading:
         top = Targets.top_classes(min(TOP_K, model.n_classes))
         targets = top if asked is None else Targets.classes(asked)
         readout = model.read(image, self.layer, targets)  # the class pass
+        _warn_if_unreached(readout.grads, self.layer, model.name)
         self.acts: dict[str, np.ndarray] = {self.layer: readout.acts}  # (h, w, C) each
         self.logits = readout.logits  # (K,)
         self._class_grads: dict[int, np.ndarray] = dict(

@@ -149,3 +149,18 @@ def test_every_readout_is_saved_and_loaded(image, tmp_path):
     np.testing.assert_array_equal(again.rest, result.rest)
     np.testing.assert_array_equal(again.last.stability, result.last.stability)
     assert again.last.explained_variance == result.last.explained_variance
+
+
+def test_a_layer_no_target_depends_on_is_warned_about(image):
+    class Unreached(FakeModel):
+        def read(self, image, layer, targets=None):
+            readout = super().read(image, layer, targets)
+            return type(readout)(readout.acts, readout.logits, 0 * readout.grads, readout.targets)
+
+    with pytest.warns(UserWarning, match=r"No target of 'fake' depends on the positions of 'conv'"):
+        ImageReading(Unreached(), image, "conv", ["cat"])
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        ImageReading(FakeModel(), image, "conv", ["cat"])  # gradients reach it: no warning
