@@ -348,16 +348,13 @@ class ImageReading:
         return Probe(self.model, self.image, layer, self.acts[layer], targets, gradients, path)
 
     # -- flows -----------------------------------------------------------------------------
-    def score_gradients(self, layer: str, later: LayerGroups) -> np.ndarray:
-        """D s_b / d acts at ``layer`` for every group b of ``later``: (n_B, h, w, C).
-
-        One :meth:`~neuron_groups.backends.base.VisionModel.read` per (layer, later groups),
-        which also keeps the activations at ``layer``; cached.
-        """
-        return self.flow_probe(layer, later).gradients()
-
     def flow_probe(self, layer: str, later: LayerGroups) -> Probe:
-        """The passes for the scores of ``later``'s groups at ``layer``; cached."""
+        """The passes for the scores of ``later``'s groups at ``layer``; cached.
+
+        One :meth:`~neuron_groups.backends.base.VisionModel.read` per (layer, later groups)
+        gives the gradients of every score (n_B, h, w, C) and keeps the activations at
+        ``layer``.
+        """
         key = (layer, later.layer, later.n_groups)
         if key not in self._flow_probes:
             targets = Targets.directions(later.layer, unit_directions(later.channel))
@@ -512,18 +509,17 @@ class ImageReading:
 
     def _new_groups(self, key: tuple[str, int], method: Any, seed: int | None) -> LayerGroups:
         layer, n = key
-        if key not in self._groups:
-            here = method if not isinstance(method, GroupSource) or method.layer == layer else "nmf"
-            acts = self.acts[layer]
-            found = factorize(acts, n, method=here, seed=seed, layer=layer)
-            self._groups[key] = LayerGroups(
-                layer=layer,
-                spatial=found.spatial,
-                channel=found.channel,
-                method=found.method,
-                reconstruction_error=found.error,
-                explained_variance=explained_variance(acts, found.spatial, found.channel),
-            )
+        here = method if not isinstance(method, GroupSource) or method.layer == layer else "nmf"
+        acts = self.acts[layer]
+        found = factorize(acts, n, method=here, seed=seed, layer=layer)
+        self._groups[key] = LayerGroups(
+            layer=layer,
+            spatial=found.spatial,
+            channel=found.channel,
+            method=found.method,
+            reconstruction_error=found.error,
+            explained_variance=explained_variance(acts, found.spatial, found.channel),
+        )
         return self._groups[key]
 
 
