@@ -193,6 +193,20 @@ def test_icons_for_every_layer_last_layer_first_in_one_thread():
     assert icon.size == (8, 8)
 
 
+def test_an_earlier_layers_icons_change_nothing_else_of_its_entry():
+    w = make(FakeModel(), steps=0)
+    assert w.wait()  # the measures have arrived: nothing else changes the entry now
+    before = dict(w.earlier_layers[0])
+    assert len(before["regions"]) == 3 and len(before["stability"]) == 3
+    conv = w.result.groups["conv"]
+    w._publish_icons(conv, np.full((3, 8, 8, 3), 0.5, np.float32))  # a snapshot of conv's
+    (after,) = w.earlier_layers
+    assert len(after["icons"]) == 3 and all(after["icons"])
+    assert {k: v for k, v in after.items() if k != "icons"} == {
+        k: v for k, v in before.items() if k != "icons"
+    }  # the regions, maps, colours and readouts stay
+
+
 def test_stop_cancels_the_layers_and_the_view_stays_usable():
     model = FakeModel(step_delay=0.02)
     w = make(model, steps=10_000)

@@ -273,15 +273,10 @@ class SessionView(WidgetBase, ViewState):
             if groups.layer == shown.layer:
                 self.icons = view.icon_pngs(icons, groups.n_groups)
                 return
-            colors = self.layer_colors()
-            self.earlier_layers = [
-                view.earlier_layer_state(
-                    g,
-                    colors[g.layer],
-                    self._session.options(g.layer),
-                    icons if g is groups else None,
-                )
-                for g in list(shown.groups.values())[:-1]
+            pngs = view.icon_pngs(icons, groups.n_groups)
+            self.earlier_layers = [  # only this layer's icons change
+                {**entry, "icons": pngs} if entry["layer"] == groups.layer else entry
+                for entry in self.earlier_layers
             ]
 
 
