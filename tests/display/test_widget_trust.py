@@ -8,6 +8,7 @@ import pytest
 
 from neuron_groups.display.gallery import gallery_state
 from neuron_groups.display.widget import GroupWidget
+from neuron_groups.images import to_uint8
 from neuron_groups.peak_crops import peak_crop
 from tests.display.test_widget import IMAGE, floats, make
 from tests.fakes import FakeModel
@@ -56,7 +57,7 @@ def test_each_group_tile_has_its_image_region_with_the_cell_outlined():
     for g, png in enumerate(w.regions):
         region = np.asarray(PIL.Image.open(io.BytesIO(png)).convert("RGB"))
         crop = peak_crop(IMAGE, w.result.spatial[g], 80)
-        expected = (np.clip(crop.crop, 0, 1) * 255).round().astype(np.uint8)  # (80, 80, 3)
+        expected = to_uint8(crop.crop)  # (80, 80, 3), as every PNG of the package is made
         top, left, bottom, right = (round(v * 79) for v in crop.box)
         outline = np.zeros((80, 80), bool)
         outline[top : bottom + 1, [left, right]] = True

@@ -17,7 +17,6 @@ a test runs both on the same inputs.
 
 from __future__ import annotations
 
-import io
 import math
 from collections.abc import Mapping, Sequence
 from decimal import ROUND_HALF_UP, Context, Decimal
@@ -25,8 +24,6 @@ from fractions import Fraction
 from typing import Any
 
 import numpy as np
-import PIL.Image
-import PIL.ImageDraw
 import traitlets
 from scipy.optimize import linear_sum_assignment
 
@@ -435,20 +432,15 @@ def quality_state(groups: LayerGroups) -> dict[str, Any]:
 REGION_SIZE = 80
 """Side of a region tile's crop, in image pixels: an icon's."""
 
-REGION_OUTLINE = (255, 255, 255)
-
-
 def region_pngs(image: np.ndarray, spatial: np.ndarray) -> list[bytes]:
-    """A PNG per group: the image around its strongest cell, the cell outlined."""
+    """A PNG per group: the image around its strongest cell, the cell outlined in white."""
     pngs = []
     for crop in peak_crops(image, spatial, REGION_SIZE):
-        pixels = (np.clip(crop.crop, 0, 1) * 255).round().astype(np.uint8)  # (S, S, 3)
-        picture = PIL.Image.fromarray(pixels)
+        pixels = np.array(crop.crop)  # (S, S, 3) floats in [0, 1]
         top, left, bottom, right = (round(v * (REGION_SIZE - 1)) for v in crop.box)
-        PIL.ImageDraw.Draw(picture).rectangle((left, top, right, bottom), outline=REGION_OUTLINE)
-        buffer = io.BytesIO()
-        picture.save(buffer, format="PNG")
-        pngs.append(buffer.getvalue())
+        pixels[top : bottom + 1, [left, right]] = 1.0
+        pixels[[top, bottom], left : right + 1] = 1.0
+        pngs.append(png_bytes(pixels))
     return pngs
 
 
