@@ -31,7 +31,7 @@ from collections.abc import Callable, Sequence
 import numpy as np
 
 from neuron_groups.backends.base import Targets, VisionModel
-from neuron_groups.errors import NeuronGroupsError
+from neuron_groups.errors import NeuronGroupsError, did_you_mean
 
 COMPLETENESS = 0.01
 """How closely the integrated table and its rest add up to ``f(a) - f(0)`` (relative)."""
@@ -195,19 +195,21 @@ class _Path:
 
     def __init__(self, acts: np.ndarray, fractions: np.ndarray, sample: Callable) -> None:
         self.acts, self.sample = acts, sample
-        self.fractions = np.zeros(0)
-        self.values = self.slopes = np.zeros((0, 0))
-        self.grads = np.zeros((0, 0, *acts.shape), np.float32)
-        self._add(fractions)
+        self.fractions = fractions  # (P,), sorted
+        self.values, self.grads = sample(fractions)  # (P, T), (P, T, h, w, C)
+        self.slopes = self._slopes(self.grads)  # (P, T)
+
+    def _slopes(self, grads: np.ndarray) -> np.ndarray:
+        """``<grad f(s a), a>`` at each point: the derivative along the path, (P, T)."""
+        return np.einsum("pthwc,hwc->pt", grads, self.acts, optimize=True)
 
     def _add(self, fractions: np.ndarray) -> None:
-        values, grads = self.sample(fractions)  # (P, T), (P, T, h, w, C)
-        slopes = np.einsum("pthwc,hwc->pt", grads, self.acts, optimize=True)  # (P, T)
+        values, grads = self.sample(fractions)
         order = np.argsort(np.concatenate([self.fractions, fractions]), kind="stable")
         self.fractions = np.concatenate([self.fractions, fractions])[order]
-        self.values = np.concatenate([self.values.reshape(-1, values.shape[1]), values])[order]
-        self.slopes = np.concatenate([self.slopes.reshape(-1, slopes.shape[1]), slopes])[order]
-        self.grads = np.concatenate([self.grads.reshape(-1, *grads.shape[1:]), grads])[order]
+        self.values = np.concatenate([self.values, values])[order]
+        self.slopes = np.concatenate([self.slopes, self._slopes(grads)])[order]
+        self.grads = np.concatenate([self.grads, grads])[order]
 
     def _weights(self) -> np.ndarray:
         """The trapezoid rule's weight of each point on the (uneven) grid: (P,)."""
@@ -281,8 +283,6 @@ DEFAULT_METHOD = "integrated"
 def check_method(method: str) -> str:
     """The method's name, after checking it is one of :data:`METHODS`."""
     if method not in METHODS:
-        from neuron_groups.errors import did_you_mean
-
         raise NeuronGroupsError(
             f"Unknown attribution {method!r}.{did_you_mean(str(method), list(METHODS))} "
             f"Methods: {', '.join(METHODS)} (default {DEFAULT_METHOD})."

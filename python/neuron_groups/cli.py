@@ -199,7 +199,7 @@ def run(args: argparse.Namespace) -> int:
     image = load_image(image_source)
     with _stage(f"Loading model {args.model}"):
         model = load_model(args.model)
-    with _readings_once(model):
+    with model.few_readings():  # each layer is read once: a trace would cost more than it saves
         result = _analyze(model, image, layers, groups, classes, args)
     print(f"\nTop 5 predictions for {image_source}:\n{result.top5_table()}\n")
     print(_report(result))
@@ -219,16 +219,6 @@ def run(args: argparse.Namespace) -> int:
         save_page(result, args.out, title=f"Neuron groups of {image_source} at {where}")
         print(f"Wrote the interactive page {args.out}", file=sys.stderr)
     return 0
-
-
-@contextlib.contextmanager
-def _readings_once(model) -> Iterator[None]:
-    """Read without compiling: the command reads each layer once, and a trace costs more.
-
-    Restored afterwards, since the model may be the process's shared instance.
-    """
-    with model.few_readings():
-        yield
 
 
 def _analyze(model, image, layers: list[str], groups: list[int], classes, args):

@@ -432,6 +432,7 @@ def quality_state(groups: LayerGroups) -> dict[str, Any]:
 REGION_SIZE = 80
 """Side of a region tile's crop, in image pixels: an icon's."""
 
+
 def region_pngs(image: np.ndarray, spatial: np.ndarray) -> list[bytes]:
     """A PNG per group: the image around its strongest cell, the cell outlined in white."""
     pngs = []
