@@ -28,8 +28,6 @@ def test_linear_in_gradient_and_zero_for_empty_group():
 
 # -- the three methods on a nonlinear numpy model with known answers ----------------------------
 
-import dataclasses  # noqa: E402
-
 import pytest  # noqa: E402
 
 from neuron_groups.attribution import (  # noqa: E402
@@ -41,14 +39,8 @@ from neuron_groups.attribution import (  # noqa: E402
     integrated,
     linear,
 )
-from neuron_groups.backends.base import Readout, Targets  # noqa: E402
+from neuron_groups.backends.base import Evaluation, Readout, Targets  # noqa: E402
 from tests.fakes import FakeModel  # noqa: E402
-
-
-@dataclasses.dataclass
-class Values:
-    values: np.ndarray
-    grads: np.ndarray | None
 
 
 class PowerModel(FakeModel):
@@ -79,7 +71,7 @@ class PowerModel(FakeModel):
         p = self.power
         values = np.einsum("thwc,bhwc->bt", w, acts.astype(np.float64) ** p / p)
         grads = w[None] * acts[:, None] ** (p - 1) if gradients else None  # (B, T, 7, 7, 8)
-        return Values(values.astype(np.float32), grads)
+        return Evaluation(values.astype(np.float32), grads)
 
 
 @pytest.fixture
