@@ -149,6 +149,28 @@ def test_forward_uses_the_given_relu(inception, dog_cat):
 
 
 # -- sizes ------------------------------------------------------------------------------
+@pytest.mark.parametrize("channels", [64, 192])
+def test_lrn_is_tensorflows_with_its_gradient(inception, channels):
+    from neuron_groups.backends.inceptionv1 import LRN
+
+    # Activations of the size LRN sees (hundreds), so that the normalization bites.
+    x = tf.constant(
+        np.random.default_rng(channels).gamma(2.0, 60.0, (2, 5, 7, channels)), tf.float32
+    )
+    weights = tf.constant(np.random.default_rng(1).normal(size=x.shape), tf.float32)
+    outputs, gradients = [], []
+    for lrn in (inception.network.lrn, lambda t: tf.nn.local_response_normalization(t, **LRN)):
+        with tf.GradientTape() as tape:
+            tape.watch(x)
+            y = lrn(x)
+            loss = tf.reduce_sum(y * weights)
+        outputs.append(y.numpy())
+        gradients.append(tape.gradient(loss, x).numpy())
+    assert np.abs(outputs[0] / x.numpy() - 1).max() > 0.05  # the normalization is not ~1
+    np.testing.assert_allclose(outputs[0], outputs[1], rtol=2e-6)
+    np.testing.assert_allclose(gradients[0], gradients[1], rtol=1e-5, atol=1e-6)
+
+
 def test_non_square_input(inception):
     image = np.random.default_rng(0).random((256, 320, 3), dtype=np.float32)
     assert inception.activations(image, "mixed4d").shape == (16, 20, 528)
