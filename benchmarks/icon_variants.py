@@ -1,9 +1,10 @@
-"""The icon optimizations that ``bench_icons.py`` races against today's default (issue 22).
+"""The icon optimizations that ``bench_icons.py`` races against Lucid's settings (issue 22).
 
 Each :class:`Run` is one batch of icons optimized step by step, so that the benchmark can
 interleave the runs (one step of each in turn: other load on the machine hits all alike)
 and score each run's icons at full size as it goes. Beside the package's own settings
-(:class:`Plain`: the default, another seed, ``beta1``/``beta2``, the fast preset), it holds
+(:class:`Plain`: Lucid's settings, the default, ``beta1``/``beta2``, the fast preset) and the
+network as it ran before issue 22 (:func:`forward_before`), it holds
 the variants that were tried for issue 22 and not kept in the package, so that their
 figures can be measured again:
 
@@ -23,13 +24,15 @@ figures can be measured again:
 :func:`self_check` checks the exact relations these rest on. Written anew for this project.
 
 Measured (``bench_icons.py --seeds 0 1 2``, the demo, 2-core AMD EPYC with AVX-512, load
-4.5-6.6, every run interleaved): none reached 90% of the faithful score on every icon in any
-seed except the tiled canvas once (at step 480); coarse to fine's steps at 40 px cost 0.4x a
-full one, but the small icon is seen at half the network's scale and its upsampled image
-scores a third of the faithful score at the switch; the tiled canvas keeps its 2 x 2
-repetition to the end; a start from the image regions keeps the photo's layout (its icons
-are nearer the regions than today's are) and its slowest icon ends at 0.81-0.85; MACO's
-icons, their contrast fixed, end at 0.77-0.84 of the faithful score.
+4.5-6.6, every run interleaved, against Lucid's settings, the default then): none reached 90%
+of the faithful score on every icon in any seed except the tiled canvas once (at step 480);
+coarse to fine's steps at 40 px cost 0.4x a full one, but the small icon is seen at half the
+network's scale and its upsampled image scores a third of the faithful score at the switch;
+the tiled canvas keeps its 2 x 2 repetition to the end; a start from the image regions keeps
+the photo's layout (its icons are nearer the regions than today's are) and its slowest icon
+ends at 0.81-0.85; MACO's icons, their contrast fixed, end at 0.77-0.84 of the faithful
+score. What did reach the goal on the demo is the package's default now, Adam's betas 0.6
+and 0.98 (the README's speed section).
 """
 
 from __future__ import annotations
@@ -41,7 +44,9 @@ import tensorflow as tf
 
 from neuron_groups.backends import optvis
 from neuron_groups.backends.base import IconSettings
+from neuron_groups.backends.inceptionv1 import LRN
 from neuron_groups.backends.optvis import COLOR_MATRIX, spectrum_scale
+from neuron_groups.backends.tensorflow.inceptionv1 import GoogLeNet
 from neuron_groups.backends.tensorflow.optvis import Renderer
 from neuron_groups.backends.tensorflow.optvis.param import fft_image, to_valid_rgb
 from neuron_groups.backends.tensorflow.optvis.render import Adam, draw_sequence
@@ -49,6 +54,21 @@ from neuron_groups.backends.tensorflow.optvis.transforms import Compose
 
 EPS = 0.01
 """Pixel values are clipped to [EPS, 1 - EPS] before the sigmoid is inverted."""
+
+
+# -- the network as it was before issue 22 -------------------------------------------------
+class GoogLeNetBefore(GoogLeNet):
+    """The network with TensorFlow's own LRN op, as the package ran it before issue 22."""
+
+    def lrn(self, x):
+        return tf.nn.local_response_normalization(x, **LRN)
+
+
+def forward_before(model, layer: str):
+    """``forward(images, relu)`` to ``layer`` through :class:`GoogLeNetBefore` (same weights)."""
+    network = GoogLeNetBefore({p: model.network.stored_weights(p) for p in model.network.filters})
+    name = model.resolve_layer(layer).name
+    return lambda images, relu: network.forward(images, name, relu)
 
 
 # -- spectra -----------------------------------------------------------------------------

@@ -341,8 +341,13 @@ def _icon_options(parser: argparse.ArgumentParser, whose: str = "the") -> None:
     parser.add_argument(
         "--fast",
         action="store_true",
-        help="fast icons: IconSettings.fast() (256 steps, Adam beta2 0.99), about half the "
-        "time, close to but not the faithful Lucid icons",
+        help="fast icons: IconSettings.fast(), the default run's first 256 steps (of 513)",
+    )
+    parser.add_argument(
+        "--lucid",
+        action="store_true",
+        help="icons with Lucid's optimizer exactly: IconSettings.lucid() (Adam's betas 0.9 "
+        "and 0.999, where the default's are 0.6 and 0.98)",
     )
     parser.add_argument("--no-cache", action="store_true", help="do not use the icon cache")
     parser.add_argument(
@@ -361,7 +366,9 @@ def _icon_options(parser: argparse.ArgumentParser, whose: str = "the") -> None:
 def _icon_settings(args: argparse.Namespace):
     from neuron_groups.backends.base import IconSettings
 
-    settings = IconSettings.fast() if args.fast else IconSettings()
+    settings = IconSettings.lucid() if args.lucid else IconSettings()
+    if args.fast:
+        settings = dataclasses.replace(settings, steps=IconSettings.fast().steps)
     if args.steps is not None:
         settings = dataclasses.replace(settings, steps=args.steps)
     return settings

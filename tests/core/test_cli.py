@@ -236,7 +236,7 @@ def test_layers_out_of_order_name_the_fix(capsys, monkeypatch):
     assert "Write ['mixed4a', 'mixed4d']" in capsys.readouterr().err
 
 
-def test_fast_icons_use_the_fast_preset(monkeypatch, capsys):
+def test_the_fast_and_lucid_flags_choose_the_presets(monkeypatch, capsys):
     import neuron_groups.icons
     from neuron_groups import IconSettings
 
@@ -245,8 +245,11 @@ def test_fast_icons_use_the_fast_preset(monkeypatch, capsys):
     monkeypatch.setenv("NEURON_GROUPS_ICON_CACHE", "off")
     assert cli.main(["dog_cat", "--groups", "2", "--fast"]) == 0
     assert cli.main(["dog_cat", "--groups", "2", "--fast", "--steps", "7"]) == 0
+    assert cli.main(["dog_cat", "--groups", "2", "--lucid"]) == 0
+    assert cli.main(["dog_cat", "--groups", "2", "--lucid", "--fast"]) == 0
     fast = IconSettings.fast()
     assert asked[0] == fast and asked[1].steps == 7 and asked[1].beta2 == fast.beta2
+    assert asked[2] == IconSettings.lucid() and asked[3] == IconSettings.lucid(steps=256)
 
 
 def test_fit_saves_shared_groups_and_names_skipped_files(tmp_path, capsys, shared):

@@ -59,13 +59,16 @@ class LayerInfo:
         return int(self.shape[-1])
 
 
-FAST = {"steps": 256, "beta2": 0.99}
+LUCID = {"beta1": 0.9, "beta2": 0.999}
+"""Adam's betas in Lucid's ``render_vis`` (TF1's defaults): what :meth:`IconSettings.lucid` sets."""
+
+FAST = {"steps": 256}
 """What :meth:`IconSettings.fast` changes from the defaults."""
 
 
 @dataclasses.dataclass(frozen=True)
 class IconSettings:
-    """Feature-visualization settings; the defaults are Lucid's ``render_vis`` defaults.
+    """Feature-visualization settings: Lucid's ``render_vis``, with Adam's betas retuned.
 
     Attributes
     ----------
@@ -82,21 +85,20 @@ class IconSettings:
     redirect_relu_steps : int
         Steps at the start (17: steps 0..16) during which ReLU gradients are redirected.
     beta2 : float
-        Adam's decay of the squared-gradient average (0.999, Lucid's: TF1's default).
+        Adam's decay of the squared-gradient average (0.98; Lucid's is 0.999).
     beta1 : float
-        Adam's decay of the gradient average, its momentum (0.9, Lucid's: TF1's default).
-        0.7 with ``beta2=0.99`` reaches 90% of the faithful score about a fifth sooner (the
-        demo over seeds 0-2: 0.78x the default's seconds for every icon, 0.80x for the
-        mean) and ends as high on average, but each icon at another local optimum (the
-        lowest 0.93 of the faithful score, as another seed of the default gives 0.91-0.98),
-        so it is an option, not the default (``benchmarks/bench_icons.py`` measures it).
+        Adam's decay of the gradient average, its momentum (0.6; Lucid's is 0.9).
 
     Notes
     -----
-    The defaults are Lucid's and give the faithful icons. :meth:`fast` is a documented
-    shortcut that gets close to them in half the steps; it is not the same result. A run
-    of k steps is the start of every longer run with the same settings, so a snapshot at
-    step k is exactly the k-step icons, and a longer run can continue a shorter one.
+    Everything but Adam's two betas is Lucid's: the same parameterization, transforms,
+    objective and step count. With shorter memories (0.6 and 0.98 against 0.9 and 0.999)
+    the icons reach 90% of the score of Lucid's icons sooner and end higher (issue 22,
+    measured by ``benchmarks/bench_icons.py``; the README's speed section has the figures).
+    :meth:`lucid` gives Lucid's optimizer exactly, and :meth:`fast` the first 256 steps.
+    A run of k steps is the start of every longer run with the same settings, so a
+    snapshot at step k is exactly the k-step icons, and a longer run can continue a shorter
+    one.
     """
 
     size: int = 80
@@ -105,31 +107,37 @@ class IconSettings:
     seed: int = 0
     transforms: str = "standard"
     redirect_relu_steps: int = 17
-    beta2: float = 0.999
-    beta1: float = 0.9
+    beta2: float = 0.98
+    beta1: float = 0.6
 
     def key(self) -> dict:
         """Everything that determines the result, for cache keys.
 
-        ``beta2`` and ``beta1`` are left out at their defaults, so that the keys of icons
-        cached before they were settings still match.
+        ``beta2`` and ``beta1`` are left out at Lucid's values, so that the keys of icons
+        cached before they were settings (always Lucid's then) still match.
         """
         key = dataclasses.asdict(self)
-        for name, default in (("beta2", 0.999), ("beta1", 0.9)):
-            if key[name] == default:
+        for name, lucids in LUCID.items():
+            if key[name] == lucids:
                 del key[name]
         return key
 
     @classmethod
-    def fast(cls, **changes) -> IconSettings:
-        """A fast preset: 256 steps (not 513) with ``beta2=0.99`` (not 0.999).
+    def lucid(cls, **changes) -> IconSettings:
+        """Lucid's ``render_vis`` exactly: Adam with TF1's betas (0.9, 0.999).
 
-        A shorter memory of the squared gradients lets Adam take larger steps sooner. On
-        the demo (dog_cat, mixed4d, 6 groups, seed 0) the 256-step icons score 0.99 of the
-        faithful 513-step icons' direction scores on average (the lowest icon 0.91), and
-        the run reaches 0.90 on average at step 144 where the defaults need 192
-        (``benchmarks/bench_icons.py`` measures it). A higher or a decaying learning
-        rate did worse. ``changes`` override any field (e.g. ``size``).
+        This package's default before issue 22, and the reference the default is measured
+        against. ``changes`` override any field (e.g. ``steps``).
+        """
+        return cls(**{**LUCID, **changes})
+
+    @classmethod
+    def fast(cls, **changes) -> IconSettings:
+        """A fast preset: the default's first 256 steps (of 513).
+
+        The icons are exactly the default run's at step 256, so a full run later continues
+        them. On the demo they score about 0.98-1.0 of Lucid's 513-step icons on average
+        (``benchmarks/bench_icons.py`` measures it). ``changes`` override any field.
         """
         return cls(**{**FAST, **changes})
 

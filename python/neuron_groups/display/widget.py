@@ -67,7 +67,7 @@ class GroupWidget(SessionView):
     icons : bool
         Optimize each group's icon in the background (default True; the last layer's first).
     icon_settings : IconSettings, optional
-        Feature-visualization settings (Lucid's defaults).
+        Feature-visualization settings (default ``IconSettings()``; ``.lucid()``: Lucid's).
     icon_cache : bool or path
         Icon disk cache (True: the user cache; False: none).
     snapshot_every : int

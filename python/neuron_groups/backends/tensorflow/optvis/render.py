@@ -1,9 +1,10 @@
 """The optimization loop: one feature visualization per direction, all as one batch.
 
-Lucid's ``render_vis(model, objective, param.image(size, batch=n))`` with its defaults,
-in TensorFlow 2: Adam (TF1's formulation) on a Fourier-parameterized image, through the
-standard transforms and the network up to the layer, with the ReLU gradient redirected for
-the first steps. Lucid, by the Lucid Authors, is Apache-2.0 licensed:
+Lucid's ``render_vis(model, objective, param.image(size, batch=n))`` with its defaults but
+Adam's betas (see :class:`~neuron_groups.backends.base.IconSettings`), in TensorFlow 2: Adam
+(TF1's formulation) on a Fourier-parameterized image, through the standard transforms and the
+network up to the layer, with the ReLU gradient redirected for the first steps. Lucid, by the
+Lucid Authors, is Apache-2.0 licensed:
 https://github.com/tensorflow/lucid; this is written anew.
 
 Speed: the whole step (parameterization, transforms, network, loss, gradient, Adam update) is
@@ -323,7 +324,7 @@ def render_directions(
     settings: IconSettings = DEFAULT_SETTINGS,
     hooks: IconHooks = NO_HOOKS,
 ) -> np.ndarray:
-    """Optimize one image per direction, all as one batch; Lucid's ``render_vis`` defaults.
+    """Optimize one image per direction, all as one batch, as Lucid's ``render_vis``.
 
     Parameters
     ----------

@@ -1,4 +1,4 @@
-"""Feature visualization in PyTorch: Lucid's ``render_vis`` defaults, as the TensorFlow backend.
+"""Feature visualization in PyTorch: Lucid's ``render_vis``, as the TensorFlow backend does it.
 
 The framework-neutral parts (settings checks, seeded generators, spectrum, colour matrix,
 the transforms' descriptions and draws) are shared in :mod:`neuron_groups.backends.optvis`;

@@ -1,6 +1,6 @@
 """The optimization loop: one feature visualization per direction, all as one batch.
 
-Lucid's ``render_vis`` defaults in PyTorch, as the TensorFlow backend
+Lucid's ``render_vis`` in PyTorch, with the settings of the TensorFlow backend
 (:mod:`neuron_groups.backends.tensorflow.optvis.render`): Adam (TF1's formulation) on the
 Fourier-parameterized image of :mod:`.param`, through the transforms of :mod:`.transforms`
 and the network up to the layer, with the ReLU gradient of :mod:`.relu` redirected for the
