@@ -136,8 +136,8 @@ class IconSettings:
         """A fast preset: the default's first 256 steps (of 513).
 
         The icons are exactly the default run's at step 256, so a full run later continues
-        them. On the demo they score about 0.98-1.0 of Lucid's 513-step icons on average
-        (``benchmarks/bench_icons.py`` measures it). ``changes`` override any field.
+        them. On the demo they score 0.97 of Lucid's 513-step icons on average (0.95-1.00 by
+        seed; ``benchmarks/bench_icons.py`` measures it). ``changes`` override any field.
         """
         return cls(**{**FAST, **changes})
 
