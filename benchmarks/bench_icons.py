@@ -7,9 +7,9 @@ Usage: python benchmarks/bench_icons.py [--rounds N] [--no-quality] [--png PATH]
 Prints, in one run and side by side:
 
 1. ms per step: our compiled step, the step as it was before issue 22 (TensorFlow's LRN
-   op), the bare floor under it (the truncated network's
-   forward and backward pass on the 6 images, compiled: at 80 px, at 104 px, and at the
-   sizes the step's transforms actually hand the network), and the step by stage
+   op), the bare floor under it (the truncated network's forward and backward pass on the
+   6 images, compiled: at 80 px, at 104 px, and at the sizes the step's transforms actually
+   hand the network), and the step by stage
    (parameterization, transforms, network, Adam, host round trip), each forward and
    backward, timed in interleaved rounds (median) so that other load hits all alike.
 2. Issue 22's race: Lucid's settings (the default before issue 22), today's default (Adam's
@@ -25,7 +25,7 @@ Prints, in one run and side by side:
    never get every icon to 90% with some seeds.) Printed per run: the step and seconds at which
    the mean over icons and every icon reach 90% (every icon 95%), seconds without the
    traces (a compiled step's first call; with them in brackets); the final shares (mean,
-   lowest); how the final icons look beside today's and beside the image regions (the
+   lowest); how the final icons look beside Lucid's and beside the image regions (the
    cosine of their mean mixed3b activations: different seeds of Lucid's give the
    yardstick). Then per variant, the median over the seeds against Lucid's: the goal
    is 90% on every icon in at least 35% fewer seconds (0.65x) with a final score of at least
@@ -44,6 +44,7 @@ import argparse
 import dataclasses
 import os
 import time
+from collections.abc import Callable
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
@@ -229,7 +230,8 @@ BASELINE = "Lucid's (old default)"
 the network as it ran then (TensorFlow's LRN op, :func:`icon_variants.forward_before`)."""
 
 
-def _plain(name: str, settings) -> object:
+def _plain(name: str, settings: Callable[[Context, int], IconSettings]):
+    """A variant: the package's optimization named ``name`` with ``settings(context, seed)``."""
     return lambda c, s: Plain(name, c.forward, c.directions, settings(c, s))
 
 
@@ -369,8 +371,8 @@ def quality(model, directions, crops, seeds, names, steps) -> dict:
     today = by_name[(BASELINE, seeds[0])].run.images()
     print(
         f"   faithful score: the mean of Lucid's {steps}-step icons (the old default) over seeds "
-        f"{seeds}, "
-        f"per icon {np.round(faithful, 1).tolist()}" + ("" if steps == 513 else " (NOT 513 steps)")
+        f"{seeds}, per icon {np.round(faithful, 1).tolist()}"
+        + ("" if steps == 513 else " (NOT 513 steps)")
     )
     print("   step, seconds without traces (with); 'look': mixed3b cosine of the final icons to")
     print(f"   Lucid's (seed {seeds[0]}), 'photo': to the image regions (Lucid's icons: see")
@@ -399,7 +401,7 @@ def quality(model, directions, crops, seeds, names, steps) -> dict:
 
 
 def summary(rows: dict, names: list[str], seeds: list[int]) -> None:
-    """Per variant over the seeds: median warm seconds to 90%, against the default's."""
+    """Per variant over the seeds: median warm seconds to 90%, against Lucid's."""
     print("\n   over the seeds: the median seconds to 90% on every icon and on the mean")
     print("   (without traces; a seed that never gets there counts as the slowest), as a share")
     print("   of Lucid's; the final share (mean over seeds and icons) and the lowest icon")
@@ -469,12 +471,12 @@ def arguments() -> argparse.Namespace:
         default=list(VARIANTS),
         choices=list(VARIANTS),
         metavar="NAME",
-        help=f"runs to race besides the default (all): {', '.join(VARIANTS)}",
+        help=f"runs to race besides Lucid's settings (all): {', '.join(VARIANTS)}",
     )
     parser.add_argument("--image", default=IMAGE, choices=EXAMPLES, help="example image (dog_cat)")
     parser.add_argument("--layer", default=LAYER, help="layer of InceptionV1 (mixed4d)")
     parser.add_argument("--groups", type=int, default=6, choices=range(1, 7), help="icons (6)")
-    parser.add_argument("--steps", type=int, default=513, help="steps of the default run (513)")
+    parser.add_argument("--steps", type=int, default=513, help="steps of each run (513)")
     args = parser.parse_args()
     args.variants = [BASELINE, *(v for v in args.variants if v != BASELINE)]
     return args

@@ -38,6 +38,7 @@ and 0.98 (the README's speed section).
 from __future__ import annotations
 
 import dataclasses
+import functools
 
 import numpy as np
 import tensorflow as tf
@@ -64,8 +65,12 @@ class GoogLeNetBefore(GoogLeNet):
         return tf.nn.local_response_normalization(x, **LRN)
 
 
+@functools.cache
 def forward_before(model, layer: str):
-    """``forward(images, relu)`` to ``layer`` through :class:`GoogLeNetBefore` (same weights)."""
+    """``forward(images, relu)`` to ``layer`` through :class:`GoogLeNetBefore` (same weights).
+
+    One network per model and layer: the step timing and the race share it.
+    """
     network = GoogLeNetBefore({p: model.network.stored_weights(p) for p in model.network.filters})
     name = model.resolve_layer(layer).name
     return lambda images, relu: network.forward(images, name, relu)
