@@ -404,14 +404,17 @@ def summary(rows: dict, names: list[str], seeds: list[int]) -> None:
     """Per variant over the seeds: median warm seconds to 90%, against Lucid's."""
     print("\n   over the seeds: the median seconds to 90% on every icon and on the mean")
     print("   (without traces; a seed that never gets there counts as the slowest), as a share")
-    print("   of Lucid's; the final share (mean over seeds and icons) and the lowest icon")
+    print("   of Lucid's, with the fastest and slowest seed; the final share (mean over seeds and")
+    print("   icons) and the lowest icon")
 
     def median_seconds(name, which):
         got = [rows[(name, s)][0][which] for s in seeds]
-        seconds = float(np.median([np.inf if g is None else g[1] for g in got]))
+        each = [np.inf if g is None else g[1] for g in got]
+        seconds = float(np.median(each))
         never = sum(g is None for g in got)
         text = "never" if np.isinf(seconds) else f"{seconds:5.1f} s"
-        return text + (f", never in {never}/{len(got)}" if never else ""), seconds
+        spread = f", seeds {min(each):.1f}-{max(each):.1f}" if len(each) > 1 else ""
+        return text + (f", never in {never}/{len(got)}" if never else spread), seconds
 
     base = {which: median_seconds(BASELINE, which)[1] for which in (0, 1)}
     for name in names:
@@ -420,7 +423,7 @@ def summary(rows: dict, names: list[str], seeds: list[int]) -> None:
             text, seconds = median_seconds(name, which)
             finite = np.isfinite(seconds) and np.isfinite(base[which])
             ratio = f"({seconds / base[which]:.2f}x)" if finite else ""
-            cells.append(f"{label} {text:>20} {ratio:<8}")
+            cells.append(f"{label} {text:>30} {ratio:<8}")
         finals = [rows[(name, s)][1] for s in seeds]
         mean, lowest = np.mean([f.mean() for f in finals]), min(f.min() for f in finals)
         print(f"  {name:<31} " + "  ".join(cells) + f"  final {mean:.3f}, lowest {lowest:.3f}")
