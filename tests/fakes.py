@@ -37,11 +37,12 @@ class FakeModel(VisionModel):
     class_synonyms = (("cat", "kitty"), ("dog",), ("car", "automobile"), ("tree",))
     logits_layer = "logits"
 
-    def __init__(self, step_delay: float = 0.0):
+    def __init__(self, step_delay: float = 0.0, gate: threading.Event | None = None):
         rng = np.random.default_rng(0)
         self.head = rng.normal(size=(4, 7 * 7 * 8)).astype(np.float32)
         self.mix = np.random.default_rng(1).random((8, 4)).astype(np.float32)  # >= 0
         self.step_delay = step_delay
+        self.gate = gate  # when given, icons wait for it before their first step
         self.icon_calls = 0
         self.reads = 0
         self.evaluations = 0
@@ -130,6 +131,8 @@ class FakeModel(VisionModel):
         self.started.set()
         n, size = len(directions), settings.size
         images = np.zeros((n, size, size, 3), np.float32)
+        if self.gate is not None:
+            self.gate.wait(timeout=60)
         for step in range(settings.steps):
             hooks.before_step(step, settings.steps)
             threading.Event().wait(self.step_delay)

@@ -505,12 +505,14 @@ def test_a_failed_construction_that_is_fixed_later_is_no_failure_any_more():
 
 
 def test_two_widgets_computing_icons_at_once_both_finish(tmp_path):
-    model = FakeModel(step_delay=0.002)
+    gate = threading.Event()  # no icon steps until both widgets are optimizing
+    model = FakeModel(step_delay=0.002, gate=gate)
     settings = IconSettings(steps=40, size=8)
     options = {"model": model, "icon_settings": settings, "icon_cache": tmp_path}
     first = GroupWidget(IMAGE, "conv", 3, **options)
     second = GroupWidget(IMAGE[::-1], ["conv", "conv2"], [2, 4], **options)
     assert first.status == second.status == "optimizing"
+    gate.set()
     assert first.wait(timeout=60) and second.wait(timeout=60)
     for w in (first, second):
         assert w.status == "ready" and w.error == "" and w.progress_text == "Icons done."

@@ -101,7 +101,9 @@ def test_the_icons_objectives_are_pinned(inception, settings, pinned):
 
     The optimization amplifies float32 rounding, which differs between CPUs' kernels (AVX2
     against AVX-512): on an AVX2 EPYC, against the values pinned on an AVX-512 one, single
-    icons drifted by up to 7.8% by step 39 while the mean of the six stayed within 1.4%. A
+    icons drifted by up to 7.8% by step 39 with Lucid's settings and 14.6% with the default's
+    (its shorter memory follows each step's gradient more closely), while the mean of the six
+    stayed within 1.4%. So single icons are held to 10% up to step 17 and to 25% later. A
     changed setting moves the mean further: Adam's beta2 at 0.99 by 3.2% at step 16, a
     learning rate of 0.045 by 6.0%, the default's betas against Lucid's by 30%.
     """
@@ -113,7 +115,8 @@ def test_the_icons_objectives_are_pinned(inception, settings, pinned):
             continue
         mean_drift = abs(seen[step].mean() / expected.mean() - 1)
         assert mean_drift < 0.025, f"step {step}: the mean moved by {mean_drift:.1%}"
-        np.testing.assert_allclose(seen[step], expected, rtol=0.1, err_msg=f"step {step}")
+        rtol = 0.1 if step <= 17 else 0.25
+        np.testing.assert_allclose(seen[step], expected, rtol=rtol, err_msg=f"step {step}")
 
 
 def test_lucids_settings_and_another_beta1_are_not_the_default_result():
