@@ -100,12 +100,13 @@ def test_the_icons_objectives_are_pinned(inception, settings, pinned):
     """The start is pinned exactly; later steps by their mean, across CPUs.
 
     The optimization amplifies float32 rounding, which differs between CPUs' kernels (AVX2
-    against AVX-512): on an AVX2 EPYC, against the values pinned on an AVX-512 one, single
-    icons drifted by up to 7.8% by step 39 with Lucid's settings and 14.6% with the default's
-    (its shorter memory follows each step's gradient more closely), while the mean of the six
-    stayed within 1.4%. So single icons are held to 10% up to step 17 and to 25% later. A
-    changed setting moves the mean further: Adam's beta2 at 0.99 by 3.2% at step 16, a
-    learning rate of 0.045 by 6.0%, the default's betas against Lucid's by 30%.
+    against AVX-512). On an AVX2 EPYC, against the values pinned on an AVX-512 one: with
+    Lucid's settings single icons drifted by up to 4.7% and the mean of the six by up to 1.4%;
+    with the default's, single icons by up to 6.1% to step 17 and 14.6% at step 39 (its
+    shorter memory follows each step's gradient more closely), the mean by up to 1.9%. So
+    single icons are held to 10% up to step 17 and to 25% later. A changed setting moves the
+    mean further: Adam's beta2 at 0.99 by 3.2% at step 16, a learning rate of 0.045 by 6.0%,
+    the default's betas against Lucid's by 30%.
     """
     seen = objectives_until(inception, "mixed4d", pinned_directions(), settings, 40)
     for step, expected in pinned.items():
