@@ -14,8 +14,9 @@ Prints, in one run and side by side:
    backward, timed in interleaved rounds (median) so that other load hits all alike.
 2. Issue 22's race: Lucid's settings (the default before issue 22), today's default (Adam's
    betas 0.6 and 0.98) and the variants tried to get there sooner
-   (:data:`VARIANTS`, built in ``icon_variants.py``: Adam's betas, the fast preset, coarse
-   to fine, a smaller tiled canvas, a start from each group's strongest image region, MACO),
+   (:data:`VARIANTS`, built in ``icon_variants.py``: Adam's betas, the default with a higher
+   learning rate, the fast preset, coarse to fine, a smaller tiled canvas, a start from
+   each group's strongest image region, MACO),
    each over the seeds asked for, all interleaved one step at a time in one process, so
    that the load on the machine hits all alike. The score is each icon's direction score
    at mixed4d on the icon itself (full size, no transforms) as a share of the faithful
@@ -242,6 +243,12 @@ VARIANTS = {
     ),
     "beta1 .7, beta2 .99": _plain(
         "beta1 .7, beta2 .99", lambda c, s: c.lucid(seed=s, beta1=0.7, beta2=0.99)
+    ),
+    "lr .065": _plain(
+        "lr .065", lambda c, s: IconSettings(seed=s, steps=c.steps, learning_rate=0.065)
+    ),
+    "lr .08": _plain(
+        "lr .08", lambda c, s: IconSettings(seed=s, steps=c.steps, learning_rate=0.08)
     ),
     "fast preset": _plain(
         "fast preset", lambda c, s: IconSettings.fast(seed=s, steps=c.steps // 2)
